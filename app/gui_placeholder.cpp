@@ -1,0 +1,2 @@
+// Replaced by the GUI wiring sources.
+namespace batchscope::app { int guiPlaceholder() { return 0; } }

@@ -1,0 +1,80 @@
+// The engine façade: builds the scheduler's components around one executor and exposes the
+// thread-safe operations the application needs (submit, cancel, reprioritise, settings,
+// snapshots). The app's Qt bridge, the bench and the headless server all use it.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/core/result.h"
+#include "engine/metrics/scheduler_snapshot.h"
+#include "engine/model/model_executor.h"
+#include "engine/scheduling/generation.h"
+
+namespace batchscope::engine {
+
+class ContinuousBatchScheduler;
+class SchedulerClient;
+struct EngineParts;
+
+/// How to size and run the scheduler. Plain value.
+struct EngineConfig {
+    SchedulerSettings settings;
+    std::int32_t blockSize = 16;              ///< tokens per KV block
+    /// KV pool size. numKvBlocks > 0 wins; else kvMemoryBytes / executor.kvBytesPerBlock().
+    std::int32_t numKvBlocks = 0;
+    std::int64_t kvMemoryBytes = 256LL << 20;
+    std::int32_t queueCapacity = 1024;        ///< waiting requests at most
+    std::int64_t maxQueuedTokens = 0;         ///< prompt tokens waiting at most; 0 = unbounded
+    std::int32_t maxSequenceLength = 0;       ///< 0 = the model's context length
+    std::int32_t minBatchSize = 1;
+    std::int32_t stepRetries = 2;             ///< retries of a failed step before failing requests
+    std::int32_t stepHistory = 4096;          ///< step records kept for snapshots
+};
+
+/// Owns the scheduler and its components. All public methods are thread-safe.
+/// Destruction stops the scheduler; every unfinished request finishes as Cancelled.
+class Engine {
+public:
+    static Result<std::unique_ptr<Engine>> create(const EngineConfig& config,
+                                                  std::unique_ptr<ModelExecutor> executor);
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    void start();
+    /// Blocks until the loop has stopped; unfinished requests finish as Cancelled.
+    void stop();
+    bool isRunning() const;
+
+    /// Tokenizes and queues a prompt. Errors: QueueFull, PromptTooLong, InvalidArgument.
+    Result<RequestId> submit(const std::string& prompt, const GenerationOptions& options,
+                             RequestCallbacks callbacks);
+    /// Cancels a waiting or running request; false if unknown or already finished.
+    bool cancel(RequestId id);
+    /// Changes a request's priority (a waiting one moves in the queue); false if unknown.
+    bool setPriority(RequestId id, Priority priority);
+    void applySettings(const SchedulerSettings& settings);
+    SchedulerSettings settings() const;
+    void resetStatistics();
+
+    /// A copy of the current state; steps with index > afterStep (bounded history).
+    SchedulerSnapshot snapshot(std::int64_t afterStep = -1) const;
+
+    const ModelInfo& modelInfo() const;
+    const Tokenizer& tokenizer() const;
+    std::int32_t maxSequenceLength() const;
+    const EngineConfig& config() const { return m_config; }
+
+    ContinuousBatchScheduler& scheduler();
+    SchedulerClient& client();
+
+private:
+    Engine(const EngineConfig& config, std::unique_ptr<EngineParts> parts);
+    EngineConfig m_config;
+    std::unique_ptr<EngineParts> m_parts;
+    ModelInfo m_modelInfo;
+};
+
+}  // namespace batchscope::engine

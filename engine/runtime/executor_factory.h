@@ -1,0 +1,37 @@
+// Creates the model executor for a model file (CPU runtime, CUDA runtime) or a simulated one.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+#include <functional>
+#include <memory>
+#include <stop_token>
+#include <string>
+
+#include "engine/core/result.h"
+#include "engine/model/model_executor.h"
+
+namespace batchscope::engine {
+
+enum class DeviceKind { Auto, Cpu, Cuda };
+
+struct ExecutorOptions {
+    /// GGUF path; "" selects the bundled demo model; "simulated" selects the simulated executor.
+    std::string modelPath;
+    DeviceKind device = DeviceKind::Auto;
+    int threads = 0;  ///< CPU threads; 0 = hardware concurrency
+};
+
+/// Progress of a long load: fraction in [0, 1] and a short stage name ("mapping", "weights").
+using LoadProgress = std::function<void(double fraction, const std::string& stage)>;
+
+/// Loads a model. Runs on the caller's thread (the GUI calls it from a worker); honours
+/// stopToken between stages and tensors (returns ErrorCode::Cancelled). Errors name the file
+/// and what was wrong with it.
+Result<std::unique_ptr<ModelExecutor>> createExecutor(const ExecutorOptions& options,
+                                                      const LoadProgress& progress = {},
+                                                      std::stop_token stopToken = {});
+
+/// Path of the bundled demo model: $BATCHSCOPE_DEMO_MODEL, else next to the executable
+/// (../share/batchscope/models/demo.gguf), else the source tree's resources/models/demo.gguf.
+std::string demoModelPath();
+
+}  // namespace batchscope::engine

@@ -1,0 +1,2 @@
+// Replaced by the UI sources.
+namespace batchscope::ui { int uiPlaceholder() { return 0; } }
