@@ -36,11 +36,7 @@ BatchChart::BatchChart(QWidget* parent) : LiveChart(parent) {
     m_maxBatch->setName(tr("max batch size"));
     m_maxBatch->setPen(QPen(QColor(0x2e, 0xa0, 0x43), 1.2, Qt::DashLine));
     m_maxBatch->setLineStyle(QCPGraph::lsStepCenter);
-    p->legend->setVisible(true);
-    QFont small = font();
-    small.setPointSizeF(small.pointSizeF() * 0.8);
-    p->legend->setFont(small);
-    p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+    placeLegendBelow(p, 3);
     stylePlot(p, palette());
     setToolTip(tr("Tokens each scheduler step computed, split into prompt prefill and decode; "
                   "hover a bar for its requests"));

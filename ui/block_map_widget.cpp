@@ -69,7 +69,7 @@ void BlockMapWidget::paintEvent(QPaintEvent*) {
         const auto& b = m_blocks[size_t(i)];
         const QRect r(1 + (i % columns) * cell, 1 + (i / columns) * cell, cell - gap, cell - gap);
         p.fillRect(r, colorOf(b));
-        if (b.state == State::Cached && cell >= 5) p.fillRect(r, hatch);
+        if (b.state == State::Cached && cell >= 8) p.fillRect(r, hatch);
         if (b.refCount > 1 && cell >= 5) {
             p.setPen(Qt::NoPen);
             p.setBrush(Qt::white);

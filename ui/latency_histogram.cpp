@@ -67,7 +67,10 @@ void LatencyHistogram::updatePlotData() {
         m_lines[i]->point1->setCoords(m_p[i], 0);
         m_lines[i]->point2->setCoords(m_p[i], 1);
         m_labels[i]->position->setCoords(m_p[i], 0.02 + 0.12 * i);
-        m_labels[i]->setText(QStringLiteral(" %1 %2 ms").arg(QLatin1String(names[i]))
+        // Near the right edge the label goes to the left of its line so it stays visible.
+        const bool right = m_p[i] > 0.65 * std::max(1.0, m_binWidth * binCount());
+        m_labels[i]->setPositionAlignment(Qt::AlignTop | (right ? Qt::AlignRight : Qt::AlignLeft));
+        m_labels[i]->setText(QStringLiteral(" %1 %2 ms ").arg(QLatin1String(names[i]))
                                  .arg(m_p[i], 0, 'f', m_p[i] < 10 ? 1 : 0));
     }
     p->xAxis->setLabel(tr("latency (ms) — %n sample(s)", nullptr, m_count));

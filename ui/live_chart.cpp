@@ -13,6 +13,7 @@ LiveChart::LiveChart(QWidget* parent) : QWidget(parent), m_plot(new QCustomPlot(
     m_plot->setNoAntialiasingOnDrag(true);
     m_plot->setMinimumSize(200, 140);
     m_plot->setMouseTracking(true);
+    for (QCPAxis* axis : m_plot->axisRect()->axes()) axis->ticker()->setTickCount(4);
     stylePlot(m_plot, palette());
     m_timer.setSingleShot(true);
     m_timer.setInterval(replotIntervalMs());
@@ -66,6 +67,24 @@ void LiveChart::styleAxis(QCPAxis* axis, const QPalette& pal) {
     axis->grid()->setZeroLinePen(Qt::NoPen);
 }
 
+void LiveChart::placeLegendBelow(QCustomPlot* plot, int columns) {
+    plot->legend->setVisible(true);
+    QFont small = plot->font();
+    small.setPointSizeF(small.pointSizeF() * 0.8);
+    plot->legend->setFont(small);
+    plot->legend->setRowSpacing(0);
+    plot->legend->setColumnSpacing(8);
+    plot->legend->setIconSize(14, 8);
+    plot->legend->setMargins(QMargins(2, 1, 2, 1));
+    plot->legend->setBorderPen(Qt::NoPen);
+    plot->axisRect()->insetLayout()->take(plot->legend);
+    plot->plotLayout()->addElement(plot->plotLayout()->rowCount(), 0, plot->legend);
+    plot->legend->setWrap(columns);
+    plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+    plot->plotLayout()->setRowStretchFactor(plot->plotLayout()->rowCount() - 1, 0.001);
+    plot->plotLayout()->setRowSpacing(0);
+}
+
 void LiveChart::stylePlot(QCustomPlot* plot, const QPalette& pal) {
     plot->setBackground(pal.brush(QPalette::Base));
     for (QCPAxisRect* rect : plot->axisRects()) {
@@ -74,7 +93,7 @@ void LiveChart::stylePlot(QCustomPlot* plot, const QPalette& pal) {
     }
     plot->legend->setBrush(pal.brush(QPalette::Base));
     plot->legend->setTextColor(pal.color(QPalette::WindowText));
-    plot->legend->setBorderPen(QPen(pal.color(QPalette::Mid)));
+    plot->legend->setBorderPen(Qt::NoPen);
 }
 
 }  // namespace batchscope::ui

@@ -25,6 +25,8 @@ public:
     /// Applies the widget palette to a plot (backgrounds, axes, grid, legend).
     static void stylePlot(QCustomPlot* plot, const QPalette& palette);
     static void styleAxis(QCPAxis* axis, const QPalette& palette);
+    /// Moves the legend out of the plot into a compact row under it.
+    static void placeLegendBelow(QCustomPlot* plot, int columns);
 
 protected:
     void showEvent(QShowEvent* event) override;

@@ -65,15 +65,10 @@ MainWindow::MainWindow(QWidget* parent)
     m_throughputChart->setToolTip(tr("Prompt and generated tokens per second, and requests "
                                      "waiting in the queue"));
 
-    auto* bottom = new QSplitter(Qt::Horizontal, this);
-    bottom->addWidget(m_composer);
-    bottom->addWidget(m_output);
-    bottom->setStretchFactor(0, 2);
-    bottom->setStretchFactor(1, 3);
     auto* central = new QSplitter(Qt::Vertical, this);
     central->setObjectName(QStringLiteral("centralSplitter"));
     central->addWidget(m_requests);
-    central->addWidget(bottom);
+    central->addWidget(m_output);
     central->setStretchFactor(0, 3);
     central->setStretchFactor(1, 2);
     setCentralWidget(central);
@@ -113,29 +108,54 @@ QDockWidget* MainWindow::addDock(const QString& title, const QString& name, QWid
 }
 
 void MainWindow::buildDocks() {
+    // Side columns own the corners so the latency row sits under the central area only.
+    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+    QDockWidget* compose = addDock(tr("Compose"), QStringLiteral("dockCompose"), m_composer,
+                                   Qt::LeftDockWidgetArea);
     QDockWidget* controls = addDock(tr("Scheduler"), QStringLiteral("dockScheduler"), m_controls,
                                     Qt::LeftDockWidgetArea);
     QDockWidget* model = addDock(tr("Model"), QStringLiteral("dockModel"), m_modelPanel,
                                  Qt::LeftDockWidgetArea);
-    QDockWidget* blocks = addDock(tr("KV block map"), QStringLiteral("dockBlockMap"), m_blockMap,
-                                  Qt::LeftDockWidgetArea);
-    splitDockWidget(controls, blocks, Qt::Vertical);
+    splitDockWidget(compose, controls, Qt::Vertical);
     tabifyDockWidget(controls, model);
     controls->raise();
     QDockWidget* batch = addDock(tr("Batch composition"), QStringLiteral("dockBatch"),
                                  m_batchChart, Qt::RightDockWidgetArea);
     QDockWidget* kv = addDock(tr("KV-cache memory"), QStringLiteral("dockKv"), m_kvChart,
                               Qt::RightDockWidgetArea);
+    QDockWidget* blocks = addDock(tr("KV block map"), QStringLiteral("dockBlockMap"), m_blockMap,
+                                  Qt::RightDockWidgetArea);
     QDockWidget* tput = addDock(tr("Throughput and queue"), QStringLiteral("dockThroughput"),
                                 m_throughputChart, Qt::RightDockWidgetArea);
     splitDockWidget(batch, kv, Qt::Vertical);
-    splitDockWidget(kv, tput, Qt::Vertical);
+    splitDockWidget(kv, blocks, Qt::Vertical);
+    splitDockWidget(blocks, tput, Qt::Vertical);
     auto* latency = new QWidget(this);
     auto* row = new QHBoxLayout(latency);
     row->setContentsMargins(0, 0, 0, 0);
     for (LatencyHistogram* h : m_latency) row->addWidget(h);
     addDock(tr("Latency"), QStringLiteral("dockLatency"), latency, Qt::BottomDockWidgetArea);
-    resizeDocks({controls, batch}, {300, 560}, Qt::Horizontal);
+}
+
+void MainWindow::applyDefaultDockSizes() {
+    // Dock sizes only take effect once the window has its real size, hence on first show.
+    auto dock = [this](const char* name) { return findChild<QDockWidget*>(QLatin1String(name)); };
+    const int w = width(), h = height();
+    resizeDocks({dock("dockCompose"), dock("dockBatch")}, {w * 18 / 100, w * 27 / 100},
+                Qt::Horizontal);
+    resizeDocks({dock("dockCompose"), dock("dockScheduler")}, {h * 50 / 100, h * 40 / 100},
+                Qt::Vertical);
+    resizeDocks({dock("dockBatch"), dock("dockKv"), dock("dockBlockMap"), dock("dockThroughput")},
+                {h * 27 / 100, h * 23 / 100, h * 17 / 100, h * 25 / 100}, Qt::Vertical);
+    resizeDocks({dock("dockLatency")}, {h * 21 / 100}, Qt::Vertical);
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+    QMainWindow::showEvent(event);
+    if (m_shownOnce) return;
+    m_shownOnce = true;
+    if (!m_layoutRestored) applyDefaultDockSizes();
 }
 
 void MainWindow::buildMenus() {
@@ -156,7 +176,10 @@ void MainWindow::buildMenus() {
     for (QDockWidget* dock : findChildren<QDockWidget*>())
         m_viewMenu->addAction(dock->toggleViewAction());
     m_viewMenu->addSeparator();
-    m_viewMenu->addAction(tr("&Reset layout"), this, [this] { restoreState(m_defaultState); });
+    m_viewMenu->addAction(tr("&Reset layout"), this, [this] {
+        restoreState(m_defaultState);
+        applyDefaultDockSizes();
+    });
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Batchscope"), this, &MainWindow::showAbout);
@@ -250,7 +273,7 @@ void MainWindow::saveSettings(QSettings& settings) const {
 
 void MainWindow::restoreSettings(const QSettings& settings) {
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
-    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    m_layoutRestored = restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
     m_lastModelDir = settings.value(QStringLiteral("window/lastModelDir")).toString();
     engine::SchedulerSettings s;
     auto get = [&](const char* key, auto fallback) {

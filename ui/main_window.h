@@ -79,10 +79,12 @@ signals:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
 
 private:
     void buildMenus();
     void buildDocks();
+    void applyDefaultDockSizes();
     QDockWidget* addDock(const QString& title, const QString& name, QWidget* widget,
                          Qt::DockWidgetArea area);
     void chooseModelFile();
@@ -105,6 +107,8 @@ private:
     QString m_lastModelDir;
     engine::SchedulerSettings m_lastEngineSettings;
     bool m_haveEngineSettings = false;
+    bool m_layoutRestored = false;  ///< restoreState() succeeded: keep the user's sizes
+    bool m_shownOnce = false;
 };
 
 }  // namespace batchscope::ui

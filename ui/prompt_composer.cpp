@@ -39,6 +39,9 @@ PromptComposer::PromptComposer(QWidget* parent)
     m_prompt->setPlaceholderText(tr("Type a prompt… (Ctrl+Enter submits)"));
     m_prompt->setTabChangesFocus(true);
     m_samples->addItem(tr("Sample prompts…"));
+    // Long sample texts must not widen the dock: elide them in the closed combo box.
+    m_samples->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_samples->setMinimumContentsLength(12);
     for (const QString& p : samplePrompts()) m_samples->addItem(QString(p).replace('\n', ' '), p);
     m_maxTokens->setRange(1, 8192);
     m_maxTokens->setValue(64);
@@ -46,7 +49,10 @@ PromptComposer::PromptComposer(QWidget* parent)
     m_temperature->setRange(0.0, 2.0);
     m_temperature->setSingleStep(0.1);
     m_temperature->setValue(0.8);
-    m_temperature->setToolTip(tr("0 = greedy"));
+    m_temperature->setToolTip(tr("Temperature; 0 = greedy"));
+    m_topP->setToolTip(tr("Top-p (nucleus) mass"));
+    m_seed->setToolTip(tr("Random seed of the request"));
+    m_maxTokens->setToolTip(tr("Most tokens to generate"));
     m_topP->setRange(0.01, 1.0);
     m_topP->setSingleStep(0.05);
     m_topP->setValue(0.95);
@@ -59,34 +65,40 @@ PromptComposer::PromptComposer(QWidget* parent)
     m_count->setPrefix(QStringLiteral("×"));
     m_count->setToolTip(tr("Submit this many copies (seeds seed, seed+1, …)"));
 
+    for (QAbstractSpinBox* box : std::initializer_list<QAbstractSpinBox*>{
+             m_maxTokens, m_temperature, m_topP, m_seed, m_count})
+        box->setMinimumWidth(56);  // the hint follows the range's widest value; too wide here
     auto* submitButton = new QPushButton(tr("Submit"), this);
     submitButton->setDefault(true);
     submitButton->setToolTip(tr("Submit the prompt (Ctrl+Enter)"));
-    auto* burstButton = new QPushButton(tr("Load burst (100)"), this);
+    auto* burstButton = new QPushButton(tr("Burst ×100"), this);
     burstButton->setToolTip(tr("Submit 100 mixed requests of different lengths and priorities"));
 
     auto* form = new QFormLayout;
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
     auto* row1 = new QHBoxLayout;
-    row1->addWidget(m_maxTokens);
-    row1->addWidget(m_priority);
+    row1->addWidget(m_maxTokens, 1);
     row1->addWidget(m_count);
-    form->addRow(tr("Max / priority / ×N:"), row1);
+    form->addRow(tr("Max tokens:"), row1);
+    form->addRow(tr("Priority:"), m_priority);
     auto* row2 = new QHBoxLayout;
     row2->addWidget(m_temperature);
     row2->addWidget(m_topP);
-    row2->addWidget(m_seed);
-    form->addRow(tr("Temp / top-p / seed:"), row2);
+    form->addRow(tr("Temp / top-p:"), row2);
+    auto* row3 = new QHBoxLayout;
+    row3->addWidget(m_seed, 1);
+    row3->addWidget(m_ignoreEos);
+    form->addRow(tr("Seed:"), row3);
     form->addRow(tr("Stop strings:"), m_stops);
 
     auto* buttons = new QHBoxLayout;
-    buttons->addWidget(m_samples, 1);
-    buttons->addWidget(m_ignoreEos);
     buttons->addWidget(burstButton);
+    buttons->addStretch(1);
     buttons->addWidget(submitButton);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(m_samples);
     layout->addWidget(m_prompt, 1);
     layout->addLayout(form);
     layout->addLayout(buttons);

@@ -26,7 +26,7 @@ const RequestSnapshot* RequestTableModel::request(engine::RequestId id) const {
 }
 
 static QString msText(double ms) {
-    if (ms >= 10000) return QString::number(ms / 1000.0, 'f', 1) + QStringLiteral(" s");
+    if (ms >= 1000) return QString::number(ms / 1000.0, 'f', 1) + QStringLiteral(" s");
     return QString::number(ms, 'f', ms < 10 ? 1 : 0) + QStringLiteral(" ms");
 }
 
@@ -38,7 +38,7 @@ QVariant RequestTableModel::displayData(const RequestSnapshot& r, int column) co
     case Prompt: return QString::fromStdString(r.promptPreview).simplified();
     case PromptTokens:
         return r.cachedPromptTokens > 0
-                   ? QStringLiteral("%1 (%2 cached)").arg(r.promptTokens).arg(r.cachedPromptTokens)
+                   ? QStringLiteral("%1 (%2)").arg(r.promptTokens).arg(r.cachedPromptTokens)
                    : QString::number(r.promptTokens);
     case GeneratedTokens: return QStringLiteral("%1 / %2").arg(r.generatedTokens).arg(r.maxTokens);
     case QueueTime: return msText(r.queueMs);
@@ -97,11 +97,11 @@ QVariant RequestTableModel::data(const QModelIndex& index, int role) const {
 QVariant RequestTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation != Qt::Horizontal) return {};
     static const char* const names[ColumnCount] = {
-        "ID", "State", "Priority", "Prompt", "Prompt tok", "Generated", "Queue", "TTFT",
-        "Tok/s", "Finish", "Waiting because"};
+        "ID", "State", "Priority", "Prompt", "In tok", "Out / max", "Queue", "TTFT",
+        "Tok/s", "Finish", "Waiting"};
     static const char* const tips[ColumnCount] = {
         "Request id", "Life-cycle state", "Scheduling priority (editable while not finished)",
-        "Start of the prompt", "Prompt tokens (prefix-cache hits in brackets)",
+        "Start of the prompt", "Prompt tokens (in brackets: served from the prefix cache)",
         "Generated tokens / max tokens", "Time waiting before first scheduled",
         "Time to first token", "Generated tokens per second after the first token",
         "Why it finished", "Why it was not admitted in the last step"};

@@ -53,10 +53,14 @@ RequestTableView::RequestTableView(RequestTableModel* model, QWidget* parent)
     auto* header = m_table->horizontalHeader();
     header->setSectionResizeMode(QHeaderView::Interactive);
     header->setStretchLastSection(true);
-    header->resizeSection(RequestTableModel::Id, 56);
-    header->resizeSection(RequestTableModel::State, 100);
-    header->resizeSection(RequestTableModel::Priority, 76);
-    header->resizeSection(RequestTableModel::Prompt, 240);
+    // Widths from typical contents, so columns fit without eliding their usual values.
+    static const char* const samples[RequestTableModel::ColumnCount] = {
+        "00000", "Prefilling", "Critical", "Write a long story about", "000 (00)", "0000 / 0000",
+        "0000 ms", "0000 ms", "000.0", "max tokens", "no free KV blocks"};
+    const QFontMetrics fm = fontMetrics();
+    for (int c = 0; c < RequestTableModel::ColumnCount; ++c)
+        header->resizeSection(c, fm.horizontalAdvance(QLatin1String(samples[c])) +
+                                     (c == RequestTableModel::State ? 34 : 14));
     m_table->installEventFilter(this);
 
     auto* layout = new QVBoxLayout(this);

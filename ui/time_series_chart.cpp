@@ -28,11 +28,7 @@ TimeSeriesChart::TimeSeriesChart(const QVector<Series>& series, const QString& l
         }
         m_graphs << g;
     }
-    p->legend->setVisible(true);
-    QFont small = font();
-    small.setPointSizeF(small.pointSizeF() * 0.8);
-    p->legend->setFont(small);
-    p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+    placeLegendBelow(p, 3);
     stylePlot(p, palette());
     connect(p, &QCustomPlot::mouseMove, this, &TimeSeriesChart::onMouseMove);
 }

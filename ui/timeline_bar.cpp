@@ -110,7 +110,19 @@ void TimelineBar::paintEvent(QPaintEvent*) {
     p.drawText(labels, Qt::AlignLeft | Qt::AlignVCenter, QStringLiteral("0 ms"));
     p.drawText(labels, Qt::AlignRight | Qt::AlignVCenter,
                QStringLiteral("%1 ms").arg(m_endMs - m_startMs, 0, 'f', 0));
-    p.drawText(labels, Qt::AlignCenter, tr("waiting · prefill · decode · preempted"));
+    // Colour key, centred: a swatch before each phase name.
+    static const char* const names[] = {"waiting", "prefill", "decode", "preempted"};
+    const QFontMetrics fm(f);
+    int total = 0;
+    for (const char* n : names) total += 12 + fm.horizontalAdvance(tr(n)) + 10;
+    int x0 = labels.center().x() - total / 2;
+    for (int i = 0; i < 4; ++i) {
+        p.fillRect(QRect(x0, labels.center().y() - 4, 9, 9), phaseColor(Phase(i)));
+        x0 += 12;
+        const int w = fm.horizontalAdvance(tr(names[i]));
+        p.drawText(QRect(x0, labels.top(), w + 2, labels.height()), Qt::AlignVCenter, tr(names[i]));
+        x0 += w + 10;
+    }
 }
 
 bool TimelineBar::event(QEvent* e) {

@@ -285,10 +285,14 @@ void TestGuiEngine::eventLoopStaysResponsiveWith256Requests() {
 void TestGuiEngine::screenshotUnderLoad() {
     m_window->composer()->setPrompt(QStringLiteral("Explain continuous batching in LLM serving."));
     m_window->composer()->submitBurst();
+    // Long requests keep the scheduler busy while the picture is taken.
+    for (int i = 0; i < 48; ++i)
+        submitOne(QStringLiteral("Write a long story about request %1.").arg(i), 1200 + 40 * i,
+                  static_cast<Priority>(i % 4));
     const RequestId watched = submitOne(
-        QStringLiteral("Once upon a time, in a small village by the sea,"), 400);
+        QStringLiteral("Once upon a time, in a small village by the sea,"), 3000, Priority::High);
     QTRY_VERIFY_WITH_TIMEOUT(m_window->requestModel()->rowOf(watched) >= 0, 5000);
-    QTest::qWait(2500);
+    QTest::qWait(2000);
     m_window->requestView()->selectRequest(watched);
     QTest::qWait(300);
     m_window->replotAll();
