@@ -167,8 +167,9 @@ void MainWindow::buildMenus() {
     quit->setShortcut(QKeySequence::Quit);
 
     QMenu* requests = menuBar()->addMenu(tr("&Requests"));
-    QAction* submit = requests->addAction(tr("&Submit prompt"), m_composer, &PromptComposer::submit);
-    submit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
+    // No shortcut here: the composer's own Ctrl+Enter would become ambiguous.
+    requests->addAction(tr("&Submit prompt (Ctrl+Enter in the composer)"), m_composer,
+                        &PromptComposer::submit);
     requests->addAction(tr("Load &burst (100 requests)"), m_composer, &PromptComposer::submitBurst);
     requests->addAction(tr("&Cancel selected"), m_requests, &RequestTableView::cancelSelected);
 

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <QDir>
 #include <QElapsedTimer>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QFile>
 #include <QSettings>
@@ -141,8 +142,10 @@ void TestGuiEngine::submitGoesQueuedToFinishedWithText() {
     setPaused(true);
     m_window->composer()->setPrompt(QStringLiteral("Hello from the test"));
     QSignalSpy submitted(m_window.get(), &ui::MainWindow::submitRequested);
-    m_window->composer()->submit();
-    QCOMPARE(submitted.count(), 1);
+    m_window->activateWindow();
+    m_window->composer()->editor()->setFocus();
+    QTest::keyClick(m_window->composer()->editor(), Qt::Key_Return, Qt::ControlModifier);
+    QCOMPARE(submitted.count(), 1);  // Ctrl+Enter in the real window (no ambiguous shortcut)
     const auto snapshot = [this] { return m_bridge->latestSnapshot(); };
     QTRY_VERIFY_WITH_TIMEOUT(m_window->requestModel()->rowCount() > 0, 5000);
     const RequestId id = m_window->requestModel()->requestAt(
