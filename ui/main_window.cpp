@@ -241,6 +241,9 @@ void MainWindow::requestFinished(const engine::GenerationResult& result) {
 void MainWindow::setModelInfo(const engine::ModelInfo& info) {
     m_modelPanel->setModelInfo(info);
     setWindowTitle(tr("Batchscope — %1").arg(QString::fromStdString(info.name)));
+    // A new engine starts its ids and clock again: start the views afresh.
+    m_model->clear();
+    m_output->clear();
     m_batchChart->clear();
     m_kvChart->clear();
     m_throughputChart->clear();

@@ -38,6 +38,7 @@ public:
     void applySnapshot(const std::shared_ptr<const engine::SchedulerSnapshot>& snapshot);
     void appendTokens(const QVector<engine::TokenEvent>& events);
     void requestFinished(const engine::GenerationResult& result);
+    /// A new model (engine): shows its info and clears the request views and charts.
     void setModelInfo(const engine::ModelInfo& info);
     /// HOOK for the WebSocket API server: shows the endpoint in the status bar with a
     /// copy-token button. Empty url: "API: off".

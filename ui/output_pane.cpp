@@ -89,6 +89,16 @@ void OutputPane::updateRequest(const engine::RequestSnapshot* r, double nowMs) {
     m_timeline->setEvents(r->events, nowMs);
 }
 
+void OutputPane::clear() {
+    m_texts.clear();
+    m_order.clear();
+    m_current = engine::kInvalidRequestId;
+    m_resetShown = true;
+    m_timeline->clear();
+    m_header->setText(tr("Select a request to see its output."));
+    flush();
+}
+
 QString OutputPane::shownText() const { return m_text->toPlainText(); }
 
 void OutputPane::flush() {

@@ -38,6 +38,8 @@ public:
     /// Text as shown in the editor (after the pending refresh, call flush() in tests).
     QString shownText() const;
     void flush();
+    /// Forgets every text (a new engine reuses request ids).
+    void clear();
     void setMaxTexts(int n) { m_maxTexts = n; }
     int maxTexts() const { return m_maxTexts; }
     TimelineBar* timeline() const { return m_timeline; }

@@ -8,6 +8,7 @@
 #include <QFile>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -43,6 +44,7 @@ private slots:
     void cancelRunningFromTable();
     void changeQueuedPriorityInTable();
     void malformedModelKeepsOldModelServing();
+    void reloadingModelReplacesEngineAndViews();
     void eventLoopStaysResponsiveWith256Requests();
     void screenshotUnderLoad();
     void cleanShutdownWhileRequestsRun();
@@ -244,12 +246,30 @@ void TestGuiEngine::malformedModelKeepsOldModelServing() {
     const QString error = failed.at(0).at(0).toString();
     QVERIFY2(error.contains(QStringLiteral("broken.gguf")), qPrintable(error));
     QCOMPARE(m_controller->lastError(), error);
+    QVERIFY(m_window->statusBar()->currentMessage().contains(QStringLiteral("broken.gguf")));
     QCOMPARE(m_bridge->engine(), before);  // the old model keeps serving
     QCOMPARE(m_window->modelPanel()->valueOf(QStringLiteral("Architecture")),
              QStringLiteral("simulated"));
     const RequestId id = submitOne(QStringLiteral("still alive?"), 8);
     QVERIFY(id != engine::kInvalidRequestId);
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(id), RequestState::Finished, 10000);
+}
+
+void TestGuiEngine::reloadingModelReplacesEngineAndViews() {
+    const RequestId old = submitOne(QStringLiteral("before the reload"), 4);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(old), RequestState::Finished, 10000);
+    engine::Engine* before = m_bridge->engine();
+    QSignalSpy loaded(m_controller.get(), &app::GuiController::modelLoaded);
+    QVERIFY(m_controller->loadModel(QStringLiteral("simulated")));
+    QVERIFY(loaded.wait(10000));
+    QVERIFY(m_bridge->engine() != before);
+    QCOMPARE(m_window->requestModel()->rowCount(), 0);
+    // The new engine numbers its requests from 1 again; the table must show them.
+    const RequestId fresh = submitOne(QStringLiteral("after the reload"), 4);
+    QCOMPARE(fresh, RequestId(1));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(fresh), RequestState::Finished, 10000);
+    QCOMPARE(m_window->requestModel()->request(fresh)->promptPreview,
+             std::string("after the reload"));
 }
 
 void TestGuiEngine::eventLoopStaysResponsiveWith256Requests() {

@@ -419,6 +419,8 @@ void TestUiWidgets::mainWindowShowsSnapshotAndEndpoint() {
     info.parameterCount = 15'000'000;
     info.tensorTypeCounts = {{"F32", 3}, {"Q8_0", 7}};
     window.setModelInfo(info);
+    QCOMPARE(window.requestModel()->rowCount(), 0);  // a new engine reuses ids: start afresh
+    QCOMPARE(window.batchChart()->storedSteps(), 0);
     QCOMPARE(window.modelPanel()->valueOf(QStringLiteral("Architecture")), QStringLiteral("llama"));
     QCOMPARE(window.modelPanel()->valueOf(QStringLiteral("Parameters")), QStringLiteral("15.0 M"));
     QCOMPARE(window.modelPanel()->valueOf(QStringLiteral("Tensor types")),
