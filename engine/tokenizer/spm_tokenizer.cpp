@@ -89,14 +89,15 @@ void SpmTokenizer::emitBytes(std::string_view text, std::vector<TokenId>& out) c
 void SpmTokenizer::encodeEscaped(const std::string& text, std::vector<TokenId>& out) const {
     std::vector<Symbol> symbols;
     symbols.reserve(text.size());
-    for (std::size_t offs = 0; offs < text.size();) {
-        const auto len = std::min(unicode::utf8LengthFromLead(static_cast<unsigned char>(text[offs])),
-                                  text.size() - offs);
+    // One symbol per code point. Unlike llama.cpp (which trusts the lead byte's length), an
+    // invalid byte is a symbol of its own, so it cannot swallow the next character; for valid
+    // UTF-8 the two agree.
+    for (const auto& u : unicode::decodeUtf8(text)) {
         const int index = static_cast<int>(symbols.size());
-        symbols.push_back({index - 1, offs + len == text.size() ? -1 : index + 1,
-                           offs, len});
-        offs += len;
+        symbols.push_back({index - 1, index + 1, u.offset, u.length});
     }
+    if (symbols.empty()) return;
+    symbols.back().next = -1;
     std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue;
     auto tryAddBigram = [&](int left, int right) {
         if (left == -1 || right == -1) return;
