@@ -106,6 +106,21 @@ TEST_P(VocabVectors, TenThousandCharactersEncodeQuicklyAndRoundTrip) {
     EXPECT_EQ(m_tokenizer->decode(ids), text);
 }
 
+TEST_P(VocabVectors, LongRunsRoundTrip) {
+    // Long single words and whitespace runs stress the merge queues (no quadratic blow-up).
+    for (const std::string unit : {"a", " ", "\n", "\xe6\x88\x91", "ab ", "1"}) {
+        std::string text;
+        while (text.size() < 20000) text += unit;
+        const auto start = std::chrono::steady_clock::now();
+        const auto ids = m_tokenizer->encode(text, false);
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        std::printf("[ info ] %s: 20000 bytes of '%s' -> %zu tokens in %.2f ms\n", GetParam().c_str(),
+                    unit == "\n" ? "\\n" : unit.c_str(), ids.size(), ms);
+        EXPECT_FALSE(ids.empty());
+        EXPECT_EQ(m_tokenizer->decode(ids), text) << "unit '" << unit << "'";
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Shared, VocabVectors,
                          ::testing::Values("ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf"),
                          [](const auto& info) {
