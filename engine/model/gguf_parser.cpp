@@ -21,7 +21,7 @@ using gguf_detail::invalid;
 
 constexpr std::uint32_t kMagic = 0x46554747;  // "GGUF" little-endian
 constexpr std::uint32_t kMaxDims = 4;
-constexpr std::uint64_t kDefaultAlignment = 32;
+constexpr std::uint64_t kReserveCap = 4096;
 
 // Smallest encoding of one element of each value type (strings: the 8-byte length).
 std::uint64_t minEncodedSize(GgufValueType t) {
@@ -69,14 +69,18 @@ private:
 Status Parser::run() {
     std::uint64_t tensorCount = 0, kvCount = 0;
     if (!parseHeader(tensorCount, kvCount)) return m_c.takeError();
-    m_out.kv.reserve(static_cast<std::size_t>(kvCount));
+    // Containers grow as entries are actually parsed (a reservation capped at kReserveCap), so
+    // a lying count fails on truncation before it costs memory.
+    m_out.kv.reserve(static_cast<std::size_t>(std::min(kvCount, kReserveCap)));
     for (std::uint64_t i = 0; i < kvCount; ++i) {
         if (!parseKv()) return m_c.takeError();
     }
     if (!applyAlignment()) return m_c.takeError();
-    m_out.tensors.resize(static_cast<std::size_t>(tensorCount));
-    for (auto& t : m_out.tensors) {
+    m_out.tensors.reserve(static_cast<std::size_t>(std::min(tensorCount, kReserveCap)));
+    for (std::uint64_t i = 0; i < tensorCount; ++i) {
+        GgufTensorInfo t;
         if (!parseTensorInfo(t)) return m_c.takeError();
+        m_out.tensors.push_back(std::move(t));
     }
     if (!placeTensors(m_base)) return m_c.takeError();
     return Ok{};
@@ -232,8 +236,15 @@ bool Parser::parseArray(GgufValue& out, const std::string& key) {
             break;
         }
         case GgufValueType::String: {
-            std::vector<std::string> v(static_cast<std::size_t>(n));
-            for (std::size_t i = 0; ok && i < v.size(); ++i) ok = m_c.readString(v[i], what);
+            // Grown as read: 32 bytes per std::string against >= 8 on disk would let a bogus
+            // length claim 4x the file's size up front.
+            std::vector<std::string> v;
+            v.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(n, 1 << 16)));
+            std::string s;
+            for (std::uint64_t i = 0; ok && i < n; ++i) {
+                ok = m_c.readString(s, what);
+                v.push_back(std::move(s));
+            }
             arr = GgufArray(std::move(v));
             break;
         }

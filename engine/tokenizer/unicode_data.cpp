@@ -63,7 +63,7 @@ std::vector<Utf8Unit> decodeUtf8(std::string_view text) {
         } else if (c >= 0x80) {
             cp = 0xFFFD;  // stray continuation byte or invalid lead
         }
-        units.push_back({cp, static_cast<std::uint32_t>(i), len});
+        units.push_back({cp, i, len});
         i += len;
     }
     return units;

@@ -35,7 +35,7 @@ std::uint8_t codepointFlags(std::uint32_t cp);
 /// byte with cp = 0xFFFD, so the units always tile the input exactly.
 struct Utf8Unit {
     std::uint32_t cp;
-    std::uint32_t offset;  ///< byte offset in the input
+    std::size_t offset;    ///< byte offset in the input
     std::uint32_t length;  ///< bytes, 1..4
 };
 
