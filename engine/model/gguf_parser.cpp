@@ -353,7 +353,8 @@ bool Parser::placeTensors(const std::byte* base) {
                              " holds " + std::to_string(dataSize) + " bytes)"));
             return false;
         }
-        t.data = base + m_out.dataOffset + t.offset;
+        // An empty tensor may sit at the very end; keep its pointer inside [base, base + size].
+        t.data = base + std::min(m_out.dataOffset + t.offset, fileSize);
         byOffset.push_back(&t);
     }
     std::sort(byOffset.begin(), byOffset.end(),

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <limits>
 
 #include "engine/model/gguf_file.h"
@@ -38,6 +39,12 @@ Status readScoresAndTypes(const GgufFile& file, Vocab& vocab) {
         if (scores->size() != n) {
             return invalid("tokenizer.ggml.scores has " + std::to_string(scores->size()) +
                            " entries, tokenizer.ggml.tokens has " + std::to_string(n));
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            // NaN would break the merge queue's ordering.
+            if (std::isnan((*scores)[i])) {
+                return invalid("tokenizer.ggml.scores[" + std::to_string(i) + "] is NaN");
+            }
         }
         vocab.scores = std::move(*scores);
     }

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <random>
 
@@ -251,6 +252,9 @@ TEST(TokenizerFactory, RejectsBadMetadata) {
     scores.setFloat32Array("tokenizer.ggml.scores", {1.f, 2.f});
     expectFactoryError(scores, ErrorCode::InvalidFormat,
                        "tokenizer.ggml.scores has 2 entries, tokenizer.ggml.tokens has 260");
+
+    auto nan = spmWriter({{"a", std::nanf("")}});
+    expectFactoryError(nan, ErrorCode::InvalidFormat, "tokenizer.ggml.scores[259] is NaN");
 
     auto types = spmWriter({{"a", 0}});
     std::vector<std::int32_t> t(260, 1);
