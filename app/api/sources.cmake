@@ -4,4 +4,6 @@ target_sources(batchscope_app_core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/protocol.cpp
     ${CMAKE_CURRENT_LIST_DIR}/protocol_encode.cpp
     ${CMAKE_CURRENT_LIST_DIR}/access_token.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/api_server.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/api_session.cpp
 )
