@@ -64,9 +64,10 @@ public:
         bridge.applySettings(settings);
     }
 
+    // Declared first: the bridge's destructor still delivers (cancelled) results.
+    QHash<engine::RequestId, engine::GenerationResult> results;
     EngineBridge bridge;
     std::unique_ptr<ApiServer> server;
-    QHash<engine::RequestId, engine::GenerationResult> results;
 };
 
 /// A WebSocket client on the test's thread; everything it receives is parsed and kept.
