@@ -85,13 +85,17 @@ public:
 
     /// Opens; with bearer true the token goes in the Authorization header. True when open.
     bool open(const QUrl& url, bool bearer = true, const QString& token = kToken) {
+        startOpen(url, bearer, token);
+        return QTest::qWaitFor([this] { return settled(); }, 10000) && isOpen();
+    }
+    void startOpen(const QUrl& url, bool bearer = true, const QString& token = kToken) {
         QNetworkRequest request(url);
         if (bearer) request.setRawHeader("Authorization", "Bearer " + token.toUtf8());
         socket.open(request);
-        return QTest::qWaitFor([this] {
-            return socket.state() == QAbstractSocket::ConnectedState || disconnected ||
-                   socket.error() != QAbstractSocket::UnknownSocketError;
-        }, 10000) && socket.state() == QAbstractSocket::ConnectedState;
+    }
+    bool isOpen() const { return socket.state() == QAbstractSocket::ConnectedState; }
+    bool settled() const {
+        return isOpen() || disconnected || socket.error() != QAbstractSocket::UnknownSocketError;
     }
 
     void send(const QJsonObject& message) {
