@@ -113,6 +113,10 @@ private slots:
         Harness h(config);
         Client evil(QStringLiteral("http://evil.example"));
         QVERIFY(!evil.open(h.server->url()));
+        auto raw = rawHandshake(h.server->port(), "127.0.0.1", "Origin: http://evil.example\r\n");
+        QVERIFY(raw);
+        QVERIFY(QTest::qWaitFor([&] { return raw->bytesAvailable() > 0; }, 10000));
+        QVERIFY(raw->readAll().startsWith("HTTP/1.1 403"));
         Client good(QStringLiteral("http://localhost:5173"));
         QVERIFY(good.open(h.server->url()));
         good.send({{"type", "ping"}, {"id", 1}});
@@ -342,6 +346,62 @@ private slots:
         QCOMPARE(c.waitError("big").value("code").toString(), QStringLiteral("prompt_too_long"));
         c.send({{"type", "ping"}, {"id", 1}});
         QVERIFY(!c.waitReply("pong", 1).isEmpty());
+    }
+
+    void queueFullFromServerAndEngine() {
+        for (const bool engineLimit : {false, true}) {
+            HarnessConfig config;
+            if (engineLimit) config.engine.queueCapacity = 2;
+            else config.server.maxRequestsTotal = 2;
+            Harness h(config);
+            h.setPaused(true);
+            Client a, b;
+            QVERIFY(a.open(h.server->url()));
+            QVERIFY(b.open(h.server->url()));
+            a.send(generateMessage(0, "hold", 2));
+            b.send(generateMessage(1, "hold", 2));
+            QVERIFY(!a.waitReply("accepted", 0).isEmpty());
+            QVERIFY(!b.waitReply("accepted", 1).isEmpty());
+            b.send(generateMessage(2, "one too many", 2));
+            const QJsonObject error = b.waitError(2);
+            QCOMPARE(error.value("code").toString(), QStringLiteral("queue_full"));
+            QVERIFY2(error.value("message").toString().contains(engineLimit ? "queue is full" : "server has 2"),
+                     qPrintable(error.value("message").toString()));
+            h.setPaused(false);
+            QVERIFY(!a.waitReply("done", 0).isEmpty());
+        }
+    }
+
+    void timeoutEndsRequest() {
+        Harness h;
+        h.setPaused(true);
+        Client c;
+        QVERIFY(c.open(h.server->url()));
+        QJsonObject g = generateMessage("t", "too slow", 4);
+        g.insert("timeout_ms", 50);
+        c.send(g);
+        QCOMPARE(c.waitReply("done", "t").value("finish_reason").toString(), QStringLiteral("timeout"));
+        h.setPaused(false);
+    }
+
+    void unauthenticatedConnectionTimesOut() {
+        HarnessConfig config;
+        config.server.authTimeoutMs = 100;
+        Harness h(config);
+        Client c;
+        QVERIFY(c.open(h.server->url(), false));
+        QVERIFY(c.waitClosed());
+        QCOMPARE(c.closeCode, int(QWebSocketProtocol::CloseCodePolicyViolated));
+    }
+
+    void ipv6LoopbackServed() {
+        Harness h;
+        Client c;
+        QUrl url = h.server->url();
+        url.setHost(QStringLiteral("::1"));
+        if (!c.open(url)) QSKIP("no IPv6 loopback on this machine");
+        c.send({{"type", "ping"}, {"id", 6}});
+        QVERIFY(!c.waitReply("pong", 6).isEmpty());
     }
 
     void noEngineIsInternal() {
