@@ -92,7 +92,8 @@ private:
     void applyCommands(std::vector<Command>& commands, std::vector<Notification>& notes);
     void applySettingsLocked(const SchedulerSettings& settings);
     void expireDeadlines(TimePoint now, std::vector<Notification>& notes);
-    void finishSequence(const SequencePtr& seq, FinishReason reason, const std::string& error,
+    // By value: callers often pass a reference into m_active, which this erases.
+    void finishSequence(SequencePtr seq, FinishReason reason, const std::string& error,
                         std::vector<Notification>& notes);
     void applyStepResult(const ScheduleOutput& out, const StepResult& result, TimePoint stepStart,
                          std::vector<Notification>& notes, StepRecord& record);

@@ -10,7 +10,7 @@ namespace {
 double ms(TimePoint a, TimePoint b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
 }  // namespace
 
-void ContinuousBatchScheduler::finishSequence(const SequencePtr& seq, FinishReason reason, const std::string& error,
+void ContinuousBatchScheduler::finishSequence(SequencePtr seq, FinishReason reason, const std::string& error,
                                               std::vector<Notification>& notes) {
     if (isTerminal(seq->state)) return;
     if (!m_batch.removeRunning(seq->id)) m_queue.remove(seq->id);

@@ -20,7 +20,8 @@ Status RequestQueue::push(SequencePtr seq) {
     if (m_config.maxQueuedTokens > 0 && m_tokens + tokens > m_config.maxQueuedTokens)
         return makeError(ErrorCode::QueueFull, "request queue holds too many prompt tokens (limit " +
                          std::to_string(m_config.maxQueuedTokens) + ")");
-    insertByArrival(m_fifos[int(seq->priority)], std::move(seq));
+    auto& fifo = m_fifos[int(seq->priority)];
+    insertByArrival(fifo, std::move(seq));
     ++m_size;
     m_tokens += tokens;
     return Ok{};
@@ -29,7 +30,8 @@ Status RequestQueue::push(SequencePtr seq) {
 void RequestQueue::pushFront(SequencePtr seq) {
     std::lock_guard lock(m_mutex);
     m_tokens += std::int64_t(seq->tokens.size());
-    insertByArrival(m_fifos[int(seq->priority)], std::move(seq));
+    auto& fifo = m_fifos[int(seq->priority)];
+    insertByArrival(fifo, std::move(seq));
     ++m_size;
 }
 
