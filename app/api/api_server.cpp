@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/api/api_server.h"
 
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QWebSocket>
 #include <QWebSocketCorsAuthenticator>
 #include <QWebSocketServer>
@@ -45,24 +47,35 @@ bool ApiServer::listen(QString* error) {
 }
 
 bool ApiServer::listenOn(const QHostAddress& address, quint16 port, QString* error) {
+    // Our own QTcpServer hands sockets to a non-listening QWebSocketServer, so every socket
+    // gets TCP_NODELAY first: without it Nagle's algorithm and delayed ACKs hold small token
+    // frames back for ~40 ms.
+    auto* tcp = new QTcpServer(this);
     auto* server = new QWebSocketServer(QStringLiteral("batchscope"),
-                                        QWebSocketServer::NonSecureMode, this);
+                                        QWebSocketServer::NonSecureMode, tcp);
     server->setMaxPendingConnections(m_options.maxConnections);
+    tcp->setMaxPendingConnections(m_options.maxConnections);
     connect(server, &QWebSocketServer::originAuthenticationRequired, this,
             &ApiServer::onOriginCheck, Qt::DirectConnection);
     connect(server, &QWebSocketServer::newConnection, this, [this, server] { onNewConnection(server); });
-    if (!server->listen(address, port)) {
+    connect(tcp, &QTcpServer::newConnection, server, [tcp, server] {
+        while (QTcpSocket* socket = tcp->nextPendingConnection()) {
+            socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+            server->handleConnection(socket);
+        }
+    });
+    if (!tcp->listen(address, port)) {
         *error = QStringLiteral("cannot listen on %1 port %2: %3")
-                     .arg(address.toString()).arg(port).arg(server->errorString());
-        delete server;
+                     .arg(address.toString()).arg(port).arg(tcp->errorString());
+        delete tcp;
         return false;
     }
-    m_servers.append(server);
+    m_servers.append(tcp);
     return true;
 }
 
 void ApiServer::close() {
-    for (QWebSocketServer* server : std::as_const(m_servers)) server->close();
+    for (QTcpServer* server : std::as_const(m_servers)) server->close();
     qDeleteAll(m_servers);
     m_servers.clear();
     const QList<ApiSession*> sessions = m_sessions;

@@ -16,6 +16,7 @@
 #include "app/api/protocol_encode.h"
 #include "app/bridge/engine_bridge.h"
 
+class QTcpServer;
 class QWebSocket;
 class QWebSocketServer;
 class QWebSocketCorsAuthenticator;
@@ -95,7 +96,7 @@ private:
 
     EngineBridge& m_bridge;
     ApiServerOptions m_options;
-    QList<QWebSocketServer*> m_servers;
+    QList<QTcpServer*> m_servers;  ///< one per address; each owns its QWebSocketServer
     QList<ApiSession*> m_sessions;
     QHash<engine::RequestId, QPointer<ApiSession>> m_owners;
     SnapshotPtr m_previousSnapshot;

@@ -10,6 +10,7 @@
 #include <QStandardPaths>
 #include <QtTest>
 
+#include "app/api/api_load_bench.h"
 #include "tests/api/api_test_harness.h"
 #include "tests/api/hostile_messages.h"
 
@@ -176,6 +177,35 @@ private slots:
         QCOMPARE(snapshot.queueDepth, 0);
         QVERIFY(QTest::qWaitFor([&] { return h.server->connectionCount() == 0; }, 5000));
         QCOMPARE(h.server->activeRequestCount(), 0);
+    }
+
+    void loadBenchMeasuresTheApiPath() {
+        Harness h;
+        ApiLoadBenchConfig config;
+        // BATCHSCOPE_API_BENCH_CLIENTS scales the run up for a manual measurement.
+        config.clients = qEnvironmentVariableIntValue("BATCHSCOPE_API_BENCH_CLIENTS");
+        if (config.clients <= 0) config.clients = 10;
+        config.requestsPerClient = 3;
+        config.maxTokens = 8;
+        const int requests = config.clients * config.requestsPerClient;
+        const ApiLoadBenchResult r = runApiLoadBench(h.server->url(), kToken, config);
+        qInfo("API load: %d clients, %d requests, %.1f req/s, %.0f tok/s; socket TTFT p50 %.2f p99 %.2f ms; "
+              "engine TTFT p50 %.2f p99 %.2f ms; added p50 %.2f p99 %.2f ms",
+              r.clients, r.requests, r.requestsPerSecond, r.tokensPerSecond, r.socketTtftMs.p50,
+              r.socketTtftMs.p99, r.engineTtftMs.p50, r.engineTtftMs.p99, r.addedTtftMs.p50, r.addedTtftMs.p99);
+        QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+        QCOMPARE(r.requests, requests);
+        QCOMPARE(r.completed, requests);
+        QCOMPARE(r.failed, 0);
+        QVERIFY(r.tokensPerSecond > 0);
+        QCOMPARE(r.addedTtftMs.count, std::int64_t(requests));
+        // Causality: the socket round trip contains the engine's TTFT, so nothing is negative.
+        QVERIFY(r.socketTtftMs.p50 >= r.engineTtftMs.p50 - 1e-6);
+        QVERIFY(r.addedTtftMs.p50 >= -0.01);
+        QVERIFY(r.addedTtftMs.p99 >= r.addedTtftMs.p50);
+        const ApiLoadBenchResult wrong = runApiLoadBench(h.server->url(), "bad-token-bad-token", config);
+        QCOMPARE(wrong.completed, 0);
+        QCOMPARE(wrong.failed, requests);
     }
 
     void pythonExampleClient() {
