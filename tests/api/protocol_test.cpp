@@ -8,6 +8,7 @@
 #include <QtTest>
 
 #include "app/api/access_token.h"
+#include "app/api/api_options.h"
 #include "app/api/protocol.h"
 #include "app/api/protocol_encode.h"
 #include "tests/api/hostile_messages.h"
@@ -223,6 +224,30 @@ private slots:
         QCOMPARE(r.value().source, TokenSource::Generated);
         QVERIFY(!AccessToken::resolve("short", path).ok());
         QVERIFY(!AccessToken::resolve("has space in the token!", path).ok());
+    }
+
+    void commandLineOptions() {
+        QCommandLineParser parser;
+        addApiOptions(parser);
+        QVERIFY(parser.parse({"serve", "--port", "0", "--token", "cli-token-0123456789",
+                              "--allow-origin", "http://localhost:5173", "--api-rate", "50"}));
+        QString source;
+        auto o = apiOptionsFromParser(parser, &source);
+        QVERIFY(o.ok());
+        QVERIFY(o.value().host.isNull());  // loopback pair
+        QCOMPARE(o.value().port, quint16(0));
+        QCOMPARE(o.value().token, QStringLiteral("cli-token-0123456789"));
+        QCOMPARE(o.value().allowedOrigins, QStringList{"http://localhost:5173"});
+        QCOMPARE(o.value().burst, 100.0);
+        QCOMPARE(source, QStringLiteral("--token"));
+        QCommandLineParser bad;
+        addApiOptions(bad);
+        QVERIFY(bad.parse({"serve", "--port", "70000", "--token", "cli-token-0123456789"}));
+        QVERIFY(!apiOptionsFromParser(bad).ok());
+        QCommandLineParser badHost;
+        addApiOptions(badHost);
+        QVERIFY(badHost.parse({"serve", "--host", "not-an-ip", "--token", "cli-token-0123456789"}));
+        QVERIFY(!apiOptionsFromParser(badHost).ok());
     }
 };
 
