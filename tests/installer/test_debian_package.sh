@@ -34,6 +34,7 @@ chmod 755 "$work"  # apt's sandbox user must be able to read the .deb
 package=""
 serve_pid=""
 placeholder=""
+# shellcheck disable=SC2317  # called by the trap
 cleanup() {
     [ -n "$placeholder" ] && rm -f "$placeholder"
     if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null; fi
@@ -122,7 +123,7 @@ export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" XDG_DATA_HOME="$wo
 export QT_QPA_PLATFORM=offscreen
 unset BATCHSCOPE_DEMO_MODEL
 mkdir -p "$XDG_CONFIG_HOME"
-cd "$work"
+cd "$work" || exit 1
 
 # --- 5. --version agrees with project(VERSION).
 step "batchscope --version"
@@ -141,8 +142,11 @@ if [ ! -f "$model" ]; then
     printf 'not a gguf file' >"$model" && placeholder=$model
     /usr/bin/batchscope tokenize --text hi >"$work/tokenize.out" 2>&1
     cat "$work/tokenize.out"
-    grep -q "$model" "$work/tokenize.out" && ok "the installed program looks for the demo model at $model" ||
+    if grep -q "$model" "$work/tokenize.out"; then
+        ok "the installed program looks for the demo model at $model"
+    else
         fail "the installed program did not look for the demo model at $model"
+    fi
     rm -f "$model"; placeholder=""
 else
     timeout 120 /usr/bin/batchscope generate --max-tokens 8 --prompt "The capital of France is" \
@@ -225,7 +229,7 @@ find /usr/share/batchscope -newer "$deb" -type f 2>/dev/null | grep -q . &&
 
 # --- 8. Remove: nothing may be left.
 step "apt-get purge $package"
-cd /
+cd / || exit 1
 if ! DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "$package" >"$work/remove.log" 2>&1; then
     cat "$work/remove.log" >&2
     fail "apt-get purge failed"
