@@ -19,7 +19,8 @@ skip_step() { echo "SKIP: $*"; skips+=("$*"); }
 ok() { echo "ok: $*"; }
 
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (installs a package)"; exit 77; fi
-for tool in apt-get dpkg dpkg-deb cpack; do
+cpack=${BATCHSCOPE_CPACK:-cpack}
+for tool in apt-get dpkg dpkg-deb "$cpack"; do
     command -v "$tool" >/dev/null || { echo "SKIP: $tool is not available"; exit 77; }
 done
 for name in batchscope batchscope-cuda; do
@@ -49,7 +50,7 @@ trap 'exit 1' INT TERM
 
 # --- 1. Build the package.
 step "cpack in $build_dir"
-if ! (cd "$build_dir" && cpack -G DEB -B "$work/cpack" >"$work/cpack.log" 2>&1); then
+if ! (cd "$build_dir" && "$cpack" -G DEB -B "$work/cpack" >"$work/cpack.log" 2>&1); then
     cat "$work/cpack.log" >&2
     echo "FAIL: cpack failed" >&2
     exit 1
@@ -79,7 +80,7 @@ if echo "$contents" | grep -q ' \./usr/local\|/include/\|\.a$'; then fail "packa
 # --- 2. lintian: errors fail; warnings are listed in docs/installing.md.
 step "lintian"
 if command -v lintian >/dev/null; then
-    lintian --no-tag-display-limit "$deb" >"$work/lintian.log" 2>&1
+    lintian --tag-display-limit 0 "$deb" >"$work/lintian.log" 2>&1
     cat "$work/lintian.log"
     if grep -q '^E:' "$work/lintian.log"; then fail "lintian reports errors"; else ok "no lintian errors"; fi
 else
