@@ -20,7 +20,7 @@ ok() { echo "ok: $*"; }
 
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (installs a package)"; exit 77; fi
 cpack=${BATCHSCOPE_CPACK:-cpack}
-for tool in apt-get dpkg dpkg-deb "$cpack"; do
+for tool in apt-get dpkg dpkg-deb setsid "$cpack"; do
     command -v "$tool" >/dev/null || { echo "SKIP: $tool is not available"; exit 77; }
 done
 for name in batchscope batchscope-cuda; do
@@ -30,23 +30,35 @@ for name in batchscope batchscope-cuda; do
     fi
 done
 
+# apt-get in its own session: an interrupt of this script (Ctrl+C, a process-group kill) must
+# never hit dpkg half-way; bash runs the cleanup trap once apt-get has finished. It waits for
+# the dpkg lock instead of failing when another apt run holds it.
+apt_run() {
+    setsid -w env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=300 "$@"
+}
+
 work=$(mktemp -d /tmp/batchscope-deb-test.XXXXXX)
 chmod 755 "$work"  # apt's sandbox user must be able to read the .deb
 package=""
 serve_pid=""
 placeholder=""
+# The trap can fire inside a redirected command: write to the original stdout/stderr.
+exec 3>&1 4>&2
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
+    exec 1>&3 2>&4
+    [ "${interrupted:-0}" = 1 ] && [ -f "$work/apt.log" ] && { echo "interrupted; apt-get said:"; tail -n 5 "$work/apt.log"; }
     [ -n "$placeholder" ] && rm -f "$placeholder"
     if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null; fi
     if [ -n "$package" ] && dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed"; then
         echo "cleanup: purging $package"
-        DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "$package" >/dev/null 2>&1 || dpkg --purge "$package"
+        apt_run purge "$package" >/dev/null 2>&1 ||
+            { setsid -w dpkg --configure -a; apt_run purge "$package"; }
     fi
     rm -rf "$work"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'interrupted=1; exit 1' INT TERM
 
 # --- 1. Build the package.
 step "cpack in $build_dir"
@@ -106,7 +118,7 @@ fi
 
 # --- 4. Install with apt-get, as a user would.
 step "apt-get install $deb"
-if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$deb" >"$work/apt.log" 2>&1; then
+if ! apt_run install --no-install-recommends "$deb" >"$work/apt.log" 2>&1; then
     cat "$work/apt.log" >&2
     echo "FAIL: apt-get install failed" >&2
     exit 1
@@ -231,7 +243,7 @@ find /usr/share/batchscope -newer "$deb" -type f 2>/dev/null | grep -q . &&
 # --- 8. Remove: nothing may be left.
 step "apt-get purge $package"
 cd / || exit 1
-if ! DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "$package" >"$work/remove.log" 2>&1; then
+if ! apt_run purge "$package" >"$work/remove.log" 2>&1; then
     cat "$work/remove.log" >&2
     fail "apt-get purge failed"
 fi
