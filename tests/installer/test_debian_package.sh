@@ -116,6 +116,54 @@ if command -v desktop-file-validate >/dev/null; then
         fail "desktop-file-validate failed"
 fi
 
+# --- 3b. Would a minimal Debian system resolve the dependencies? Simulate apt-get install
+# against a dpkg status holding only the required/important packages and their dependencies.
+step "dependency resolution on a minimal system (apt-get -s)"
+if /usr/bin/python3 - "$work/minimal-status" <<'PY'
+import re, sys
+paras, provides = {}, {}
+for para in open("/var/lib/dpkg/status", encoding="utf-8").read().split("\n\n"):
+    m = re.search(r"^Package: (\S+)", para, re.M)
+    if not m or "Status: install ok installed" not in para:
+        continue
+    paras[m.group(1)] = para
+    pm = re.search(r"^Provides: (.*)$", para, re.M)
+    for p in (pm.group(1).split(",") if pm else []):
+        provides.setdefault(p.strip().split()[0], m.group(1))
+def deps(para):
+    for field in ("Pre-Depends", "Depends"):
+        m = re.search(r"^%s: (.*)$" % field, para, re.M)
+        for alt in (m.group(1).split(",") if m else []):
+            for a in alt.split("|"):
+                n = a.strip().split()[0].split(":")[0]
+                if n in paras or n in provides:
+                    yield n if n in paras else provides[n]
+                    break
+todo = [n for n, p in paras.items() if re.search(r"^(Priority: (required|important)|Essential: yes)", p, re.M)]
+seen = set()
+while todo:
+    n = todo.pop()
+    if n not in seen:
+        seen.add(n)
+        todo.extend(deps(paras[n]))
+open(sys.argv[1], "w", encoding="utf-8").write("\n\n".join(paras[n] for n in sorted(seen)) + "\n")
+print(f"minimal system: {len(seen)} packages")
+PY
+then
+    if apt-get -s -o Dir::State::status="$work/minimal-status" install --no-install-recommends "$deb" \
+        >"$work/simulate.log" 2>&1 && grep -q "^Inst $package " "$work/simulate.log"; then
+        ok "apt resolves every dependency from the archive ($(grep -c '^Inst' "$work/simulate.log") packages)"
+    elif grep -qE "Unable to locate|has no installation candidate|unmet dependencies" "$work/simulate.log"; then
+        cat "$work/simulate.log"
+        fail "a minimal Debian 12 could not install the package"
+    else
+        tail -n 5 "$work/simulate.log"
+        skip_step "simulation: apt-get -s did not run (no package lists? run apt-get update)"
+    fi
+else
+    skip_step "simulation: could not derive a minimal dpkg status"
+fi
+
 # --- 4. Install with apt-get, as a user would.
 step "apt-get install $deb"
 if ! apt_run install --no-install-recommends "$deb" >"$work/apt.log" 2>&1; then
