@@ -12,10 +12,10 @@ LatencyHistogram::LatencyHistogram(const QString& title, QWidget* parent)
     : LiveChart(parent), m_title(title) {
     QCustomPlot* p = plot();
     p->plotLayout()->insertRow(0);
-    auto* titleElement = new QCPTextElement(p, title, QFont(font().family(), font().pointSize(),
-                                                            QFont::Bold));
-    titleElement->setTextColor(palette().color(QPalette::WindowText));
-    p->plotLayout()->addElement(0, 0, titleElement);
+    m_titleElement = new QCPTextElement(p, title, QFont(font().family(), font().pointSize(),
+                                                        QFont::Bold));
+    m_titleElement->setTextColor(palette().color(QPalette::WindowText));
+    p->plotLayout()->addElement(0, 0, m_titleElement);
     p->xAxis->setLabel(tr("latency (ms)"));
     p->yAxis->setLabel(tr("requests"));
     m_bars = new QCPBars(p->xAxis, p->yAxis);
@@ -53,6 +53,7 @@ void LatencyHistogram::setSamples(const std::vector<double>& samplesMs) {
 }
 
 void LatencyHistogram::updatePlotData() {
+    m_titleElement->setTextColor(palette().color(QPalette::WindowText));  // palette may change
     m_bars->setWidth(m_binWidth * 0.9);
     m_bars->setData(m_centres, m_counts, true);
     QCustomPlot* p = plot();

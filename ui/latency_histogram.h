@@ -9,6 +9,7 @@
 class QCPBars;
 class QCPItemStraightLine;
 class QCPItemText;
+class QCPTextElement;
 
 namespace batchscope::ui {
 
@@ -31,6 +32,7 @@ protected:
 
 private:
     QString m_title;
+    QCPTextElement* m_titleElement;
     QCPBars* m_bars;
     QCPItemStraightLine* m_lines[3];
     QCPItemText* m_labels[3];

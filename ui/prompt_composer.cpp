@@ -36,6 +36,20 @@ PromptComposer::PromptComposer(QWidget* parent)
       m_topP(new QDoubleSpinBox(this)), m_stops(new QLineEdit(this)),
       m_priority(new QComboBox(this)), m_seed(new QSpinBox(this)), m_count(new QSpinBox(this)),
       m_ignoreEos(new QCheckBox(tr("Ignore EOS"), this)) {
+    configureFields();
+    buildLayout();
+    connect(m_samples, &QComboBox::activated, this, [this](int i) {
+        if (i > 0) setPrompt(m_samples->itemData(i).toString());
+        m_samples->setCurrentIndex(0);
+    });
+    for (auto key : {Qt::CTRL | Qt::Key_Return, Qt::CTRL | Qt::Key_Enter}) {
+        auto* shortcut = new QShortcut(QKeySequence(key), this);
+        shortcut->setContext(Qt::WidgetWithChildrenShortcut);
+        connect(shortcut, &QShortcut::activated, this, &PromptComposer::submit);
+    }
+}
+
+void PromptComposer::configureFields() {
     m_prompt->setPlaceholderText(tr("Type a prompt… (Ctrl+Enter submits)"));
     m_prompt->setTabChangesFocus(true);
     m_samples->addItem(tr("Sample prompts…"));
@@ -68,6 +82,9 @@ PromptComposer::PromptComposer(QWidget* parent)
     for (QAbstractSpinBox* box : std::initializer_list<QAbstractSpinBox*>{
              m_maxTokens, m_temperature, m_topP, m_seed, m_count})
         box->setMinimumWidth(56);  // the hint follows the range's widest value; too wide here
+}
+
+void PromptComposer::buildLayout() {
     auto* submitButton = new QPushButton(tr("Submit"), this);
     submitButton->setDefault(true);
     submitButton->setToolTip(tr("Submit the prompt (Ctrl+Enter)"));
@@ -102,18 +119,8 @@ PromptComposer::PromptComposer(QWidget* parent)
     layout->addWidget(m_prompt, 1);
     layout->addLayout(form);
     layout->addLayout(buttons);
-
     connect(submitButton, &QPushButton::clicked, this, &PromptComposer::submit);
     connect(burstButton, &QPushButton::clicked, this, &PromptComposer::submitBurst);
-    connect(m_samples, &QComboBox::activated, this, [this](int i) {
-        if (i > 0) setPrompt(m_samples->itemData(i).toString());
-        m_samples->setCurrentIndex(0);
-    });
-    for (auto key : {Qt::CTRL | Qt::Key_Return, Qt::CTRL | Qt::Key_Enter}) {
-        auto* shortcut = new QShortcut(QKeySequence(key), this);
-        shortcut->setContext(Qt::WidgetWithChildrenShortcut);
-        connect(shortcut, &QShortcut::activated, this, &PromptComposer::submit);
-    }
 }
 
 void PromptComposer::setPrompt(const QString& text) { m_prompt->setPlainText(text); }

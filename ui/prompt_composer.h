@@ -48,6 +48,9 @@ signals:
     void submitRequested(const batchscope::ui::PromptSubmission& submission);
 
 private:
+    void configureFields();
+    void buildLayout();
+
     QPlainTextEdit* m_prompt;
     QComboBox* m_samples;
     QSpinBox* m_maxTokens;

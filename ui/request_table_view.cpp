@@ -38,30 +38,7 @@ RequestTableView::RequestTableView(RequestTableModel* model, QWidget* parent)
     bar->addWidget(m_count);
     bar->addWidget(cancel);
 
-    m_table->setModel(m_proxy);
-    m_table->setSortingEnabled(true);
-    m_table->sortByColumn(RequestTableModel::Id, Qt::AscendingOrder);
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    m_table->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
-    m_table->setItemDelegateForColumn(RequestTableModel::Priority, new PriorityDelegate(m_table));
-    m_table->setContextMenuPolicy(Qt::CustomContextMenu);
-    m_table->verticalHeader()->hide();
-    m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
-    m_table->setAlternatingRowColors(true);
-    m_table->setWordWrap(false);
-    auto* header = m_table->horizontalHeader();
-    header->setSectionResizeMode(QHeaderView::Interactive);
-    header->setStretchLastSection(true);
-    // Widths from typical contents, so columns fit without eliding their usual values.
-    static const char* const samples[RequestTableModel::ColumnCount] = {
-        "00000", "Prefilling", "Critical", "Write a long story about", "000 (00)", "0000 / 0000",
-        "0000 ms", "0000 ms", "000.0", "max tokens", "no free KV blocks"};
-    const QFontMetrics fm = fontMetrics();
-    for (int c = 0; c < RequestTableModel::ColumnCount; ++c)
-        header->resizeSection(c, fm.horizontalAdvance(QLatin1String(samples[c])) +
-                                     (c == RequestTableModel::State ? 34 : 14));
-    m_table->installEventFilter(this);
+    setupTable();
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
@@ -89,7 +66,35 @@ RequestTableView::RequestTableView(RequestTableModel* model, QWidget* parent)
             });
     connect(m_proxy, &QAbstractItemModel::rowsInserted, this, &RequestTableView::updateCount);
     connect(m_proxy, &QAbstractItemModel::rowsRemoved, this, &RequestTableView::updateCount);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &RequestTableView::updateCount);
     updateCount();
+}
+
+void RequestTableView::setupTable() {
+    m_table->setModel(m_proxy);
+    m_table->setSortingEnabled(true);
+    m_table->sortByColumn(RequestTableModel::Id, Qt::AscendingOrder);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_table->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
+    m_table->setItemDelegateForColumn(RequestTableModel::Priority, new PriorityDelegate(m_table));
+    m_table->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
+    m_table->setAlternatingRowColors(true);
+    m_table->setWordWrap(false);
+    auto* header = m_table->horizontalHeader();
+    header->setSectionResizeMode(QHeaderView::Interactive);
+    header->setStretchLastSection(true);
+    // Widths from typical contents, so columns fit without eliding their usual values.
+    static const char* const samples[RequestTableModel::ColumnCount] = {
+        "00000", "Prefilling", "Critical", "Write a long story about", "000 (00)", "0000 / 0000",
+        "0000 ms", "0000 ms", "000.0", "max tokens", "no free KV blocks"};
+    const QFontMetrics fm = fontMetrics();
+    for (int c = 0; c < RequestTableModel::ColumnCount; ++c)
+        header->resizeSection(c, fm.horizontalAdvance(QLatin1String(samples[c])) +
+                                     (c == RequestTableModel::State ? 34 : 14));
+    m_table->installEventFilter(this);
 }
 
 QList<engine::RequestId> RequestTableView::selectedIds() const {

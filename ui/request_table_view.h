@@ -42,6 +42,7 @@ protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
+    void setupTable();
     void showContextMenu(const QPoint& pos);
     void updateCount();
 

@@ -31,7 +31,10 @@ int runGui(int argc, char** argv, const GuiOptions& options) {
     QApplication::setOrganizationName(QStringLiteral("batchscope"));
     QApplication::setApplicationName(QStringLiteral("batchscope"));
     QApplication::setApplicationVersion(QStringLiteral(BATCHSCOPE_VERSION));
-    QApplication::setWindowIcon(QIcon(QStringLiteral(":/batchscope/icons/batchscope.svg")));
+    QIcon icon;
+    for (int size : {32, 64, 256})
+        icon.addFile(QStringLiteral(":/batchscope/icons/batchscope-%1.png").arg(size), QSize(size, size));
+    QApplication::setWindowIcon(icon);
 
     EngineBridge bridge;
     ui::MainWindow window;

@@ -8,4 +8,8 @@ set_target_properties(batchscope_app_gui PROPERTIES AUTOMOC ON)
 qt_add_resources(batchscope_app_gui batchscope_icons
     PREFIX /batchscope
     BASE ${PROJECT_SOURCE_DIR}/resources
-    FILES ${PROJECT_SOURCE_DIR}/resources/icons/batchscope.svg)
+    FILES ${PROJECT_SOURCE_DIR}/resources/icons/batchscope-32.png
+          ${PROJECT_SOURCE_DIR}/resources/icons/batchscope-64.png
+          ${PROJECT_SOURCE_DIR}/resources/icons/batchscope-256.png)
+# resources/icons/batchscope.svg is the source of the PNGs (Debian's Qt here has no SVG
+# image plugin, so the application loads the PNGs).
