@@ -30,6 +30,7 @@ int runGui(int argc, char** argv, const GuiOptions& options) {
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("batchscope"));
     QApplication::setApplicationName(QStringLiteral("batchscope"));
+    QGuiApplication::setDesktopFileName(QStringLiteral("io.github.batchscope.Batchscope"));  // matches installer/
     QApplication::setApplicationVersion(QStringLiteral(BATCHSCOPE_VERSION));
     QIcon icon;
     for (int size : {32, 64, 256})
