@@ -138,6 +138,7 @@ void ApiServer::onNewConnection(QWebSocketServer* server) {
     while (server->hasPendingConnections()) {
         QWebSocket* socket = server->nextPendingConnection();
         if (m_sessions.size() >= m_options.maxConnections) {
+            socket->setParent(this);  // freed on disconnect, or with the server at the latest
             socket->close(QWebSocketProtocol::CloseCodePolicyViolated, QStringLiteral("too many connections"));
             connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
             continue;

@@ -70,6 +70,10 @@ void ApiSession::onText(const QString& text) {
     const QByteArray frame = text.toUtf8();
     const qint64 limit = m_server.options().maxMessageBytes;
     if (frame.size() > limit) {
+        if (!m_authenticated) {
+            onUnauthenticated(DecodeResult{});  // not a hello: unauthorized, closed
+            return;
+        }
         takeRateToken();
         sendError({}, ApiErrorCode::InvalidRequest,
                   QStringLiteral("message: %1 bytes exceeds the limit of %2 bytes")
