@@ -18,8 +18,7 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
     parser.addOption({"no-api", "Do not start the WebSocket API."});
     api::addApiOptions(parser);
     if (int rc = parseOrExit(parser, args, "Open the desktop application."); rc >= 0) return rc;
-    // The token file lives in the app's config directory, named after these.
-    QCoreApplication::setOrganizationName("batchscope");
+    // The token file and settings live in ~/.config/batchscope (no organisation level).
     QCoreApplication::setApplicationName("batchscope");
     QString tokenSource;
     auto apiOptions = api::apiOptionsFromParser(parser, &tokenSource);

@@ -23,7 +23,6 @@ int runServe(int argc, char** argv, const QStringList& args) {
     api::addApiOptions(parser);
     if (int rc = parseOrExit(parser, args, "Run the engine and the WebSocket API without a window."); rc >= 0) return rc;
     QCoreApplication app(argc, argv);
-    QCoreApplication::setOrganizationName("batchscope");
     QCoreApplication::setApplicationName("batchscope");
     QString tokenSource;
     auto apiOptions = api::apiOptionsFromParser(parser, &tokenSource);

@@ -28,7 +28,6 @@ void setApiServerStarter(ApiServerStarter starter) { apiStarter() = std::move(st
 
 int runGui(int argc, char** argv, const GuiOptions& options) {
     QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("batchscope"));
     QApplication::setApplicationName(QStringLiteral("batchscope"));
     QGuiApplication::setDesktopFileName(QStringLiteral("io.github.batchscope.Batchscope"));  // matches installer/
     QApplication::setApplicationVersion(QStringLiteral(BATCHSCOPE_VERSION));
