@@ -101,10 +101,14 @@ def eval_loss(model, stream, seq, n=32, seed=7):
     return float(loss)
 
 
-def lr_at(step, args):
+def lr_at(step, args, elapsed=0.0):
+    """Linear warm-up, then cosine decay to 10 %. Progress is the larger of the step fraction
+    and the fraction of --max-minutes used, so that on a loaded machine the schedule still
+    anneals fully before the time budget stops training."""
     if step < args.warmup:
         return args.lr * (step + 1) / args.warmup
     t = (step - args.warmup) / max(1, args.steps - args.warmup)
+    t = max(t, elapsed / (args.max_minutes * 60))
     return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
 
@@ -119,7 +123,7 @@ def train(model, stream, held_out, vocab, args):
     step = 0
     for step in range(args.steps):
         for grp in opt.param_groups:
-            grp["lr"] = lr_at(step, args)
+            grp["lr"] = lr_at(step, args, time.time() - t0)
         starts = torch.randint(0, len(stream) - args.seq - 1, (args.batch,), generator=g)
         x = torch.stack([stream[s:s + args.seq + 1] for s in starts])
         logits = model(x[:, :-1])
@@ -134,7 +138,7 @@ def train(model, stream, held_out, vocab, args):
             avg = sum(run_loss[-50:]) / 50
             hist.append((step + 1, avg))
             log("step %d/%d loss %.4f lr %.2e %.0f tok/s elapsed %.1f min" % (
-                step + 1, args.steps, avg, lr_at(step, args),
+                step + 1, args.steps, avg, lr_at(step, args, el),
                 (step + 1) * args.batch * args.seq / el, el / 60))
         if (step + 1) % args.eval_every == 0 or step + 1 == args.steps:
             ok, tot, _ = capitals_score(model, vocab)
@@ -142,7 +146,7 @@ def train(model, stream, held_out, vocab, args):
                 step + 1, eval_loss(model, held_out, args.seq), ok, tot, 100.0 * ok / tot))
             torch.save({"model": model.state_dict(), "cfg": model.cfg.__dict__, "step": step + 1},
                        os.path.join(args.work, "checkpoint.pt"))
-        if time.time() - t0 > args.max_minutes * 60:
+        if time.time() - t0 > args.max_minutes * 60 and step + 1 < args.steps:
             log("time budget reached at step %d" % (step + 1))
             torch.save({"model": model.state_dict(), "cfg": model.cfg.__dict__, "step": step + 1},
                        os.path.join(args.work, "checkpoint.pt"))
