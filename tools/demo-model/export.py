@@ -102,6 +102,22 @@ def export_gguf(path, model, vocab):
     return len(tensors)
 
 
+MARGIN = 0.05  # top-1 minus top-2 logit below which a greedy step may flip under 1e-3 error
+
+
+@torch.no_grad()
+def greedy_with_margins(model, ids, n):
+    ids, out, margins = list(ids), [], []
+    for _ in range(n):
+        logits = model(torch.tensor([ids]))[0, -1]
+        top = torch.topk(logits, 2).values
+        t = int(torch.argmax(logits))
+        out.append(t)
+        margins.append(float(top[0] - top[1]))
+        ids.append(t)
+    return out, margins
+
+
 def _f(x):
     return float("%.8g" % x)
 
@@ -113,7 +129,8 @@ def reference(model16, vocab, n_gen=12):
         ids = vocab.encode(prompt, add_bos=True)
         with torch.no_grad():
             logits = model16(torch.tensor([ids]))[0, -1]
-        gen = model16.greedy(ids, n_gen)
+        gen, margins = greedy_with_margins(model16, ids, n_gen)
+        reliable = next((i for i, m in enumerate(margins) if m < MARGIN), len(margins))
         top = torch.topk(logits, 5)
         cases.append({
             "prompt": prompt,
@@ -124,6 +141,8 @@ def reference(model16, vocab, n_gen=12):
             "top5_logits": [_f(x) for x in top.values.tolist()],
             "greedy_ids": gen,
             "greedy_text": vocab.decode(gen),
+            "greedy_margins": [_f(m) for m in margins],
+            "greedy_reliable_prefix": reliable,
             "first_eos_index": gen.index(S.EOS) if S.EOS in gen else None,
         })
     tok_cases = [{"text": t, "ids_with_bos": vocab.encode(t, add_bos=True),
@@ -134,7 +153,10 @@ def reference(model16, vocab, n_gen=12):
         "notes": ("next_token_logits: float32 forward pass with the F16 weights of demo.gguf "
                   "(norm weights F32), logits at the last prompt position, full vocabulary. "
                   "greedy_ids: 12 argmax steps from the prompt, EOS not treated specially "
-                  "(first_eos_index says where the first </s> is, if any). greedy_text: "
+                  "(first_eos_index says where the first </s> is, if any). greedy_margins: top-1 "
+                  "minus top-2 logit per step; greedy_reliable_prefix: number of leading "
+                  "steps whose margins are all >= 0.05, i.e. the part of greedy_ids an engine "
+                  "with 1e-3 relative logit error must reproduce exactly. greedy_text: "
                   "concatenated token bytes, leading space kept. tokenizer_cases: llama.cpp "
                   "SPM encoding with add_space_prefix=true and BOS; 'decoded' strips the "
                   "one leading space."),

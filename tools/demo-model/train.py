@@ -186,6 +186,13 @@ def main():
         ck = torch.load(os.path.join(args.work, "checkpoint.pt"))
         model.load_state_dict(ck["model"])
         summary.update({"steps_done": ck["step"]})
+        prev = os.path.join(args.out, "demo-train-summary.json")
+        if os.path.exists(prev):  # keep the training figures of the run that made the checkpoint
+            with open(prev) as f:
+                old = json.load(f)
+            for key in ("train_seconds", "final_train_loss_last100", "loss_history"):
+                if key in old:
+                    summary[key] = old[key]
     else:
         summary.update(train(model, stream, held_out, vocab, args))
 
