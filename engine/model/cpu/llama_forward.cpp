@@ -159,9 +159,8 @@ void LlamaForward::layerForward(int layer) {
     const LlamaLayer& L = m_w.layers[static_cast<std::size_t>(layer)];
     const std::int64_t T = static_cast<std::int64_t>(m_tokens.size());
     rmsNorm(m_x.data(), L.attnNorm, m_xn.data(), T);
-    m_matmul.run(L.wq, m_xn.data(), T, m_q.data());
-    m_matmul.run(L.wk, m_xn.data(), T, m_k.data());
-    m_matmul.run(L.wv, m_xn.data(), T, m_v.data());
+    const MatmulTarget qkv[] = {{&L.wq, m_q.data()}, {&L.wk, m_k.data()}, {&L.wv, m_v.data()}};
+    m_matmul.runMany(qkv, m_xn.data(), T);
     rope(m_q.data(), c.heads);
     rope(m_k.data(), c.kvHeads);
     const std::size_t kv = static_cast<std::size_t>(c.kvDim());
@@ -174,8 +173,8 @@ void LlamaForward::layerForward(int layer) {
     m_matmul.run(L.wo, m_att.data(), T, m_tmp.data());
     for (std::size_t i = 0; i < m_x.size(); ++i) m_x[i] += m_tmp[i];
     rmsNorm(m_x.data(), L.ffnNorm, m_xn.data(), T);
-    m_matmul.run(L.gate, m_xn.data(), T, m_gate.data());
-    m_matmul.run(L.up, m_xn.data(), T, m_up.data());
+    const MatmulTarget gateUp[] = {{&L.gate, m_gate.data()}, {&L.up, m_up.data()}};
+    m_matmul.runMany(gateUp, m_xn.data(), T);
     const std::int64_t ffn = c.ffnDim;
     m_pool.parallelFor(T, 1, [&](std::int64_t t0, std::int64_t t1, int) {
         for (std::int64_t i = t0 * ffn; i < t1 * ffn; ++i) {

@@ -40,6 +40,7 @@ public:
     void forward(const ModelBatch& batch, const std::vector<std::string>& errors,
                  std::vector<float>& logits, std::vector<int>& logitRow);
 
+    const LlamaWeights& weights() const { return m_w; }
     ThreadPool& pool() { return m_pool; }
     Matmul& matmul() { return m_matmul; }
 

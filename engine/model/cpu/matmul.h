@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "engine/model/cpu/cpu_isa.h"
@@ -31,20 +32,31 @@ struct WeightMatrix {
 void matmulRows(CpuIsa isa, const WeightMatrix& w, const float* x, const ActivationQ8* xq,
                 std::int64_t tokens, float* y, std::int64_t ldy, std::int64_t n0, std::int64_t n1);
 
+/// One product of a runMany() call: y [T x w->rows] = x * w^T.
+struct MatmulTarget {
+    const WeightMatrix* w;
+    float* y;
+};
+
 /// Multi-threaded y[T x N] = x[T x K] * W^T. Reuses scratch buffers between calls.
-/// Large batches (T >= blasMinTokens) of F32/F16/BF16 weights go through OpenBLAS sgemm on
-/// panels of rows (converted to F32 per panel); small ones through matmulRows(), which reads
-/// each weight row once per call and reuses it for all T tokens.
+/// Goes through matmulRows(), which reads each weight row once per call and reuses it for all
+/// T tokens, or, where measured faster (large T without AVX-512), through OpenBLAS sgemm on
+/// panels of rows converted to F32 (unquantised activations).
 /// Threading: one call at a time per Matmul object (it owns the scratch).
 class Matmul {
 public:
     Matmul(ThreadPool& pool, CpuIsa isa);
 
     void run(const WeightMatrix& w, const float* x, std::int64_t tokens, float* y);
+    /// Several products of the same input (all w->cols equal) in one parallel loop: Q/K/V,
+    /// gate/up. Saves a fork-join per extra matrix on the small-batch path.
+    void runMany(std::span<const MatmulTarget> targets, const float* x, std::int64_t tokens);
 
     CpuIsa isa() const { return m_isa; }
-    /// Threshold for the BLAS path (tokens per call); < 0 disables BLAS. Default from
-    /// BATCHSCOPE_BLAS_MIN_TOKENS, else a measured value.
+    /// The default BLAS choice: per ISA level and weight type, as measured.
+    static constexpr std::int64_t kMeasuredPolicy = -1000;
+    /// Threshold for the BLAS path (tokens per call); -1 disables BLAS; kMeasuredPolicy restores
+    /// the default. Default: BATCHSCOPE_BLAS_MIN_TOKENS if set, else kMeasuredPolicy.
     void setBlasMinTokens(std::int64_t t) { m_blasMinTokens = t; }
 
 private:
@@ -55,6 +67,11 @@ private:
     std::int64_t m_blasMinTokens;
     std::vector<ActivationQ8> m_xq;
     std::vector<std::vector<float>> m_panels;  // per thread
+    struct Chunk {
+        const MatmulTarget* target;
+        std::int64_t n0, n1;
+    };
+    std::vector<Chunk> m_chunks;
 };
 
 }  // namespace batchscope::engine::cpu

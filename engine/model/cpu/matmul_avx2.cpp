@@ -38,21 +38,28 @@ BS_AVX2 void tileFloat(const KernelArgs& a, std::int64_t n, std::int64_t t) {
     const std::int64_t K = w.cols;
     __m256 acc[R][C];
     const std::byte* rows[R];
+    #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
         rows[r] = w.row(n + r);
+        #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
     }
     const float* xs = a.x + t * K;
     std::int64_t k = 0;
     for (; k + 8 <= K; k += 8) {
         __m256 xv[C];
+        #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) xv[c] = _mm256_loadu_ps(xs + c * K + k);
+        #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
             const __m256 wv = load8<T>(rows[r], k);
+            #pragma GCC unroll 8
             for (int c = 0; c < C; ++c) acc[r][c] = _mm256_fmadd_ps(wv, xv[c], acc[r][c]);
         }
     }
+    #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
+        #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) {
             float s = hsum(acc[r][c]);
             for (std::int64_t kk = k; kk < K; ++kk) s += loadElement(T, rows[r], kk) * xs[c * K + kk];
@@ -86,8 +93,10 @@ BS_AVX2 void tileQuant(const KernelArgs& a, std::int64_t n, std::int64_t t) {
     const std::int64_t nb = w.cols / kQBlock;
     __m256 acc[R][C];
     const std::byte* rows[R];
+    #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
         rows[r] = w.row(n + r);
+        #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
     }
     const ActivationQ8* xs = a.xq + t * nb;
@@ -95,14 +104,17 @@ BS_AVX2 void tileQuant(const KernelArgs& a, std::int64_t n, std::int64_t t) {
     for (std::int64_t b = 0; b < nb; ++b) {
         __m256i xv[C];
         float dx[C];
+        #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) {
             xv[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[c * nb + b].qs));
             dx[c] = xs[c * nb + b].d;
         }
+        #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
             float dw;
             const __m256i wv = loadQuantBlock<T>(rows[r], b, &dw);
             const __m256i aw = _mm256_sign_epi8(wv, wv);
+            #pragma GCC unroll 8
             for (int c = 0; c < C; ++c) {
                 // |w| * (x * sign(w)) = w * x; pairs fit int16 since |w| <= 128, |x| <= 127.
                 const __m256i p16 = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv[c], wv));
@@ -111,7 +123,9 @@ BS_AVX2 void tileQuant(const KernelArgs& a, std::int64_t n, std::int64_t t) {
             }
         }
     }
+    #pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
+        #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) a.y[(t + c) * a.ldy + n + r] = hsum(acc[r][c]);
 }
 
@@ -125,17 +139,28 @@ void tile(const KernelArgs& a, std::int64_t n, std::int64_t t) {
 }
 
 template <WeightType T, int R>
-void rowBlock(const KernelArgs& a, std::int64_t n) {
-    std::int64_t t = 0;
-    for (; t + kTokens <= a.tokens; t += kTokens) tile<T, R, kTokens>(a, n, t);
-    if (t < a.tokens) tile<T, R, 1>(a, n, t);
+void rowBlock(const KernelArgs& a, std::int64_t n, std::int64_t t, std::int64_t tEnd) {
+    for (; t + kTokens <= tEnd; t += kTokens) tile<T, R, kTokens>(a, n, t);
+    if (t < tEnd) tile<T, R, 1>(a, n, t);
 }
+
+// Cache blocking for large T (prefill): a panel of weight rows stays in L2 while blocks of
+// tokens (their activations also L2-sized) stream past it. Small T is one block: each weight
+// row is then read from memory exactly once per call.
+constexpr std::int64_t kTokenBlock = 64;
+constexpr std::int64_t kRowPanel = 32;
 
 template <WeightType T>
 void rows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
-    std::int64_t n = n0;
-    for (; n + kRows <= n1; n += kRows) rowBlock<T, kRows>(a, n);
-    for (; n < n1; ++n) rowBlock<T, 1>(a, n);
+    for (std::int64_t p0 = n0; p0 < n1; p0 += kRowPanel) {
+        const std::int64_t p1 = p0 + kRowPanel < n1 ? p0 + kRowPanel : n1;
+        for (std::int64_t t0 = 0; t0 < a.tokens; t0 += kTokenBlock) {
+            const std::int64_t t1 = t0 + kTokenBlock < a.tokens ? t0 + kTokenBlock : a.tokens;
+            std::int64_t n = p0;
+            for (; n + kRows <= p1; n += kRows) rowBlock<T, kRows>(a, n, t0, t1);
+            for (; n < p1; ++n) rowBlock<T, 1>(a, n, t0, t1);
+        }
+    }
 }
 
 }  // namespace

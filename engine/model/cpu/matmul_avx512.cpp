@@ -40,21 +40,28 @@ BS_AVX512 void tileFloat(const KernelArgs& a, std::int64_t n, std::int64_t t) {
     const std::int64_t K = w.cols;
     __m512 acc[R][C];
     const std::byte* rows[R];
+    #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
         rows[r] = w.row(n + r);
+        #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
     }
     const float* xs = a.x + t * K;
     std::int64_t k = 0;
     for (; k + 16 <= K; k += 16) {
         __m512 xv[C];
+        #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) xv[c] = _mm512_loadu_ps(xs + c * K + k);
+        #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
             const __m512 wv = load16<T>(rows[r], k);
+            #pragma GCC unroll 8
             for (int c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(wv, xv[c], acc[r][c]);
         }
     }
+    #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
+        #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) {
             float s = _mm512_reduce_add_ps(acc[r][c]);
             for (std::int64_t kk = k; kk < K; ++kk) s += loadElement(T, rows[r], kk) * xs[c * K + kk];
@@ -95,29 +102,36 @@ BS_VNNI void tileQuant(const KernelArgs& a, std::int64_t n, std::int64_t t) {
     const std::int64_t nb = w.cols / kQBlock;
     __m256 acc[R][C];
     const std::byte* rows[R];
+    #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
         rows[r] = w.row(n + r);
+        #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
     }
     const ActivationQ8* xs = a.xq + t * nb;
     for (std::int64_t b = 0; b < nb; ++b) {
         __m256i xv[C];
         float dx[C];
+        #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) {
             xv[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[c * nb + b].qs));
             dx[c] = xs[c * nb + b].d;
         }
+        #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
             float dw;
             const __m256i wv = loadQuantBlock<T>(rows[r], b, &dw);
             const __m256i aw = _mm256_sign_epi8(wv, wv);
+            #pragma GCC unroll 8
             for (int c = 0; c < C; ++c) {
                 const __m256 p = _mm256_cvtepi32_ps(dotBlock(aw, wv, xv[c]));
                 acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx[c]), p, acc[r][c]);
             }
         }
     }
+    #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
+        #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) {
             const __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc[r][c]), _mm256_extractf128_ps(acc[r][c], 1));
             const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
@@ -136,10 +150,9 @@ void tile(const KernelArgs& a, std::int64_t n, std::int64_t t) {
 }
 
 template <WeightType T, int R>
-void rowBlock(const KernelArgs& a, std::int64_t n) {
-    std::int64_t t = 0;
-    for (; t + kTokens <= a.tokens; t += kTokens) tile<T, R, kTokens>(a, n, t);
-    switch (a.tokens - t) {
+void rowBlock(const KernelArgs& a, std::int64_t n, std::int64_t t, std::int64_t tEnd) {
+    for (; t + kTokens <= tEnd; t += kTokens) tile<T, R, kTokens>(a, n, t);
+    switch (tEnd - t) {
     case 3: tile<T, R, 3>(a, n, t); break;
     case 2: tile<T, R, 2>(a, n, t); break;
     case 1: tile<T, R, 1>(a, n, t); break;
@@ -147,11 +160,23 @@ void rowBlock(const KernelArgs& a, std::int64_t n) {
     }
 }
 
+// Cache blocking for large T (prefill): a panel of weight rows stays in L2 while blocks of
+// tokens (their activations also L2-sized) stream past it. Small T is one block: each weight
+// row is then read from memory exactly once per call.
+constexpr std::int64_t kTokenBlock = 64;
+constexpr std::int64_t kRowPanel = 32;
+
 template <WeightType T>
 void rows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
-    std::int64_t n = n0;
-    for (; n + kRows <= n1; n += kRows) rowBlock<T, kRows>(a, n);
-    for (; n < n1; ++n) rowBlock<T, 1>(a, n);
+    for (std::int64_t p0 = n0; p0 < n1; p0 += kRowPanel) {
+        const std::int64_t p1 = p0 + kRowPanel < n1 ? p0 + kRowPanel : n1;
+        for (std::int64_t t0 = 0; t0 < a.tokens; t0 += kTokenBlock) {
+            const std::int64_t t1 = t0 + kTokenBlock < a.tokens ? t0 + kTokenBlock : a.tokens;
+            std::int64_t n = p0;
+            for (; n + kRows <= p1; n += kRows) rowBlock<T, kRows>(a, n, t0, t1);
+            for (; n < p1; ++n) rowBlock<T, 1>(a, n, t0, t1);
+        }
+    }
 }
 
 }  // namespace

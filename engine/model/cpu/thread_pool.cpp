@@ -13,8 +13,12 @@
 namespace batchscope::engine::cpu {
 
 namespace {
-// About 50-100 microseconds of spinning before a worker sleeps on the generation counter.
-constexpr int kSpinIterations = 20000;
+// Spinning before a worker sleeps on the generation counter (pause is ~10-140 cycles depending
+// on the CPU: tens of microseconds, enough to bridge the gap between the loops of a step).
+constexpr int kSpinIterations = 4000;
+// The caller spins this long for the workers' last chunks, then yields its core: on a machine
+// with more runnable threads than cores a descheduled worker must be let in to finish.
+constexpr int kJoinSpinIterations = 2000;
 }  // namespace
 
 ThreadPool::ThreadPool(int threadCount) {
@@ -72,7 +76,13 @@ void ThreadPool::parallelFor(std::int64_t count, std::int64_t grain, const Body&
     m_generation.fetch_add(1, std::memory_order_acq_rel);
     m_generation.notify_all();
     runChunks(0);
-    while (m_busy.load(std::memory_order_acquire) != 0) BATCHSCOPE_PAUSE();
+    for (int spin = 0; m_busy.load(std::memory_order_acquire) != 0; ++spin) {
+        if (spin < kJoinSpinIterations) {
+            BATCHSCOPE_PAUSE();
+        } else {
+            std::this_thread::yield();
+        }
+    }
     m_body = nullptr;
 }
 

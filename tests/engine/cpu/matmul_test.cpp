@@ -115,6 +115,7 @@ TEST(CpuMatmul, ScalarMatchesDequantisedDot) {
 
 TEST(CpuMatmul, ThreadedAndBlasPathsMatchScalar) {
     ThreadPool pool(3);
+    ThreadPool single(1);  // the caller runs every chunk range at once
     std::uint32_t seed = 200;
     for (WeightType type : {WeightType::F32, WeightType::F16, WeightType::BF16, WeightType::Q8_0, WeightType::Q4_0}) {
         for (std::int64_t tokens : {1, 6, 70}) {
@@ -122,8 +123,9 @@ TEST(CpuMatmul, ThreadedAndBlasPathsMatchScalar) {
             const Problem p = makeProblem(c, seed++);
             std::vector<float> ref(static_cast<std::size_t>(tokens * c.rows));
             matmulRows(CpuIsa::Scalar, p.w, p.x.data(), p.xq.data(), tokens, ref.data(), c.rows, 0, c.rows);
-            for (std::int64_t blasMin : {-1, 2}) {
-                Matmul mm(pool, activeCpuIsa());
+            for (std::int64_t blasMin : {-1, 2, -2, 3}) {
+                Matmul mm(blasMin >= -1 && blasMin <= 2 ? pool : single, activeCpuIsa());
+                blasMin = blasMin == -2 ? -1 : blasMin;
                 mm.setBlasMinTokens(blasMin);
                 std::vector<float> y(ref.size());
                 mm.run(p.w, p.x.data(), tokens, y.data());
