@@ -128,28 +128,26 @@ void LlamaForward::attention(int layer) {
     const std::int64_t items = T * c.heads;
     const std::int64_t grain = std::max<std::int64_t>(1, items / (m_pool.threadCount() * 8));
     m_pool.parallelFor(items, grain, [&](std::int64_t i0, std::int64_t i1, int thread) {
-        auto& scores = m_scores[static_cast<std::size_t>(thread)];
+        auto& scratch = m_scores[static_cast<std::size_t>(thread)];
+        std::vector<const float*>& kBlocks = scratch.kBlocks;
+        std::vector<const float*>& vBlocks = scratch.vBlocks;
         for (std::int64_t item = i0; item < i1; ++item) {
             const std::int64_t t = item / c.heads, h = item % c.heads, kvOff = (h / group) * hd;
             const TokenInfo& tok = m_tokens[static_cast<std::size_t>(t)];
-            const float* q = m_q.data() + t * c.dim + h * hd;
-            scores.resize(static_cast<std::size_t>(tok.pos) + 1);
-            float maxScore = -INFINITY;
-            for (std::int32_t j = 0; j <= tok.pos; ++j) {
-                const float s = ops.dot(q, kvSlot(layer, 0, *tok.seq, j) + kvOff, hd) * scale;
-                scores[static_cast<std::size_t>(j)] = s;
-                maxScore = std::max(maxScore, s);
+            const std::int64_t positions = tok.pos + 1;
+            const std::int64_t nb = (positions + m_blockSize - 1) / m_blockSize;
+            kBlocks.resize(static_cast<std::size_t>(nb));
+            vBlocks.resize(static_cast<std::size_t>(nb));
+            for (std::int64_t b = 0; b < nb; ++b) {
+                const auto p = static_cast<std::int32_t>(b * m_blockSize);
+                kBlocks[static_cast<std::size_t>(b)] = kvSlot(layer, 0, *tok.seq, p) + kvOff;
+                vBlocks[static_cast<std::size_t>(b)] = kvSlot(layer, 1, *tok.seq, p) + kvOff;
             }
-            float sum = 0.0f;
-            for (float& s : scores) {
-                s = std::exp(s - maxScore);
-                sum += s;
-            }
-            float* out = m_att.data() + t * c.dim + h * hd;
-            std::fill(out, out + hd, 0.0f);
-            const float inv = 1.0f / sum;
-            for (std::int32_t j = 0; j <= tok.pos; ++j)
-                ops.axpy(out, scores[static_cast<std::size_t>(j)] * inv, kvSlot(layer, 1, *tok.seq, j) + kvOff, hd);
+            scratch.scores.resize(static_cast<std::size_t>(positions));
+            const AttendArgs args{m_q.data() + t * c.dim + h * hd, kBlocks.data(), vBlocks.data(),
+                                  m_blockSize, c.kvDim(), hd, positions, scale, scratch.scores.data(),
+                                  m_att.data() + t * c.dim + h * hd};
+            ops.attend(args);
         }
     });
 }

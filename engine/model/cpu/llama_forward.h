@@ -68,7 +68,11 @@ private:
     std::vector<TokenInfo> m_tokens;
     std::vector<float> m_ropeCos, m_ropeSin;  // [T][ropeDim / 2]
     std::vector<float> m_x, m_xn, m_q, m_k, m_v, m_att, m_tmp, m_gate, m_up;
-    std::vector<std::vector<float>> m_scores;  // per thread
+    struct AttentionScratch {
+        std::vector<float> scores;
+        std::vector<const float*> kBlocks, vBlocks;
+    };
+    std::vector<AttentionScratch> m_scores;  // per thread
 };
 
 }  // namespace batchscope::engine::cpu

@@ -13,11 +13,11 @@
 namespace batchscope::engine::cpu {
 
 namespace {
-// Spinning before a worker sleeps on the generation counter (pause is ~10-140 cycles depending
-// on the CPU: tens of microseconds, enough to bridge the gap between the loops of a step).
+// Spinning before a worker sleeps on the generation counter (tens of microseconds: enough to
+// bridge the gap between the loops of a step).
 constexpr int kSpinIterations = 4000;
-// The caller spins this long for the workers' last chunks, then yields its core: on a machine
-// with more runnable threads than cores a descheduled worker must be let in to finish.
+// The caller spins this long for claimed chunks to finish, then yields its core so that a
+// descheduled worker holding one can run.
 constexpr int kJoinSpinIterations = 2000;
 }  // namespace
 
@@ -28,17 +28,31 @@ ThreadPool::ThreadPool(int threadCount) {
 }
 
 ThreadPool::~ThreadPool() {
-    m_stop.store(true, std::memory_order_release);
-    m_generation.fetch_add(1, std::memory_order_acq_rel);
+    m_stop.store(true, std::memory_order_seq_cst);
+    m_generation.fetch_add(1, std::memory_order_seq_cst);
     m_generation.notify_all();
     for (auto& t : m_workers) t.join();
 }
 
-void ThreadPool::runChunks(int thread) {
+void ThreadPool::runChunks(std::uint64_t generation, int thread) {
+    Job& job = m_jobs[generation & 1];
+    const Body* body = job.body.load(std::memory_order_acquire);
+    const std::int64_t count = job.count.load(std::memory_order_acquire);
+    const std::int64_t grain = job.grain.load(std::memory_order_acquire);
+    const std::uint64_t tag = generation << kIndexBits;
+    std::uint64_t claim = m_claim.load(std::memory_order_acquire);
     for (;;) {
-        const std::int64_t begin = m_next.fetch_add(m_grain, std::memory_order_relaxed);
-        if (begin >= m_count) break;
-        (*m_body)(begin, std::min(m_count, begin + m_grain), thread);
+        // A claim succeeds only while this generation is current: a late worker whose reads
+        // above saw a newer job's fields fails here and does nothing.
+        if ((claim >> kIndexBits) != (generation & ((1ull << (64 - kIndexBits)) - 1))) return;
+        const auto begin = static_cast<std::int64_t>(claim & ((1ull << kIndexBits) - 1));
+        if (begin >= count) return;
+        const std::int64_t end = std::min(count, begin + grain);
+        if (!m_claim.compare_exchange_weak(claim, tag | static_cast<std::uint64_t>(end), std::memory_order_acq_rel))
+            continue;
+        (*body)(begin, end, thread);
+        job.done.fetch_add(end - begin, std::memory_order_acq_rel);
+        claim = m_claim.load(std::memory_order_acquire);
     }
 }
 
@@ -51,13 +65,14 @@ void ThreadPool::workerLoop(int index) {
             gen = m_generation.load(std::memory_order_acquire);
         }
         if (gen == seen) {
-            m_generation.wait(seen, std::memory_order_acquire);
+            m_sleepers.fetch_add(1, std::memory_order_seq_cst);
+            m_generation.wait(seen, std::memory_order_seq_cst);
+            m_sleepers.fetch_sub(1, std::memory_order_seq_cst);
             continue;
         }
         seen = gen;
         if (m_stop.load(std::memory_order_acquire)) return;
-        runChunks(index);
-        m_busy.fetch_sub(1, std::memory_order_acq_rel);
+        runChunks(gen, index);
     }
 }
 
@@ -68,22 +83,23 @@ void ThreadPool::parallelFor(std::int64_t count, std::int64_t grain, const Body&
         body(0, count, 0);
         return;
     }
-    m_body = &body;
-    m_count = count;
-    m_grain = grain;
-    m_next.store(0, std::memory_order_relaxed);
-    m_busy.store(static_cast<int>(m_workers.size()), std::memory_order_relaxed);
-    m_generation.fetch_add(1, std::memory_order_acq_rel);
-    m_generation.notify_all();
-    runChunks(0);
-    for (int spin = 0; m_busy.load(std::memory_order_acquire) != 0; ++spin) {
+    const std::uint64_t gen = m_generation.load(std::memory_order_relaxed) + 1;
+    Job& job = m_jobs[gen & 1];
+    job.body.store(&body, std::memory_order_relaxed);
+    job.count.store(count, std::memory_order_relaxed);
+    job.grain.store(grain, std::memory_order_relaxed);
+    job.done.store(0, std::memory_order_relaxed);
+    m_claim.store(gen << kIndexBits, std::memory_order_release);
+    m_generation.store(gen, std::memory_order_seq_cst);
+    if (m_sleepers.load(std::memory_order_seq_cst) > 0) m_generation.notify_all();
+    runChunks(gen, 0);
+    for (int spin = 0; job.done.load(std::memory_order_acquire) != count; ++spin) {
         if (spin < kJoinSpinIterations) {
             BATCHSCOPE_PAUSE();
         } else {
             std::this_thread::yield();
         }
     }
-    m_body = nullptr;
 }
 
 }  // namespace batchscope::engine::cpu

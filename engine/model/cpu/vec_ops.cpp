@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/model/cpu/vec_ops.h"
 
+#include <algorithm>
+#include <cmath>
+
 #if defined(__x86_64__)
 // g++ 12's AVX-512 intrinsics trip -Wuninitialized (see matmul_avx512.cpp).
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -80,13 +83,46 @@ BS_AVX512 void axpyAvx512(float* y, float s, const float* x, std::int64_t n) {
 }
 #endif
 
+// Shared by every level: the ISA-specific dot/axpy are inlined by the template.
+template <float (*Dot)(const float*, const float*, std::int64_t), void (*Axpy)(float*, float, const float*, std::int64_t)>
+__attribute__((always_inline)) inline void attendWith(const AttendArgs& a) {
+    float maxScore = -INFINITY;
+    for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {
+        const float* k = a.kBlocks[b];
+        const std::int64_t n = std::min(a.blockSize, a.positions - j0);
+        for (std::int64_t s = 0; s < n; ++s) {
+            const float v = Dot(a.q, k + s * a.stride, a.headDim) * a.scale;
+            a.scores[j0 + s] = v;
+            maxScore = std::max(maxScore, v);
+        }
+    }
+    float sum = 0.0f;
+    for (std::int64_t j = 0; j < a.positions; ++j) {
+        a.scores[j] = std::exp(a.scores[j] - maxScore);
+        sum += a.scores[j];
+    }
+    const float inv = 1.0f / sum;
+    std::fill(a.out, a.out + a.headDim, 0.0f);
+    for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {
+        const float* v = a.vBlocks[b];
+        const std::int64_t n = std::min(a.blockSize, a.positions - j0);
+        for (std::int64_t s = 0; s < n; ++s) Axpy(a.out, a.scores[j0 + s] * inv, v + s * a.stride, a.headDim);
+    }
+}
+
+void attendScalar(const AttendArgs& a) { attendWith<dotScalar, axpyScalar>(a); }
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) void attendAvx2(const AttendArgs& a) { attendWith<dotAvx2, axpyAvx2>(a); }
+BS_AVX512 void attendAvx512(const AttendArgs& a) { attendWith<dotAvx512, axpyAvx512>(a); }
+#endif
+
 }  // namespace
 
 const VecOps& vecOps(CpuIsa isa) {
-    static const VecOps scalar{dotScalar, axpyScalar};
+    static const VecOps scalar{dotScalar, axpyScalar, attendScalar};
 #if defined(__x86_64__)
-    static const VecOps avx2{dotAvx2, axpyAvx2};
-    static const VecOps avx512{dotAvx512, axpyAvx512};
+    static const VecOps avx2{dotAvx2, axpyAvx2, attendAvx2};
+    static const VecOps avx512{dotAvx512, axpyAvx512, attendAvx512};
     if (isa == CpuIsa::Avx512) return avx512;
     if (isa == CpuIsa::Avx2) return avx2;
 #else
