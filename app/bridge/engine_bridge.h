@@ -7,6 +7,7 @@
 #include <QString>
 #include <QTimer>
 #include <QVector>
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <thread>

@@ -80,6 +80,7 @@ struct StepRecord {
     std::vector<Entry> entries;
     std::int32_t prefillTokens = 0;
     std::int32_t decodeTokens = 0;
+    std::int32_t generatedTokens = 0;  ///< tokens sampled in this step
     std::int32_t kvUsedBlocks = 0, kvCachedBlocks = 0, kvFreeBlocks = 0;
     std::int32_t tokenBudget = 0;
     std::int32_t maxBatchSize = 0;

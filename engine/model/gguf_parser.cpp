@@ -4,8 +4,9 @@
 // read out of bounds nor make us allocate more than a small multiple of the file size.
 #include "engine/model/gguf_parser.h"
 
+#include "engine/model/gguf_cursor.h"
+
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <unordered_set>
@@ -14,67 +15,13 @@ namespace batchscope::engine {
 
 namespace {
 
+using gguf_detail::Cursor;
+using gguf_detail::hex32;
+using gguf_detail::invalid;
+
 constexpr std::uint32_t kMagic = 0x46554747;  // "GGUF" little-endian
 constexpr std::uint32_t kMaxDims = 4;
-constexpr std::uint64_t kDefaultAlignment = 32;
-
-std::string hex32(std::uint32_t v) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "0x%08x", v);
-    return buf;
-}
-
-Error invalid(std::string message) { return makeError(ErrorCode::InvalidFormat, std::move(message)); }
-
-class Cursor {
-public:
-    Cursor(const std::byte* data, std::uint64_t size) : m_data(data), m_size(size) {}
-
-    std::uint64_t pos() const { return m_pos; }
-    std::uint64_t remaining() const { return m_size - m_pos; }
-    std::uint64_t size() const { return m_size; }
-
-    /// Reads a little-endian scalar; sets the error naming `what` when truncated.
-    template <typename T>
-    bool read(T& out, std::string_view what) {
-        if (!need(sizeof(T), what)) return false;
-        std::memcpy(&out, m_data + m_pos, sizeof(T));
-        m_pos += sizeof(T);
-        return true;
-    }
-
-    bool readString(std::string& out, std::string_view what) {
-        const std::uint64_t at = m_pos;
-        std::uint64_t len = 0;
-        if (!read(len, std::string(what) + " length")) return false;
-        if (len > remaining()) {
-            m_error = invalid("string length " + std::to_string(len) + " of " + std::string(what) +
-                              " at offset " + std::to_string(at) + " runs past the end of the file (" +
-                              std::to_string(remaining()) + " bytes left)");
-            return false;
-        }
-        out.assign(reinterpret_cast<const char*>(m_data + m_pos), static_cast<std::size_t>(len));
-        m_pos += len;
-        return true;
-    }
-
-    bool need(std::uint64_t n, std::string_view what) {
-        if (n <= remaining()) return true;
-        m_error = invalid("truncated file: " + std::string(what) + " at offset " +
-                          std::to_string(m_pos) + " needs " + std::to_string(n) + " bytes, only " +
-                          std::to_string(remaining()) + " left");
-        return false;
-    }
-
-    void fail(Error e) { m_error = std::move(e); }
-    Error takeError() { return std::move(m_error); }
-
-private:
-    const std::byte* m_data;
-    std::uint64_t m_size;
-    std::uint64_t m_pos = 0;
-    Error m_error;
-};
+constexpr std::uint64_t kReserveCap = 4096;
 
 // Smallest encoding of one element of each value type (strings: the 8-byte length).
 std::uint64_t minEncodedSize(GgufValueType t) {
@@ -122,14 +69,18 @@ private:
 Status Parser::run() {
     std::uint64_t tensorCount = 0, kvCount = 0;
     if (!parseHeader(tensorCount, kvCount)) return m_c.takeError();
-    m_out.kv.reserve(static_cast<std::size_t>(kvCount));
+    // Containers grow as entries are actually parsed (a reservation capped at kReserveCap), so
+    // a lying count fails on truncation before it costs memory.
+    m_out.kv.reserve(static_cast<std::size_t>(std::min(kvCount, kReserveCap)));
     for (std::uint64_t i = 0; i < kvCount; ++i) {
         if (!parseKv()) return m_c.takeError();
     }
     if (!applyAlignment()) return m_c.takeError();
-    m_out.tensors.resize(static_cast<std::size_t>(tensorCount));
-    for (auto& t : m_out.tensors) {
+    m_out.tensors.reserve(static_cast<std::size_t>(std::min(tensorCount, kReserveCap)));
+    for (std::uint64_t i = 0; i < tensorCount; ++i) {
+        GgufTensorInfo t;
         if (!parseTensorInfo(t)) return m_c.takeError();
+        m_out.tensors.push_back(std::move(t));
     }
     if (!placeTensors(m_base)) return m_c.takeError();
     return Ok{};
@@ -285,8 +236,15 @@ bool Parser::parseArray(GgufValue& out, const std::string& key) {
             break;
         }
         case GgufValueType::String: {
-            std::vector<std::string> v(static_cast<std::size_t>(n));
-            for (std::size_t i = 0; ok && i < v.size(); ++i) ok = m_c.readString(v[i], what);
+            // Grown as read: 32 bytes per std::string against >= 8 on disk would let a bogus
+            // length claim 4x the file's size up front.
+            std::vector<std::string> v;
+            v.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(n, 1 << 16)));
+            std::string s;
+            for (std::uint64_t i = 0; ok && i < n; ++i) {
+                ok = m_c.readString(s, what);
+                v.push_back(std::move(s));
+            }
             arr = GgufArray(std::move(v));
             break;
         }
@@ -395,7 +353,8 @@ bool Parser::placeTensors(const std::byte* base) {
                              " holds " + std::to_string(dataSize) + " bytes)"));
             return false;
         }
-        t.data = base + m_out.dataOffset + t.offset;
+        // An empty tensor may sit at the very end; keep its pointer inside [base, base + size].
+        t.data = base + std::min(m_out.dataOffset + t.offset, fileSize);
         byOffset.push_back(&t);
     }
     std::sort(byOffset.begin(), byOffset.end(),

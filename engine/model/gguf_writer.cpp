@@ -24,7 +24,6 @@ public:
     void pad(std::uint64_t alignment) {
         while (m_bytes.size() % alignment != 0) m_bytes.push_back(0);
     }
-    void putBytes(const std::vector<std::uint8_t>& b) { m_bytes.insert(m_bytes.end(), b.begin(), b.end()); }
     std::vector<std::uint8_t> take() { return std::move(m_bytes); }
 
 private:
@@ -94,6 +93,12 @@ void GgufWriter::setInt32Array(std::string key, std::vector<std::int32_t> values
 
 Status GgufWriter::addTensor(std::string name, std::vector<std::uint64_t> dims, GgmlType type,
                              std::span<const std::uint8_t> data) {
+    return addTensorOwned(std::move(name), std::move(dims), type,
+                          std::vector<std::uint8_t>(data.begin(), data.end()));
+}
+
+Status GgufWriter::addTensorOwned(std::string name, std::vector<std::uint64_t> dims, GgmlType type,
+                                  std::vector<std::uint8_t>&& data) {
     const std::string tn = "tensor '" + name + "'";
     for (const auto& t : m_tensors) {
         if (t.name == name) return makeError(ErrorCode::InvalidArgument, "duplicate " + tn);
@@ -112,8 +117,7 @@ Status GgufWriter::addTensor(std::string name, std::vector<std::uint64_t> dims, 
         return makeError(ErrorCode::InvalidArgument, tn + ": data has " + std::to_string(data.size()) +
                          " bytes, dims and type " + std::string(ggmlTypeName(type)) + " need " +
                          std::to_string(expected));
-    m_tensors.push_back(Tensor{std::move(name), std::move(dims), type,
-                               std::vector<std::uint8_t>(data.begin(), data.end())});
+    m_tensors.push_back(Tensor{std::move(name), std::move(dims), type, std::move(data)});
     return Ok{};
 }
 
@@ -124,7 +128,7 @@ Status GgufWriter::addTensorF32(std::string name, std::vector<std::uint64_t> dim
     return addTensor(std::move(name), std::move(dims), GgmlType::F32, bytes);
 }
 
-Result<std::vector<std::uint8_t>> GgufWriter::serialize() const {
+Result<std::uint64_t> GgufWriter::alignmentValue() const {
     if (m_version != 2 && m_version != 3)
         return makeError(ErrorCode::InvalidArgument, "GGUF version must be 2 or 3");
     std::uint64_t alignment = 32;
@@ -136,6 +140,11 @@ Result<std::vector<std::uint8_t>> GgufWriter::serialize() const {
                              "general.alignment must be a uint32 power of two");
         alignment = *a;
     }
+    return alignment;
+}
+
+// Everything before the data section, padded to the alignment.
+std::vector<std::uint8_t> GgufWriter::headerBytes(std::uint64_t alignment) const {
     ByteSink out;
     out.put(std::uint32_t{0x46554747});
     out.put(m_version);
@@ -155,19 +164,34 @@ Result<std::vector<std::uint8_t>> GgufWriter::serialize() const {
         offset += (t.data.size() + alignment - 1) / alignment * alignment;
     }
     out.pad(alignment);
-    for (const auto& t : m_tensors) {
-        out.putBytes(t.data);
-        out.pad(alignment);
-    }
     return out.take();
 }
 
+Result<std::vector<std::uint8_t>> GgufWriter::serialize() const {
+    auto alignment = alignmentValue();
+    if (!alignment.ok()) return alignment.error();
+    std::vector<std::uint8_t> out = headerBytes(*alignment);
+    for (const auto& t : m_tensors) {
+        out.insert(out.end(), t.data.begin(), t.data.end());
+        out.resize((out.size() + *alignment - 1) / *alignment * *alignment, 0);
+    }
+    return out;
+}
+
 Status GgufWriter::writeFile(const std::string& path) const {
-    auto bytes = serialize();
-    if (!bytes.ok()) return bytes.error();
+    auto alignment = alignmentValue();
+    if (!alignment.ok()) return alignment.error();
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     if (!f) return makeError(ErrorCode::Internal, "cannot create '" + path + "'");
-    f.write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(bytes->size()));
+    // Streamed tensor by tensor: no second in-memory copy of the weights.
+    const auto header = headerBytes(*alignment);
+    f.write(reinterpret_cast<const char*>(header.data()), static_cast<std::streamsize>(header.size()));
+    const std::vector<char> zeros(static_cast<std::size_t>(*alignment), 0);
+    for (const auto& t : m_tensors) {
+        f.write(reinterpret_cast<const char*>(t.data.data()), static_cast<std::streamsize>(t.data.size()));
+        const std::uint64_t pad = (*alignment - t.data.size() % *alignment) % *alignment;
+        f.write(zeros.data(), static_cast<std::streamsize>(pad));
+    }
     f.close();
     if (!f) return makeError(ErrorCode::Internal, "cannot write '" + path + "'");
     return Ok{};

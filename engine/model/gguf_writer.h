@@ -40,6 +40,9 @@ public:
     /// more than 4 dims, dims[0] not a multiple of the block size, or a wrong data size.
     Status addTensor(std::string name, std::vector<std::uint64_t> dims, GgmlType type,
                      std::span<const std::uint8_t> data);
+    /// Same, taking ownership of the bytes (no copy; for large exported weights).
+    Status addTensorOwned(std::string name, std::vector<std::uint64_t> dims, GgmlType type,
+                     std::vector<std::uint8_t>&& data);
     /// Convenience: an F32 tensor from floats.
     Status addTensorF32(std::string name, std::vector<std::uint64_t> dims, std::span<const float> data);
 
@@ -47,10 +50,14 @@ public:
 
     /// The complete file. InvalidArgument on a bad general.alignment or version.
     Result<std::vector<std::uint8_t>> serialize() const;
-    /// serialize() and write to `path` (replaced if it exists). Internal error on I/O failure.
+    /// Writes the same bytes as serialize() to `path` (replaced if it exists), streaming the
+    /// tensor data. InvalidArgument as serialize(); Internal on an I/O failure.
     Status writeFile(const std::string& path) const;
 
 private:
+    Result<std::uint64_t> alignmentValue() const;
+    std::vector<std::uint8_t> headerBytes(std::uint64_t alignment) const;
+
     struct Tensor {
         std::string name;
         std::vector<std::uint64_t> dims;

@@ -40,6 +40,11 @@ public:
     virtual int vocabSize() const = 0;
     virtual std::optional<TokenId> bosId() const = 0;
     virtual std::optional<TokenId> eosId() const = 0;
+    /// Whether the model expects BOS at the start of a prompt (GGUF
+    /// tokenizer.ggml.add_bos_token). Default: when there is a BOS token.
+    virtual bool addsBosByDefault() const { return bosId().has_value(); }
+    /// The id of a vocabulary entry given as stored (tokenPiece's inverse), if any.
+    virtual std::optional<TokenId> pieceId(std::string_view /*piece*/) const { return std::nullopt; }
     /// Every id that ends generation (EOS, EOT, ...). Default: eosId() if present.
     virtual std::vector<TokenId> endOfGenerationIds() const;
     /// Short name of the algorithm: "byte", "llama" (SentencePiece), "gpt2" (byte-level BPE).

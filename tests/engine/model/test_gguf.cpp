@@ -7,6 +7,8 @@
 #include <cstring>
 #include <unistd.h>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <random>
 
@@ -179,7 +181,7 @@ TEST(GgufRoundTrip, CustomAlignmentAndVersion2) {
     w.setVersion(2);
     w.setAlignment(64);
     ASSERT_TRUE(w.addTensor("a", {3}, GgmlType::I8, iota(3, 0)).ok());
-    ASSERT_TRUE(w.addTensor("b", {2}, GgmlType::F64, iota(16, 50)).ok());
+    ASSERT_TRUE(w.addTensorOwned("b", {2}, GgmlType::F64, iota(16, 50)).ok());
     auto f = parseOk(w.serialize().value());
     ASSERT_TRUE(f);
     EXPECT_EQ(f->version(), 2u);
@@ -196,6 +198,11 @@ TEST(GgufRoundTrip, OpenMapsAFileFromDisk) {
     const auto path = (std::filesystem::temp_directory_path() /
                        ("bs_gguf_" + std::to_string(::getpid()) + ".gguf")).string();
     ASSERT_TRUE(w.writeFile(path).ok());
+    {
+        std::ifstream in(path, std::ios::binary);
+        const std::vector<std::uint8_t> onDisk((std::istreambuf_iterator<char>(in)), {});
+        EXPECT_EQ(onDisk, w.serialize().value()) << "writeFile streams the same bytes";
+    }
     auto r = GgufFile::open(path);
     ASSERT_TRUE(r.ok()) << r.error().message;
     auto& f = *r.value();
@@ -226,6 +233,9 @@ TEST(GgufWriterTest, RejectsBadTensors) {
     EXPECT_EQ(size.error().message, "tensor 'u': data has 15 bytes, dims and type F32 need 16");
     EXPECT_FALSE(w.addTensor("v", {33}, GgmlType::Q4_0, iota(18, 0)).ok());
     EXPECT_FALSE(w.addTensor("w", {}, GgmlType::F32, {}).ok());
+    auto owned = w.addTensorOwned("t", {1}, GgmlType::F32, iota(4, 0));
+    ASSERT_FALSE(owned.ok());
+    EXPECT_EQ(owned.error().message, "duplicate tensor 't'");
     w.setAlignment(48);
     EXPECT_FALSE(w.serialize().ok());
 }

@@ -235,6 +235,16 @@ TEST(GgufMalformed, ErrorsFromOpenNameThePath) {
     EXPECT_NE(r.error().message.find("/proc/self/status"), std::string::npos) << r.error().message;
 }
 
+TEST(GgufMalformed, EmptyTensorAtTheEndIsValid) {
+    RawGguf raw;
+    raw.header(1, 0).tensor("empty", {0, 4}, 0, 0);  // no data section at all
+    auto r = GgufFile::fromBytes(raw.bytes);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const auto& t = r.value()->tensors().at(0);
+    EXPECT_EQ(t.sizeBytes, 0u);
+    EXPECT_EQ(t.elementCount(), 0u);
+}
+
 TEST(GgufMalformed, NoTensorsAndNoPaddingIsValid) {
     RawGguf raw;
     raw.header(0, 1).kvU32("general.alignment", 64);

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/runtime/engine.h"
+
+#include <algorithm>
+
+#include "engine/scheduling/scheduler_client.h"
+
+namespace batchscope::engine {
+
+/// The components, in construction order (the scheduler refers to all the others).
+struct EngineParts {
+    std::unique_ptr<ModelExecutor> executor;
+    std::unique_ptr<RequestQueue> queue;
+    std::unique_ptr<KVCacheManager> kv;
+    std::unique_ptr<CapacityManager> capacity;
+    std::unique_ptr<CompletionDetector> completion;
+    std::unique_ptr<BatchManager> batch;
+    std::unique_ptr<SchedulerMetricsCollector> metrics;
+    std::unique_ptr<ContinuousBatchScheduler> scheduler;
+    std::unique_ptr<SchedulerClient> client;
+};
+
+Result<std::unique_ptr<Engine>> Engine::create(const EngineConfig& config, std::unique_ptr<ModelExecutor> executor) {
+    if (!executor) return makeError(ErrorCode::InvalidArgument, "no model executor");
+    if (config.blockSize < 1 || config.blockSize > 1024)
+        return makeError(ErrorCode::InvalidArgument, "block size must be in [1, 1024]");
+    if (config.settings.maxBatchSize < 1 || config.settings.tokenBudget < 1)
+        return makeError(ErrorCode::InvalidArgument, "max batch size and token budget must be positive");
+    const auto bytesPerBlock = std::int64_t(executor->kvBytesPerBlock(config.blockSize));
+    std::int64_t numBlocks = config.numKvBlocks;
+    if (numBlocks <= 0) numBlocks = config.kvMemoryBytes / std::max<std::int64_t>(1, bytesPerBlock);
+    if (numBlocks < 1)
+        return makeError(ErrorCode::InvalidArgument, "KV memory of " + std::to_string(config.kvMemoryBytes) +
+                         " bytes holds no block of " + std::to_string(bytesPerBlock) + " bytes");
+    numBlocks = std::min<std::int64_t>(numBlocks, 1 << 22);
+
+    auto parts = std::make_unique<EngineParts>();
+    parts->executor = std::move(executor);
+    RequestQueueConfig qc;
+    qc.capacity = config.queueCapacity;
+    qc.maxQueuedTokens = config.maxQueuedTokens;
+    qc.policy = config.settings.queuePolicy;
+    qc.agingInterval = std::chrono::milliseconds(config.settings.agingIntervalMs);
+    parts->queue = std::make_unique<RequestQueue>(qc);
+    parts->kv = std::make_unique<KVCacheManager>(KVCacheConfig{std::int32_t(numBlocks), config.blockSize,
+                                                               config.settings.prefixCaching});
+    CapacityConstraints cc;
+    cc.maxMemoryBytes = numBlocks * std::max<std::int64_t>(1, bytesPerBlock);
+    cc.maxSequences = 1 << 20;
+    cc.maxBatchedTokens = 1 << 20;
+    parts->capacity = std::make_unique<CapacityManager>(cc);
+    const std::int32_t maxLen = config.maxSequenceLength > 0 ? config.maxSequenceLength
+                                                             : parts->executor->maxContextLength();
+    parts->completion = std::make_unique<CompletionDetector>(CompletionConfiguration{{}, maxLen},
+                                                             parts->executor->tokenizer());
+    BatchConstraints bc;
+    bc.maxBatchSize = config.settings.maxBatchSize;
+    bc.maxMemoryBytes = cc.maxMemoryBytes;
+    bc.minBatchSize = config.minBatchSize;
+    bc.maxSequenceLength = maxLen;
+    bc.tokenBudget = config.settings.tokenBudget;
+    bc.memoryPolicy = config.settings.memoryPolicy;
+    parts->batch = std::make_unique<BatchManager>(*parts->queue, *parts->kv, bc);
+    MetricsConfiguration mc;
+    mc.stepHistory = config.stepHistory;
+    parts->metrics = std::make_unique<SchedulerMetricsCollector>(mc);
+    SchedulerConfiguration sc;
+    sc.stepRetries = config.stepRetries;
+    parts->scheduler = std::make_unique<ContinuousBatchScheduler>(*parts->queue, *parts->batch, *parts->completion,
+                                                                  *parts->capacity, *parts->executor,
+                                                                  *parts->metrics, sc);
+    parts->scheduler->applySettings(config.settings);
+    parts->client = std::make_unique<SchedulerClient>(*parts->scheduler, parts->executor->tokenizer());
+    return std::unique_ptr<Engine>(new Engine(config, std::move(parts)));
+}
+
+Engine::Engine(const EngineConfig& config, std::unique_ptr<EngineParts> parts)
+    : m_config(config), m_parts(std::move(parts)), m_modelInfo(m_parts->scheduler->modelInfo()) {}
+
+Engine::~Engine() {
+    if (m_parts && m_parts->scheduler) m_parts->scheduler->stop();
+}
+
+void Engine::start() { m_parts->scheduler->start(); }
+void Engine::stop() { m_parts->scheduler->stop(); }
+bool Engine::isRunning() const { return m_parts->scheduler->isRunning(); }
+
+Result<RequestId> Engine::submit(const std::string& prompt, const GenerationOptions& options, RequestCallbacks callbacks) {
+    return m_parts->client->generateStreaming(prompt, options, std::move(callbacks));
+}
+
+bool Engine::cancel(RequestId id) { return m_parts->scheduler->cancel(id); }
+bool Engine::setPriority(RequestId id, Priority priority) { return m_parts->scheduler->setPriority(id, priority); }
+void Engine::applySettings(const SchedulerSettings& settings) { m_parts->scheduler->applySettings(settings); }
+SchedulerSettings Engine::settings() const { return m_parts->scheduler->settings(); }
+void Engine::resetStatistics() { m_parts->scheduler->resetStatistics(); }
+SchedulerSnapshot Engine::snapshot(std::int64_t afterStep) const { return m_parts->scheduler->snapshot(afterStep); }
+const ModelInfo& Engine::modelInfo() const { return m_modelInfo; }
+const Tokenizer& Engine::tokenizer() const { return m_parts->executor->tokenizer(); }
+std::int32_t Engine::maxSequenceLength() const { return m_parts->scheduler->maxSequenceLength(); }
+ContinuousBatchScheduler& Engine::scheduler() { return *m_parts->scheduler; }
+SchedulerClient& Engine::client() { return *m_parts->client; }
+
+}  // namespace batchscope::engine

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/runtime/executor_factory.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "engine/model/simulated_executor.h"
+
+namespace batchscope::engine {
+
+std::string demoModelPath() {
+    namespace fs = std::filesystem;
+    if (const char* env = std::getenv("BATCHSCOPE_DEMO_MODEL"); env && *env) return env;
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        for (const fs::path& candidate : {exe.parent_path() / "../share/batchscope/models/demo.gguf",
+                                          exe.parent_path() / "../../resources/models/demo.gguf"}) {
+            if (fs::exists(candidate, ec)) return fs::weakly_canonical(candidate, ec).string();
+        }
+    }
+    return std::string(BATCHSCOPE_SOURCE_DIR) + "/resources/models/demo.gguf";
+}
+
+Result<std::unique_ptr<ModelExecutor>> createExecutor(const ExecutorOptions& options, const LoadProgress& progress,
+                                                      std::stop_token stopToken) {
+    if (options.modelPath == "simulated") {
+        if (progress) progress(1.0, "simulated");
+        SimulatedExecutorConfig config;
+        config.stepOverheadUs = 2000;
+        config.perTokenUs = 20;
+        config.perSequenceUs = 50;
+        config.eosProbability = 0.01;
+        return std::unique_ptr<ModelExecutor>(std::make_unique<SimulatedExecutor>(config));
+    }
+    if (stopToken.stop_requested()) return makeError(ErrorCode::Cancelled, "model load cancelled");
+    const std::string path = options.modelPath.empty() ? demoModelPath() : options.modelPath;
+    return makeError(ErrorCode::Unsupported, "cannot load '" + path + "': the GGUF model runtime is not built yet");
+}
+
+}  // namespace batchscope::engine

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/scheduling/batch_manager.h"
+
+#include <algorithm>
+
+namespace batchscope::engine {
+
+namespace {
+bool runsBefore(const SequencePtr& a, const SequencePtr& b) {
+    return a->priority != b->priority ? a->priority > b->priority : a->arrivalOrder < b->arrivalOrder;
+}
+}  // namespace
+
+BatchManager::BatchManager(RequestQueue& queue, KVCacheManager& kvCache, const BatchConstraints& constraints)
+    : m_queue(queue), m_kv(kvCache), m_constraints(constraints) {}
+
+std::int32_t BatchManager::allocatableBlocks() const {
+    std::int64_t limitBytes = m_constraints.maxMemoryBytes;
+    if (m_capacity) limitBytes = std::min(limitBytes, m_capacity->constraints().maxMemoryBytes);
+    const std::int64_t byMemory = limitBytes / m_bytesPerBlock - m_kv.usedBlocks();
+    return std::int32_t(std::max<std::int64_t>(0, std::min<std::int64_t>(m_kv.availableBlocks(), byMemory)));
+}
+
+void BatchManager::sortRunning() {
+    if (!m_orderDirty) return;
+    std::stable_sort(m_running.begin(), m_running.end(), runsBefore);
+    m_orderDirty = false;
+}
+
+ScheduleOutput BatchManager::schedule(TimePoint now) {
+    ScheduleOutput out;
+    sortRunning();
+    std::int32_t budget = m_constraints.tokenBudget;
+    if (m_capacity) budget = std::min(budget, m_capacity->tokenLimit());
+    scheduleDecodes(out, budget);
+    schedulePrefills(out, budget);
+    // After a preemption, memory is short: admitting would only thrash.
+    if (out.preempted.empty() && out.exhausted.empty()) admitWaiting(out, budget, now);
+    for (const auto& s : out.scheduled) out.numTokens += s.numNewTokens;
+    return out;
+}
+
+void BatchManager::preempt(const SequencePtr& seq, ScheduleOutput& out) {
+    m_kv.free(seq->id);
+    seq->numComputed = 0;
+    seq->state = RequestState::Preempted;
+    seq->waitReason = WaitReason::NoKvBlocks;
+    ++seq->preemptions;
+    m_running.erase(std::find(m_running.begin(), m_running.end(), seq));
+    m_queue.pushFront(seq);
+    out.preempted.push_back(seq);
+}
+
+void BatchManager::scheduleDecodes(ScheduleOutput& out, std::int32_t& budget) {
+    for (std::size_t i = 0; i < m_running.size(); ++i) {
+        SequencePtr seq = m_running[i];
+        if (seq->numComputed < seq->promptLength || seq->pendingTokens() != 1) continue;  // prefill
+        if (budget <= 0) {
+            seq->waitReason = WaitReason::TokenBudget;
+            continue;
+        }
+        const std::int32_t total = seq->numComputed + 1;
+        bool preemptedSelf = false;
+        while (m_kv.blocksNeeded(seq->id, total) > allocatableBlocks()) {
+            // Victim: the lowest-priority, latest-arrived running sequence (the back).
+            SequencePtr victim = m_running.back();
+            if (victim == seq) {
+                if (i == 0) {
+                    // Alone and still short: the sequence has outgrown the whole KV pool.
+                    m_kv.free(seq->id);
+                    m_running.erase(m_running.begin() + std::ptrdiff_t(i));
+                    out.exhausted.push_back(seq);
+                } else {
+                    preempt(seq, out);
+                }
+                preemptedSelf = true;
+                break;
+            }
+            preempt(victim, out);
+        }
+        if (preemptedSelf) break;  // it was the last one left to serve
+        m_kv.appendSlots(seq->id, total);
+        seq->waitReason = WaitReason::None;
+        out.scheduled.push_back({seq, 1, false});
+        --budget;
+    }
+}
+
+void BatchManager::schedulePrefills(ScheduleOutput& out, std::int32_t& budget) {
+    const std::int32_t bs = m_kv.blockSize();
+    for (const SequencePtr& seq : m_running) {
+        if (!(seq->numComputed < seq->promptLength || seq->pendingTokens() > 1)) continue;
+        if (budget <= 0) {
+            seq->waitReason = WaitReason::TokenBudget;
+            continue;
+        }
+        // Slots already in the table plus what may still be allocated.
+        const auto tableTokens = std::int32_t(m_kv.blockTable(seq->id).size()) * bs;
+        const std::int32_t room = tableTokens - seq->numComputed + allocatableBlocks() * bs;
+        const std::int32_t n = std::min({seq->pendingTokens(), budget, room});
+        if (n <= 0) {
+            seq->waitReason = WaitReason::NoKvBlocks;
+            continue;
+        }
+        m_kv.appendSlots(seq->id, seq->numComputed + n);
+        seq->waitReason = WaitReason::None;
+        out.scheduled.push_back({seq, n, false});
+        budget -= n;
+    }
+}
+
+std::int32_t BatchManager::reserveTarget(const Sequence& seq) const {
+    // Reserve policy: room for every token the request may ever hold.
+    return std::min(seq.maxLength, seq.promptLength + seq.options.maxTokens);
+}
+
+void BatchManager::admitWaiting(ScheduleOutput& out, std::int32_t& budget, TimePoint now) {
+    while (true) {
+        SequencePtr head = m_queue.peek(now);
+        if (!head) return;
+        const auto running = std::int32_t(m_running.size());
+        if (running >= m_constraints.maxBatchSize || (m_capacity && !m_capacity->canRunSequences(running + 1))) {
+            head->waitReason = WaitReason::BatchFull;
+            return;
+        }
+        if (budget <= 0) {
+            head->waitReason = WaitReason::TokenBudget;
+            return;
+        }
+        if (m_running.empty() && out.scheduled.empty() && m_queue.size() < m_constraints.minBatchSize &&
+            now - head->arrival < m_constraints.minBatchWait) {
+            head->waitReason = WaitReason::WaitingForBatch;
+            out.wakeAt = head->arrival + m_constraints.minBatchWait;
+            return;
+        }
+        PrefixMatch prefix = m_kv.findCachedPrefix(head->tokens, /*countStats=*/false);
+        const std::int32_t n = std::min(std::int32_t(head->tokens.size()) - prefix.tokens, budget);
+        const std::int32_t target = m_constraints.memoryPolicy == MemoryPolicy::Reserve
+                                        ? std::max(reserveTarget(*head), prefix.tokens + n)
+                                        : prefix.tokens + n;
+        if (m_kv.blocksNeededForNew(prefix, target) > allocatableBlocks()) {
+            head->waitReason = WaitReason::NoKvBlocks;
+            return;
+        }
+        m_queue.pop(now);
+        m_kv.recordPrefixLookup(head->tokens, prefix);
+        m_kv.allocate(head->id, prefix, target);
+        head->numComputed = prefix.tokens;
+        if (!head->firstScheduled) head->cachedPromptTokens = std::min(prefix.tokens, head->promptLength);
+        head->state = RequestState::Prefilling;
+        head->waitReason = WaitReason::None;
+        m_running.insert(std::upper_bound(m_running.begin(), m_running.end(), head, runsBefore), head);
+        out.scheduled.push_back({head, n, true});
+        budget -= n;
+    }
+}
+
+bool BatchManager::removeRunning(RequestId id) {
+    auto it = std::find_if(m_running.begin(), m_running.end(), [id](const SequencePtr& s) { return s->id == id; });
+    if (it == m_running.end()) return false;
+    m_kv.free(id);
+    m_running.erase(it);
+    return true;
+}
+
+}  // namespace batchscope::engine

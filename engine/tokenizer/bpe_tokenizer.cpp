@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/tokenizer/bpe_tokenizer.h"
+
+#include <queue>
+
+#include "engine/tokenizer/gpt2_pretokenizer.h"
+#include "engine/tokenizer/unicode_data.h"
+
+namespace batchscope::engine {
+
+namespace {
+
+struct ByteMap {
+    std::array<std::uint32_t, 256> toCp{};
+    std::array<int, 324> toByte{};  ///< code point -> byte, -1 if none (all mapped cps < 324)
+
+    ByteMap() {
+        toByte.fill(-1);
+        auto printable = [](int b) {
+            return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+        };
+        std::uint32_t next = 256;
+        for (int b = 0; b < 256; ++b) {
+            toCp[static_cast<std::size_t>(b)] = printable(b) ? static_cast<std::uint32_t>(b) : next++;
+            toByte[toCp[static_cast<std::size_t>(b)]] = b;
+        }
+    }
+};
+
+const ByteMap& byteMap() {
+    static const ByteMap map;
+    return map;
+}
+
+struct Symbol {
+    int prev;
+    int next;
+    std::size_t offset;  ///< into the mapped word
+    std::size_t length;  ///< bytes; 0 once merged away
+};
+
+struct Bigram {
+    int rank;
+    int left;
+    int right;
+    std::size_t size;
+};
+
+// Lowest rank first; on a tie the leftmost pair (as llama.cpp's llm_bigram_bpe::comparator).
+struct BigramOrder {
+    bool operator()(const Bigram& l, const Bigram& r) const {
+        return l.rank > r.rank || (l.rank == r.rank && l.left > r.left);
+    }
+};
+
+}  // namespace
+
+std::uint32_t BpeTokenizer::byteToCodepoint(unsigned char b) { return byteMap().toCp[b]; }
+
+BpeTokenizer::BpeTokenizer(Vocab vocab) : m_vocab(std::move(vocab)) {}
+
+Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::create(Vocab vocab,
+                                                           const std::vector<std::string>& merges) {
+    std::unique_ptr<BpeTokenizer> tok(new BpeTokenizer(std::move(vocab)));
+    tok->m_ranks.reserve(merges.size());
+    for (std::size_t i = 0; i < merges.size(); ++i) {
+        const std::string& m = merges[i];
+        // As llama.cpp: split at the first space after the first byte.
+        const auto pos = m.find(' ', 1);
+        if (pos == std::string::npos || pos + 1 >= m.size()) {
+            return makeError(ErrorCode::InvalidFormat, "tokenizer.ggml.merges[" + std::to_string(i) +
+                             "] = '" + m + "' is not two symbols separated by a space");
+        }
+        tok->m_ranks.emplace(m.substr(0, pos) + ' ' + m.substr(pos + 1), static_cast<int>(i));
+    }
+    return tok;
+}
+
+std::optional<int> BpeTokenizer::mergeRank(std::string_view left, std::string_view right,
+                                           std::string& key) const {
+    key.assign(left);
+    key += ' ';
+    key.append(right);
+    auto it = m_ranks.find(std::string_view(key));
+    if (it == m_ranks.end()) return std::nullopt;
+    return it->second;
+}
+
+std::vector<TokenId> BpeTokenizer::encode(std::string_view text, bool addBos) const {
+    std::vector<TokenId> out;
+    if (addBos && m_vocab.bos) out.push_back(*m_vocab.bos);
+    std::string mapped;
+    for (std::string_view word : gpt2PreTokenize(text)) encodeWord(word, mapped, out);
+    return out;
+}
+
+void BpeTokenizer::encodeWord(std::string_view word, std::string& mapped, std::vector<TokenId>& out) const {
+    // Each byte becomes one code point, i.e. one initial symbol.
+    mapped.clear();
+    std::vector<Symbol> symbols;
+    symbols.reserve(word.size());
+    for (unsigned char b : word) {
+        const std::size_t offset = mapped.size();
+        unicode::appendUtf8(mapped, byteMap().toCp[b]);
+        const int index = static_cast<int>(symbols.size());
+        symbols.push_back({index - 1, index + 1, offset, mapped.size() - offset});
+    }
+    if (symbols.empty()) return;
+    symbols.back().next = -1;
+
+    std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue;
+    std::string key;
+    auto addBigram = [&](int left, int right) {
+        if (left == -1 || right == -1) return;
+        const Symbol& l = symbols[left];
+        const Symbol& r = symbols[right];
+        auto rank = mergeRank(std::string_view(mapped).substr(l.offset, l.length),
+                              std::string_view(mapped).substr(r.offset, r.length), key);
+        if (rank) queue.push({*rank, left, right, l.length + r.length});
+    };
+    for (int i = 1; i < static_cast<int>(symbols.size()); ++i) addBigram(i - 1, i);
+
+    while (!queue.empty()) {
+        const Bigram bigram = queue.top();
+        queue.pop();
+        Symbol& left = symbols[bigram.left];
+        Symbol& right = symbols[bigram.right];
+        // Stale: a side was merged away or grew (symbols only grow rightwards from a fixed start,
+        // so equal total length means the same text).
+        if (left.length == 0 || right.length == 0 || left.length + right.length != bigram.size) continue;
+        left.length += right.length;
+        right.length = 0;
+        left.next = right.next;
+        if (right.next >= 0) symbols[right.next].prev = bigram.left;
+        addBigram(left.prev, bigram.left);
+        addBigram(bigram.left, left.next);
+    }
+
+    for (int i = 0; i != -1; i = symbols[i].next) {
+        const std::string_view piece = std::string_view(mapped).substr(symbols[i].offset, symbols[i].length);
+        if (auto id = m_vocab.find(piece)) {
+            out.push_back(*id);
+            continue;
+        }
+        // Not in the vocabulary: fall back to one token per mapped byte character.
+        for (std::size_t k = 0; k < piece.size();) {
+            const std::size_t len = unicode::utf8LengthFromLead(static_cast<unsigned char>(piece[k]));
+            if (auto id = m_vocab.find(piece.substr(k, len))) out.push_back(*id);
+            else if (m_vocab.unk) out.push_back(*m_vocab.unk);
+            k += len;
+        }
+    }
+}
+
+std::string BpeTokenizer::tokenBytes(TokenId id) const {
+    if (id < 0 || id >= m_vocab.size()) return {};
+    const std::string& piece = m_vocab.pieces[static_cast<std::size_t>(id)];
+    switch (m_vocab.type(id)) {
+        case TokenType::Control:
+        case TokenType::Unused: return {};
+        case TokenType::UserDefined: return piece;
+        default: break;
+    }
+    // Map each code point back to its byte; code points outside the mapping pass through.
+    std::string out;
+    out.reserve(piece.size());
+    for (const auto& u : unicode::decodeUtf8(piece)) {
+        if (u.cp < 324 && byteMap().toByte[u.cp] >= 0) out += static_cast<char>(byteMap().toByte[u.cp]);
+        else out.append(piece, u.offset, u.length);
+    }
+    return out;
+}
+
+std::string BpeTokenizer::tokenPiece(TokenId id) const {
+    if (id < 0 || id >= m_vocab.size()) return {};
+    return m_vocab.pieces[static_cast<std::size_t>(id)];
+}
+
+}  // namespace batchscope::engine
