@@ -26,7 +26,7 @@ void axpyScalar(float* y, float s, const float* x, std::int64_t n) {
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) float dotAvx2(const float* a, const float* b, std::int64_t n) {
+__attribute__((target("avx2,fma"), always_inline)) inline float dotAvx2(const float* a, const float* b, std::int64_t n) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     std::int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -42,7 +42,7 @@ __attribute__((target("avx2,fma"))) float dotAvx2(const float* a, const float* b
     return s;
 }
 
-__attribute__((target("avx2,fma"))) void axpyAvx2(float* y, float s, const float* x, std::int64_t n) {
+__attribute__((target("avx2,fma"), always_inline)) inline void axpyAvx2(float* y, float s, const float* x, std::int64_t n) {
     const __m256 sv = _mm256_set1_ps(s);
     std::int64_t i = 0;
     for (; i + 8 <= n; i += 8)
@@ -51,7 +51,7 @@ __attribute__((target("avx2,fma"))) void axpyAvx2(float* y, float s, const float
 }
 
 #define BS_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
-BS_AVX512 float dotAvx512(const float* a, const float* b, std::int64_t n) {
+BS_AVX512 __attribute__((always_inline)) inline float dotAvx512(const float* a, const float* b, std::int64_t n) {
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     std::int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
@@ -74,7 +74,7 @@ BS_AVX512 float dotAvx512(const float* a, const float* b, std::int64_t n) {
     return s;
 }
 
-BS_AVX512 void axpyAvx512(float* y, float s, const float* x, std::int64_t n) {
+BS_AVX512 __attribute__((always_inline)) inline void axpyAvx512(float* y, float s, const float* x, std::int64_t n) {
     const __m512 sv = _mm512_set1_ps(s);
     std::int64_t i = 0;
     for (; i + 16 <= n; i += 16)
@@ -83,37 +83,36 @@ BS_AVX512 void axpyAvx512(float* y, float s, const float* x, std::int64_t n) {
 }
 #endif
 
-// Shared by every level: the ISA-specific dot/axpy are inlined by the template.
-template <float (*Dot)(const float*, const float*, std::int64_t), void (*Axpy)(float*, float, const float*, std::int64_t)>
-__attribute__((always_inline)) inline void attendWith(const AttendArgs& a) {
-    float maxScore = -INFINITY;
-    for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {
-        const float* k = a.kBlocks[b];
-        const std::int64_t n = std::min(a.blockSize, a.positions - j0);
-        for (std::int64_t s = 0; s < n; ++s) {
-            const float v = Dot(a.q, k + s * a.stride, a.headDim) * a.scale;
-            a.scores[j0 + s] = v;
-            maxScore = std::max(maxScore, v);
-        }
+// Shared by every level; a macro rather than a template so the ISA-specific dot/axpy inline
+// into each target-attributed attend function (g++ will not inline them into a generic one).
+#define BATCHSCOPE_ATTEND_BODY(DOT, AXPY)                                                        \
+    float maxScore = -INFINITY;                                                                  \
+    for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {                 \
+        const float* k = a.kBlocks[b];                                                           \
+        const std::int64_t n = std::min(a.blockSize, a.positions - j0);                          \
+        for (std::int64_t s = 0; s < n; ++s) {                                                   \
+            const float v = DOT(a.q, k + s * a.stride, a.headDim) * a.scale;                     \
+            a.scores[j0 + s] = v;                                                                \
+            maxScore = std::max(maxScore, v);                                                    \
+        }                                                                                        \
+    }                                                                                            \
+    float sum = 0.0f;                                                                            \
+    for (std::int64_t j = 0; j < a.positions; ++j) {                                             \
+        a.scores[j] = std::exp(a.scores[j] - maxScore);                                          \
+        sum += a.scores[j];                                                                      \
+    }                                                                                            \
+    const float inv = 1.0f / sum;                                                                \
+    for (std::int64_t i = 0; i < a.headDim; ++i) a.out[i] = 0.0f;                                \
+    for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {                 \
+        const float* v = a.vBlocks[b];                                                           \
+        const std::int64_t n = std::min(a.blockSize, a.positions - j0);                          \
+        for (std::int64_t s = 0; s < n; ++s) AXPY(a.out, a.scores[j0 + s] * inv, v + s * a.stride, a.headDim); \
     }
-    float sum = 0.0f;
-    for (std::int64_t j = 0; j < a.positions; ++j) {
-        a.scores[j] = std::exp(a.scores[j] - maxScore);
-        sum += a.scores[j];
-    }
-    const float inv = 1.0f / sum;
-    std::fill(a.out, a.out + a.headDim, 0.0f);
-    for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {
-        const float* v = a.vBlocks[b];
-        const std::int64_t n = std::min(a.blockSize, a.positions - j0);
-        for (std::int64_t s = 0; s < n; ++s) Axpy(a.out, a.scores[j0 + s] * inv, v + s * a.stride, a.headDim);
-    }
-}
 
-void attendScalar(const AttendArgs& a) { attendWith<dotScalar, axpyScalar>(a); }
+void attendScalar(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(dotScalar, axpyScalar) }
 #if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) void attendAvx2(const AttendArgs& a) { attendWith<dotAvx2, axpyAvx2>(a); }
-BS_AVX512 void attendAvx512(const AttendArgs& a) { attendWith<dotAvx512, axpyAvx512>(a); }
+__attribute__((target("avx2,fma"))) void attendAvx2(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(dotAvx2, axpyAvx2) }
+BS_AVX512 void attendAvx512(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(dotAvx512, axpyAvx512) }
 #endif
 
 }  // namespace
