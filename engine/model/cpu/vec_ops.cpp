@@ -112,7 +112,70 @@ BS_AVX512 __attribute__((always_inline)) inline void axpyAvx512(float* y, float 
 void attendScalar(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(dotScalar, axpyScalar) }
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) void attendAvx2(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(dotAvx2, axpyAvx2) }
-BS_AVX512 void attendAvx512(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(dotAvx512, axpyAvx512) }
+BS_AVX512 void attendAvx512Generic(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(dotAvx512, axpyAvx512) }
+
+BS_AVX512 __attribute__((always_inline)) inline __m256 halfSum(__m512 v) {
+    return _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+
+// Sums of four vectors as one __m128 {sum a, sum b, sum c, sum d}.
+BS_AVX512 __attribute__((always_inline)) inline __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
+    const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(halfSum(a), halfSum(b)), _mm256_hadd_ps(halfSum(c), halfSum(d)));
+    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+// headDim = 16 * NV: q and the output stay in registers; scores are computed four positions at
+// a time so one horizontal reduction serves four dot products.
+template <int NV>
+BS_AVX512 void attendAvx512Fixed(const AttendArgs& a) {
+    __m512 q[NV];
+    for (int v = 0; v < NV; ++v) q[v] = _mm512_loadu_ps(a.q + 16 * v);
+    float maxScore = -INFINITY;
+    const __m128 scale = _mm_set1_ps(a.scale);
+    for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {
+        const float* k = a.kBlocks[b];
+        const std::int64_t n = std::min(a.blockSize, a.positions - j0);
+        std::int64_t s = 0;
+        for (; s + 4 <= n; s += 4) {
+            __m512 acc[4];
+            for (int r = 0; r < 4; ++r) {
+                const float* kr = k + (s + r) * a.stride;
+                acc[r] = _mm512_mul_ps(q[0], _mm512_loadu_ps(kr));
+                for (int v = 1; v < NV; ++v) acc[r] = _mm512_fmadd_ps(q[v], _mm512_loadu_ps(kr + 16 * v), acc[r]);
+            }
+            const __m128 sc = _mm_mul_ps(reduce4(acc[0], acc[1], acc[2], acc[3]), scale);
+            _mm_storeu_ps(a.scores + j0 + s, sc);
+        }
+        for (; s < n; ++s) a.scores[j0 + s] = dotAvx512(a.q, k + s * a.stride, a.headDim) * a.scale;
+    }
+    for (std::int64_t j = 0; j < a.positions; ++j) maxScore = std::max(maxScore, a.scores[j]);
+    float sum = 0.0f;
+    for (std::int64_t j = 0; j < a.positions; ++j) {
+        a.scores[j] = std::exp(a.scores[j] - maxScore);
+        sum += a.scores[j];
+    }
+    const float inv = 1.0f / sum;
+    __m512 o[NV];
+    for (int v = 0; v < NV; ++v) o[v] = _mm512_setzero_ps();
+    for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {
+        const float* vb = a.vBlocks[b];
+        const std::int64_t n = std::min(a.blockSize, a.positions - j0);
+        for (std::int64_t s = 0; s < n; ++s) {
+            const __m512 w = _mm512_set1_ps(a.scores[j0 + s] * inv);
+            const float* vr = vb + s * a.stride;
+            for (int v = 0; v < NV; ++v) o[v] = _mm512_fmadd_ps(w, _mm512_loadu_ps(vr + 16 * v), o[v]);
+        }
+    }
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(a.out + 16 * v, o[v]);
+}
+
+void attendAvx512(const AttendArgs& a) {
+    switch (a.headDim) {
+    case 64: attendAvx512Fixed<4>(a); return;
+    case 128: attendAvx512Fixed<8>(a); return;
+    default: attendAvx512Generic(a); return;
+    }
+}
 #endif
 
 }  // namespace
