@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/model/cpu/cpu_bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "engine/model/cpu/cpu_llama_executor.h"
+#include "engine/model/cpu/random_llama_gguf.h"
+
+namespace batchscope::engine::cpu {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double msSince(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+double percentile(std::vector<double> v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+    return v[std::min(i, v.size() - 1)];
+}
+
+struct Seq {
+    std::vector<TokenId> tokens;
+    std::vector<BlockId> blocks;
+    std::int32_t computed = 0;
+    int generated = 0;
+};
+
+// Bytes of every layer matrix (read once per step) and FLOPs per token through them.
+struct Cost {
+    double layerBytes = 0, outputBytes = 0, layerFlopsPerToken = 0, outputFlopsPerToken = 0;
+};
+
+Cost modelCost(const LlamaWeights& w) {
+    Cost c;
+    for (const auto& L : w.layers) {
+        for (const WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) {
+            c.layerBytes += static_cast<double>(m->rowBytes() * static_cast<std::size_t>(m->rows));
+            c.layerFlopsPerToken += 2.0 * static_cast<double>(m->rows * m->cols);
+        }
+    }
+    c.outputBytes = static_cast<double>(w.output.rowBytes() * static_cast<std::size_t>(w.output.rows));
+    c.outputFlopsPerToken = 2.0 * static_cast<double>(w.output.rows * w.output.cols);
+    return c;
+}
+
+CpuBenchResult runOnce(CpuLlamaExecutor& ex, const CpuBenchOptions& o, int n, const Cost& cost) {
+    const LlamaConfig& cfg = ex.config();
+    const int maxLen = o.promptTokens + o.generatedTokens;
+    const int blocksPerSeq = (maxLen + o.blockSize - 1) / o.blockSize;
+    std::vector<Seq> seqs(static_cast<std::size_t>(n));
+    BlockId next = 0;
+    for (int i = 0; i < n; ++i) {
+        auto& s = seqs[static_cast<std::size_t>(i)];
+        for (int t = 0; t < o.promptTokens; ++t) s.tokens.push_back((t * 131 + i * 977 + 17) % cfg.vocabSize);
+        for (int b = 0; b < blocksPerSeq; ++b) s.blocks.push_back(next++);
+    }
+    CpuBenchResult r;
+    r.sequences = n;
+    std::vector<double> ttft, stepMs;
+    double decodeFlops = 0, decodeBytes = 0;
+    int decodeTokens = 0;
+    const auto start = Clock::now();
+    Clock::time_point prefillEnd = start;
+    bool prefillDone = false;
+    while (true) {
+        ModelBatch batch;
+        batch.blockSize = o.blockSize;
+        std::vector<std::size_t> idx;
+        int budget = o.prefillTokenBudget;
+        for (std::size_t i = 0; i < seqs.size(); ++i) {
+            Seq& s = seqs[i];
+            const int remaining = static_cast<int>(s.tokens.size()) - s.computed;
+            if (s.generated >= o.generatedTokens || remaining <= 0 || budget <= 0) continue;
+            const int chunk = std::min(remaining, budget);
+            budget -= chunk;
+            SequenceStep st;
+            st.requestId = i + 1;
+            st.tokens = std::span<const TokenId>(s.tokens).subspan(static_cast<std::size_t>(s.computed),
+                                                                   static_cast<std::size_t>(chunk));
+            st.startPosition = s.computed;
+            st.blockTable = s.blocks;
+            st.needsNextToken = s.computed + chunk == static_cast<int>(s.tokens.size());
+            st.sampling.temperature = 0.0f;
+            st.sampleIndex = s.generated;
+            st.history = s.tokens;
+            batch.sequences.push_back(st);
+            idx.push_back(i);
+        }
+        if (batch.sequences.empty()) break;
+        const bool decodeStep = prefillDone;
+        double attnFlops = 0, kvBytes = 0;
+        for (const auto& st : batch.sequences) {
+            for (std::size_t j = 0; j < st.tokens.size(); ++j) {
+                const double ctx = st.startPosition + static_cast<double>(j) + 1;
+                attnFlops += 4.0 * cfg.layers * cfg.heads * ctx * cfg.headDim;
+                kvBytes += 2.0 * 4.0 * cfg.layers * ctx * cfg.kvDim();
+            }
+        }
+        const auto t0 = Clock::now();
+        const StepResult res = ex.execute(batch);
+        const auto t1 = Clock::now();
+        int sampled = 0;
+        for (std::size_t b = 0; b < idx.size(); ++b) {
+            Seq& s = seqs[idx[b]];
+            s.computed += static_cast<std::int32_t>(batch.sequences[b].tokens.size());
+            if (!res.nextTokens[b]) continue;
+            ++sampled;
+            if (s.generated == 0) ttft.push_back(msSince(start, t1));
+            ++s.generated;
+            if (s.generated < o.generatedTokens) s.tokens.push_back(*res.nextTokens[b]);
+        }
+        if (decodeStep) {
+            stepMs.push_back(msSince(t0, t1));
+            decodeTokens += sampled;
+            const double T = static_cast<double>(batch.tokenCount());
+            decodeFlops += T * cost.layerFlopsPerToken + sampled * cost.outputFlopsPerToken + attnFlops;
+            decodeBytes += cost.layerBytes + cost.outputBytes + kvBytes;
+        }
+        if (!prefillDone && std::all_of(seqs.begin(), seqs.end(), [](const Seq& s) { return s.generated > 0; })) {
+            prefillDone = true;
+            prefillEnd = t1;
+        }
+    }
+    const auto end = Clock::now();
+    const double prefillS = msSince(start, prefillEnd) / 1000.0, decodeS = msSince(prefillEnd, end) / 1000.0;
+    r.wallSeconds = msSince(start, end) / 1000.0;
+    r.promptTokensPerSec = n * o.promptTokens / prefillS;
+    r.decodeTokensPerSec = decodeS > 0 ? decodeTokens / decodeS : 0;
+    r.totalTokensPerSec = n * (o.promptTokens + o.generatedTokens) / r.wallSeconds;
+    double sum = 0;
+    for (double v : ttft) sum += v;
+    r.ttftMsMean = ttft.empty() ? 0 : sum / static_cast<double>(ttft.size());
+    r.tokenLatencyP50Ms = percentile(stepMs, 0.5);
+    r.tokenLatencyP99Ms = percentile(stepMs, 0.99);
+    r.decodeGflops = decodeS > 0 ? decodeFlops / decodeS / 1e9 : 0;
+    r.decodeGBps = decodeS > 0 ? decodeBytes / decodeS / 1e9 : 0;
+    return r;
+}
+
+double median(std::vector<double> v) { return percentile(std::move(v), 0.5); }
+
+CpuBenchResult medianOf(const std::vector<CpuBenchResult>& runs) {
+    CpuBenchResult m = runs.front();
+    auto med = [&](double CpuBenchResult::*f) {
+        std::vector<double> v;
+        for (const auto& r : runs) v.push_back(r.*f);
+        m.*f = median(v);
+    };
+    for (auto f : {&CpuBenchResult::promptTokensPerSec, &CpuBenchResult::decodeTokensPerSec,
+                   &CpuBenchResult::totalTokensPerSec, &CpuBenchResult::ttftMsMean, &CpuBenchResult::tokenLatencyP50Ms,
+                   &CpuBenchResult::tokenLatencyP99Ms, &CpuBenchResult::decodeGflops, &CpuBenchResult::decodeGBps,
+                   &CpuBenchResult::wallSeconds})
+        med(f);
+    return m;
+}
+
+}  // namespace
+
+Result<std::vector<CpuBenchResult>> runCpuBench(const CpuBenchOptions& o, const std::function<void(const std::string&)>& log) {
+    if (o.promptTokens <= 0 || o.generatedTokens <= 0 || o.prefillTokenBudget <= 0 || o.blockSize <= 0 || o.repeats <= 0)
+        return makeError(ErrorCode::InvalidArgument, "bench token counts, block size and repeats must be > 0");
+    Result<std::unique_ptr<GgufFile>> file = makeError(ErrorCode::Internal, "");
+    if (!o.modelPath.empty()) {
+        file = GgufFile::open(o.modelPath);
+    } else {
+        const auto shape = llamaShapeByName(o.shape);
+        if (!shape) return makeError(ErrorCode::InvalidArgument, "unknown model shape '" + o.shape + "' (tiny, small, medium)");
+        if (log) log("generating random " + o.shape + " model (" + std::string(ggmlTypeName(o.weightType)) + ")");
+        auto bytes = makeRandomLlamaGguf(*shape, o.weightType, o.seed);
+        if (!bytes) return bytes.error();
+        file = GgufFile::fromBytes(std::move(*bytes));
+    }
+    if (!file) return file.error();
+    auto ex = CpuLlamaExecutor::create(std::move(*file), o.threads);
+    if (!ex) return ex.error();
+    if (o.promptTokens + o.generatedTokens > (*ex)->maxContextLength())
+        return makeError(ErrorCode::InvalidArgument, "prompt + generated tokens exceed the model's context");
+    const int maxN = *std::max_element(o.concurrency.begin(), o.concurrency.end());
+    const int blocksPerSeq = (o.promptTokens + o.generatedTokens + o.blockSize - 1) / o.blockSize;
+    (*ex)->configureKvCache(maxN * blocksPerSeq, o.blockSize);
+    const Cost cost = modelCost((*ex)->forwardPass().weights());
+    std::vector<CpuBenchResult> results;
+    for (int n : o.concurrency) {
+        if (n <= 0) return makeError(ErrorCode::InvalidArgument, "concurrency must be > 0");
+        std::vector<CpuBenchResult> runs;
+        for (int rep = 0; rep < o.repeats; ++rep) {
+            runs.push_back(runOnce(**ex, o, n, cost));
+            if (log) {
+                char line[200];
+                std::snprintf(line, sizeof line, "N=%d run %d: decode %.1f tok/s, prompt %.1f tok/s", n, rep + 1,
+                              runs.back().decodeTokensPerSec, runs.back().promptTokensPerSec);
+                log(line);
+            }
+        }
+        results.push_back(medianOf(runs));
+    }
+    return results;
+}
+
+std::string formatCpuBenchTable(const std::vector<CpuBenchResult>& results) {
+    std::string out =
+        "| N | prompt tok/s | decode tok/s | total tok/s | TTFT ms | token p50 ms | token p99 ms | GFLOP/s | GB/s |\n"
+        "|---|---|---|---|---|---|---|---|---|\n";
+    for (const auto& r : results) {
+        char line[256];
+        std::snprintf(line, sizeof line, "| %d | %.0f | %.1f | %.1f | %.0f | %.2f | %.2f | %.1f | %.1f |\n", r.sequences,
+                      r.promptTokensPerSec, r.decodeTokensPerSec, r.totalTokensPerSec, r.ttftMsMean,
+                      r.tokenLatencyP50Ms, r.tokenLatencyP99Ms, r.decodeGflops, r.decodeGBps);
+        out += line;
+    }
+    return out;
+}
+
+}  // namespace batchscope::engine::cpu

@@ -1,0 +1,50 @@
+// Micro benchmark of the CPU runtime: drives the executor directly the way the scheduler does.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/core/result.h"
+#include "engine/model/gguf_types.h"
+
+namespace batchscope::engine::cpu {
+
+struct CpuBenchOptions {
+    std::string shape = "small";             ///< tiny | small | medium (random weights)
+    std::string modelPath;                   ///< a GGUF file instead of a random model
+    GgmlType weightType = GgmlType::F32;     ///< for random models
+    std::vector<int> concurrency{1, 4, 16, 32};
+    int promptTokens = 128;
+    int generatedTokens = 64;                ///< exactly this many per sequence (EOS ignored)
+    int prefillTokenBudget = 2048;           ///< tokens per prefill step
+    int blockSize = 16;
+    int threads = 2;
+    int repeats = 3;                         ///< figures are medians over repeats
+    std::uint64_t seed = 1;
+};
+
+/// Figures of one concurrency level (medians over repeats). Times in milliseconds.
+struct CpuBenchResult {
+    int sequences = 0;
+    double promptTokensPerSec = 0;   ///< prompt tokens / prefill-phase time
+    double decodeTokensPerSec = 0;   ///< tokens generated in decode steps / decode-phase time
+    double totalTokensPerSec = 0;    ///< (prompt + generated) / whole run
+    double ttftMsMean = 0;           ///< start of run to a sequence's first token, mean
+    double tokenLatencyP50Ms = 0;    ///< decode step duration (per-token latency), p50
+    double tokenLatencyP99Ms = 0;
+    double decodeGflops = 0;         ///< useful FLOP/s in the decode phase (matmuls + attention)
+    double decodeGBps = 0;           ///< weight + KV bytes read per decode step / step time
+    double wallSeconds = 0;
+};
+
+/// Runs every concurrency level. `log` (optional) receives progress lines. Errors: bad shape,
+/// unreadable model.
+Result<std::vector<CpuBenchResult>> runCpuBench(const CpuBenchOptions& options,
+                                                const std::function<void(const std::string&)>& log = {});
+
+/// A Markdown table of the results.
+std::string formatCpuBenchTable(const std::vector<CpuBenchResult>& results);
+
+}  // namespace batchscope::engine::cpu

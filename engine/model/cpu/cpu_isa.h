@@ -1,0 +1,23 @@
+// Run-time selection of the SIMD instruction set used by the CPU kernels.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+#include <optional>
+#include <string_view>
+
+namespace batchscope::engine::cpu {
+
+/// Kernel levels, ordered: a level implies every lower one is usable.
+/// Avx2 = AVX2 + FMA + F16C; Avx512 = AVX-512 F + BW + VL (+ F16C), VNNI used when present.
+enum class CpuIsa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+
+/// The best level this CPU supports (cached; thread-safe).
+CpuIsa detectCpuIsa();
+/// True when the CPU has AVX-512 VNNI (used by the Avx512 quantised kernels).
+bool cpuHasVnni();
+/// The level the runtime uses: BATCHSCOPE_CPU_ISA=scalar|avx2|avx512 if set (capped at what
+/// the CPU supports, so forcing avx512 on an AVX2-only CPU gives avx2), else detectCpuIsa().
+CpuIsa activeCpuIsa();
+std::string_view cpuIsaName(CpuIsa isa);
+std::optional<CpuIsa> parseCpuIsa(std::string_view name);
+
+}  // namespace batchscope::engine::cpu

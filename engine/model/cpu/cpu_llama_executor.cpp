@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/model/cpu/cpu_llama_executor.h"
+
+#include <filesystem>
+#include <thread>
+
+#include "engine/tokenizer/byte_tokenizer.h"
+#include "engine/tokenizer/tokenizer_factory.h"
+
+namespace batchscope::engine {
+
+namespace {
+
+// The file's own tokenizer; files without tokenizer metadata get the byte tokenizer.
+Result<std::unique_ptr<Tokenizer>> makeTokenizer(const GgufFile& file, std::int32_t vocab) {
+    if (file.find("tokenizer.ggml.model") != nullptr) {
+        auto tok = createTokenizerFromGguf(file);
+        if (!tok) return tok.error();
+        if ((*tok)->vocabSize() != vocab)
+            return makeError(ErrorCode::InvalidFormat, "tokenizer has " + std::to_string((*tok)->vocabSize()) +
+                                                           " tokens, token_embd.weight has " + std::to_string(vocab) + " rows");
+        return tok;
+    }
+    if (vocab < 258)
+        return makeError(ErrorCode::InvalidFormat, "no tokenizer metadata, and the vocabulary of " + std::to_string(vocab) +
+                                                       " tokens is too small for the byte tokenizer (258)");
+    return std::unique_ptr<Tokenizer>(std::make_unique<ByteTokenizer>(vocab));
+}
+
+ModelInfo describe(const GgufFile& file, const cpu::LlamaWeights& w, const Tokenizer& tok) {
+    ModelInfo info;
+    const auto& c = w.config;
+    info.path = file.path() == "<memory>" ? "" : file.path();
+    info.name = file.getString("general.name").value_or(
+        info.path.empty() ? "in-memory model" : std::filesystem::path(info.path).stem().string());
+    info.architecture = "llama";
+    info.backend = "cpu";
+    info.parameterCount = c.parameterCount(w.tiedOutput);
+    info.fileSizeBytes = file.fileSize();
+    info.weightBytes = w.weightBytes;
+    info.contextLength = c.contextLength;
+    info.vocabSize = c.vocabSize;
+    info.embeddingDim = c.dim;
+    info.layerCount = c.layers;
+    info.headCount = c.heads;
+    info.kvHeadCount = c.kvHeads;
+    info.feedForwardDim = c.ffnDim;
+    info.tokenizerKind = std::string(tok.kind());
+    for (const auto& t : file.tensors()) ++info.tensorTypeCounts[std::string(ggmlTypeName(t.type))];
+    return info;
+}
+
+}  // namespace
+
+CpuLlamaExecutor::~CpuLlamaExecutor() = default;
+
+Result<std::unique_ptr<CpuLlamaExecutor>> CpuLlamaExecutor::create(std::unique_ptr<GgufFile> file, int threads,
+                                                                   const LoadProgress& progress,
+                                                                   std::stop_token stop,
+                                                                   std::optional<cpu::CpuIsa> isa) {
+    auto config = cpu::llamaConfigFromGguf(*file);
+    if (!config) return config.error();
+    std::function<void(double)> weightProgress;
+    if (progress) weightProgress = [&](double f) { progress(0.05 + 0.95 * f, "weights"); };
+    auto weights = cpu::llamaWeightsFromGguf(*file, *config, weightProgress, stop);
+    if (!weights) return weights.error();
+    auto tok = makeTokenizer(*file, config->vocabSize);
+    if (!tok) return tok.error();
+    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+    std::unique_ptr<CpuLlamaExecutor> ex(new CpuLlamaExecutor());
+    ex->m_file = std::move(file);
+    ex->m_weights = std::move(*weights);
+    ex->m_tokenizer = std::move(*tok);
+    ex->m_forward = std::make_unique<cpu::LlamaForward>(ex->m_weights, threads, isa.value_or(cpu::activeCpuIsa()));
+    ex->m_info = describe(*ex->m_file, ex->m_weights, *ex->m_tokenizer);
+    return ex;
+}
+
+std::size_t CpuLlamaExecutor::kvBytesPerBlock(std::int32_t blockSize) const {
+    return m_forward->kvBytesPerBlock(blockSize);
+}
+
+void CpuLlamaExecutor::configureKvCache(std::int32_t numBlocks, std::int32_t blockSize) {
+    m_forward->configureKvCache(numBlocks, blockSize);
+    m_info.kvCacheBytes = m_forward->kvCacheBytes();
+}
+
+StepResult CpuLlamaExecutor::execute(const ModelBatch& batch) { return executeWithLogits(batch, nullptr); }
+
+StepResult CpuLlamaExecutor::executeWithLogits(const ModelBatch& batch, std::vector<float>* logits) {
+    StepResult result;
+    const std::size_t n = batch.sequences.size();
+    result.nextTokens.assign(n, std::nullopt);
+    result.sequenceErrors.assign(n, {});
+    if (m_forward->numBlocks() > 0 && batch.blockSize == m_forward->blockSize()) {
+        for (std::size_t i = 0; i < n; ++i) result.sequenceErrors[i] = m_forward->checkSequence(batch.sequences[i]);
+    }
+    m_forward->forward(batch, result.sequenceErrors, m_logits, m_logitRow);
+    const auto vocab = static_cast<std::size_t>(m_weights.config.vocabSize);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (m_logitRow[i] < 0) continue;
+        const SequenceStep& s = batch.sequences[i];
+        const std::span<const float> row(m_logits.data() + static_cast<std::size_t>(m_logitRow[i]) * vocab, vocab);
+        result.nextTokens[i] = m_sampler.sample(row, s.sampling, s.history, s.sampleIndex);
+    }
+    if (logits) *logits = m_logits;
+    return result;
+}
+
+Result<std::unique_ptr<ModelExecutor>> loadCpuLlamaExecutor(const std::string& path, int threads,
+                                                            const LoadProgress& progress, std::stop_token stop) {
+    if (progress) progress(0.0, "mapping");
+    auto file = GgufFile::open(path);
+    if (!file) return makeError(file.error().code, path + ": " + file.error().message);
+    if (stop.stop_requested()) return makeError(ErrorCode::Cancelled, "model load cancelled");
+    auto ex = CpuLlamaExecutor::create(std::move(*file), threads, progress, stop);
+    if (!ex) return makeError(ex.error().code, path + ": " + ex.error().message);
+    if (progress) progress(1.0, "weights");
+    return std::unique_ptr<ModelExecutor>(std::move(*ex));
+}
+
+}  // namespace batchscope::engine

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/model/cpu/llama_forward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "engine/model/cpu/vec_ops.h"
+
+namespace batchscope::engine::cpu {
+
+LlamaForward::LlamaForward(const LlamaWeights& weights, int threads, CpuIsa isa)
+    : m_w(weights), m_pool(threads), m_matmul(m_pool, isa), m_isa(isa),
+      m_scores(static_cast<std::size_t>(m_pool.threadCount())) {}
+
+std::size_t LlamaForward::kvBytesPerBlock(std::int32_t blockSize) const {
+    const auto& c = m_w.config;
+    return static_cast<std::size_t>(c.layers) * 2 * static_cast<std::size_t>(blockSize) *
+           static_cast<std::size_t>(c.kvDim()) * sizeof(float);
+}
+
+void LlamaForward::configureKvCache(std::int32_t numBlocks, std::int32_t blockSize) {
+    if (numBlocks <= 0 || blockSize <= 0) throw std::invalid_argument("KV cache needs numBlocks > 0 and blockSize > 0");
+    m_numBlocks = numBlocks;
+    m_blockSize = blockSize;
+    m_kv.assign(kvBytesPerBlock(blockSize) / sizeof(float) * static_cast<std::size_t>(numBlocks), 0.0f);
+}
+
+std::string LlamaForward::checkSequence(const SequenceStep& s) const {
+    const auto& c = m_w.config;
+    const auto n = static_cast<std::int64_t>(s.tokens.size());
+    if (n == 0) return "empty token slice";
+    if (s.startPosition < 0) return "negative start position " + std::to_string(s.startPosition);
+    const std::int64_t end = s.startPosition + n;
+    if (end > c.contextLength)
+        return "positions up to " + std::to_string(end - 1) + " exceed the model's context length of " +
+               std::to_string(c.contextLength) + " tokens";
+    for (std::int64_t i = 0; i < n; ++i) {
+        if (s.tokens[static_cast<std::size_t>(i)] < 0 || s.tokens[static_cast<std::size_t>(i)] >= c.vocabSize)
+            return "token id " + std::to_string(s.tokens[static_cast<std::size_t>(i)]) + " at position " +
+                   std::to_string(s.startPosition + i) + " is outside the vocabulary of " +
+                   std::to_string(c.vocabSize) + " tokens";
+    }
+    const std::int64_t blocksNeeded = (end + m_blockSize - 1) / m_blockSize;
+    if (static_cast<std::int64_t>(s.blockTable.size()) < blocksNeeded)
+        return "block table has " + std::to_string(s.blockTable.size()) + " blocks, " +
+               std::to_string(blocksNeeded) + " needed for " + std::to_string(end) + " positions";
+    for (std::int64_t b = 0; b < blocksNeeded; ++b) {
+        const BlockId id = s.blockTable[static_cast<std::size_t>(b)];
+        if (id < 0 || id >= m_numBlocks)
+            return "block id " + std::to_string(id) + " outside the pool of " + std::to_string(m_numBlocks) + " blocks";
+    }
+    return {};
+}
+
+float* LlamaForward::kvSlot(int layer, int kOrV, const SequenceStep& s, std::int32_t pos) {
+    const auto block = static_cast<std::size_t>(s.blockTable[static_cast<std::size_t>(pos / m_blockSize)]);
+    const auto slot = static_cast<std::size_t>(pos % m_blockSize);
+    const auto bs = static_cast<std::size_t>(m_blockSize);
+    const auto pool = static_cast<std::size_t>(layer * 2 + kOrV) * static_cast<std::size_t>(m_numBlocks);
+    return m_kv.data() + ((pool + block) * bs + slot) * static_cast<std::size_t>(m_w.config.kvDim());
+}
+
+void LlamaForward::prepareTokens(const ModelBatch& batch, const std::vector<std::string>& errors) {
+    const auto& c = m_w.config;
+    m_tokens.clear();
+    for (std::size_t i = 0; i < batch.sequences.size(); ++i) {
+        if (i < errors.size() && !errors[i].empty()) continue;
+        const SequenceStep& s = batch.sequences[i];
+        for (std::size_t j = 0; j < s.tokens.size(); ++j)
+            m_tokens.push_back({&s, s.startPosition + static_cast<std::int32_t>(j)});
+    }
+    const std::size_t T = m_tokens.size(), dim = static_cast<std::size_t>(c.dim);
+    const std::size_t kv = static_cast<std::size_t>(c.kvDim()), ffn = static_cast<std::size_t>(c.ffnDim);
+    for (auto* v : {&m_x, &m_xn, &m_q, &m_att, &m_tmp}) v->resize(T * dim);
+    for (auto* v : {&m_k, &m_v}) v->resize(T * kv);
+    for (auto* v : {&m_gate, &m_up}) v->resize(T * ffn);
+    const std::size_t half = static_cast<std::size_t>(c.ropeDim / 2);
+    m_ropeCos.resize(T * half);
+    m_ropeSin.resize(T * half);
+    for (std::size_t t = 0; t < T; ++t) {
+        const auto& tok = m_tokens[t];
+        const TokenId id = tok.seq->tokens[static_cast<std::size_t>(tok.pos - tok.seq->startPosition)];
+        dequantizeRow(m_w.tokenEmbedding.type, m_w.tokenEmbedding.row(id), c.dim, m_x.data() + t * dim);
+        for (std::size_t i = 0; i < half; ++i) {
+            // llama.cpp NORM mode: pair (2i, 2i+1) rotates by pos * base^(-2i / ropeDim).
+            const double theta = tok.pos * std::pow(static_cast<double>(c.ropeBase), -2.0 * double(i) / c.ropeDim);
+            m_ropeCos[t * half + i] = static_cast<float>(std::cos(theta));
+            m_ropeSin[t * half + i] = static_cast<float>(std::sin(theta));
+        }
+    }
+}
+
+void LlamaForward::rmsNorm(const float* x, const std::vector<float>& w, float* out, std::int64_t rows) {
+    const std::int64_t dim = m_w.config.dim;
+    for (std::int64_t t = 0; t < rows; ++t) {
+        const float* xr = x + t * dim;
+        double ss = 0.0;
+        for (std::int64_t i = 0; i < dim; ++i) ss += static_cast<double>(xr[i]) * xr[i];
+        const auto scale = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(dim) + m_w.config.normEps));
+        for (std::int64_t i = 0; i < dim; ++i) out[t * dim + i] = xr[i] * scale * w[static_cast<std::size_t>(i)];
+    }
+}
+
+void LlamaForward::rope(float* v, std::int64_t heads) {
+    const auto& c = m_w.config;
+    const std::int64_t half = c.ropeDim / 2, hd = c.headDim;
+    for (std::size_t t = 0; t < m_tokens.size(); ++t) {
+        const float* cs = m_ropeCos.data() + t * static_cast<std::size_t>(half);
+        const float* sn = m_ropeSin.data() + t * static_cast<std::size_t>(half);
+        for (std::int64_t h = 0; h < heads; ++h) {
+            float* p = v + (static_cast<std::int64_t>(t) * heads + h) * hd;
+            for (std::int64_t i = 0; i < half; ++i) {
+                const float a = p[2 * i], b = p[2 * i + 1];
+                p[2 * i] = a * cs[i] - b * sn[i];
+                p[2 * i + 1] = a * sn[i] + b * cs[i];
+            }
+        }
+    }
+}
+
+void LlamaForward::attention(int layer) {
+    const auto& c = m_w.config;
+    const std::int64_t T = static_cast<std::int64_t>(m_tokens.size());
+    const std::int64_t hd = c.headDim, group = c.heads / c.kvHeads;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    const VecOps& ops = vecOps(m_isa);
+    const std::int64_t items = T * c.heads;
+    const std::int64_t grain = std::max<std::int64_t>(1, items / (m_pool.threadCount() * 8));
+    m_pool.parallelFor(items, grain, [&](std::int64_t i0, std::int64_t i1, int thread) {
+        auto& scratch = m_scores[static_cast<std::size_t>(thread)];
+        std::vector<const float*>& kBlocks = scratch.kBlocks;
+        std::vector<const float*>& vBlocks = scratch.vBlocks;
+        for (std::int64_t item = i0; item < i1; ++item) {
+            const std::int64_t t = item / c.heads, h = item % c.heads, kvOff = (h / group) * hd;
+            const TokenInfo& tok = m_tokens[static_cast<std::size_t>(t)];
+            const std::int64_t positions = tok.pos + 1;
+            const std::int64_t nb = (positions + m_blockSize - 1) / m_blockSize;
+            kBlocks.resize(static_cast<std::size_t>(nb));
+            vBlocks.resize(static_cast<std::size_t>(nb));
+            for (std::int64_t b = 0; b < nb; ++b) {
+                const auto p = static_cast<std::int32_t>(b * m_blockSize);
+                kBlocks[static_cast<std::size_t>(b)] = kvSlot(layer, 0, *tok.seq, p) + kvOff;
+                vBlocks[static_cast<std::size_t>(b)] = kvSlot(layer, 1, *tok.seq, p) + kvOff;
+            }
+            scratch.scores.resize(static_cast<std::size_t>(positions));
+            const AttendArgs args{m_q.data() + t * c.dim + h * hd, kBlocks.data(), vBlocks.data(),
+                                  m_blockSize, c.kvDim(), hd, positions, scale, scratch.scores.data(),
+                                  m_att.data() + t * c.dim + h * hd};
+            ops.attend(args);
+        }
+    });
+}
+
+void LlamaForward::layerForward(int layer) {
+    const auto& c = m_w.config;
+    const LlamaLayer& L = m_w.layers[static_cast<std::size_t>(layer)];
+    const std::int64_t T = static_cast<std::int64_t>(m_tokens.size());
+    rmsNorm(m_x.data(), L.attnNorm, m_xn.data(), T);
+    const MatmulTarget qkv[] = {{&L.wq, m_q.data()}, {&L.wk, m_k.data()}, {&L.wv, m_v.data()}};
+    m_matmul.runMany(qkv, m_xn.data(), T);
+    rope(m_q.data(), c.heads);
+    rope(m_k.data(), c.kvHeads);
+    const std::size_t kv = static_cast<std::size_t>(c.kvDim());
+    for (std::int64_t t = 0; t < T; ++t) {
+        const TokenInfo& tok = m_tokens[static_cast<std::size_t>(t)];
+        std::copy_n(m_k.data() + static_cast<std::size_t>(t) * kv, kv, kvSlot(layer, 0, *tok.seq, tok.pos));
+        std::copy_n(m_v.data() + static_cast<std::size_t>(t) * kv, kv, kvSlot(layer, 1, *tok.seq, tok.pos));
+    }
+    attention(layer);
+    m_matmul.run(L.wo, m_att.data(), T, m_tmp.data());
+    for (std::size_t i = 0; i < m_x.size(); ++i) m_x[i] += m_tmp[i];
+    rmsNorm(m_x.data(), L.ffnNorm, m_xn.data(), T);
+    const MatmulTarget gateUp[] = {{&L.gate, m_gate.data()}, {&L.up, m_up.data()}};
+    m_matmul.runMany(gateUp, m_xn.data(), T);
+    const std::int64_t ffn = c.ffnDim;
+    m_pool.parallelFor(T, 1, [&](std::int64_t t0, std::int64_t t1, int) {
+        for (std::int64_t i = t0 * ffn; i < t1 * ffn; ++i) {
+            const float g = m_gate[static_cast<std::size_t>(i)];
+            m_gate[static_cast<std::size_t>(i)] = g / (1.0f + std::exp(-g)) * m_up[static_cast<std::size_t>(i)];
+        }
+    });
+    m_matmul.run(L.down, m_gate.data(), T, m_tmp.data());
+    for (std::size_t i = 0; i < m_x.size(); ++i) m_x[i] += m_tmp[i];
+}
+
+void LlamaForward::forward(const ModelBatch& batch, const std::vector<std::string>& errors,
+                           std::vector<float>& logits, std::vector<int>& logitRow) {
+    if (m_numBlocks == 0) throw std::runtime_error("KV cache not configured");
+    if (batch.blockSize != m_blockSize)
+        throw std::runtime_error("batch block size " + std::to_string(batch.blockSize) +
+                                 " differs from the KV cache's " + std::to_string(m_blockSize));
+    prepareTokens(batch, errors);
+    logitRow.assign(batch.sequences.size(), -1);
+    logits.clear();
+    if (m_tokens.empty()) return;
+    for (int l = 0; l < m_w.config.layers; ++l) layerForward(l);
+
+    // Final norm and output projection only for the last token of sequences that sample.
+    const auto dim = static_cast<std::size_t>(m_w.config.dim);
+    std::size_t t = 0, rows = 0;
+    for (std::size_t i = 0; i < batch.sequences.size(); ++i) {
+        if (i < errors.size() && !errors[i].empty()) continue;
+        const SequenceStep& s = batch.sequences[i];
+        t += s.tokens.size();
+        if (!s.needsNextToken) continue;
+        std::copy_n(m_x.data() + (t - 1) * dim, dim, m_tmp.data() + rows * dim);
+        logitRow[i] = static_cast<int>(rows++);
+    }
+    if (rows == 0) return;
+    rmsNorm(m_tmp.data(), m_w.outputNorm, m_xn.data(), static_cast<std::int64_t>(rows));
+    logits.resize(rows * static_cast<std::size_t>(m_w.config.vocabSize));
+    m_matmul.run(m_w.output, m_xn.data(), static_cast<std::int64_t>(rows), logits.data());
+}
+
+}  // namespace batchscope::engine::cpu

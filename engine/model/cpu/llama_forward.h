@@ -1,0 +1,78 @@
+// The batched, paged-attention Llama forward pass on the CPU.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/model/cpu/llama_weights.h"
+#include "engine/model/cpu/matmul.h"
+#include "engine/model/cpu/thread_pool.h"
+#include "engine/model/model_executor.h"
+
+namespace batchscope::engine::cpu {
+
+/// Runs steps of a ModelBatch: every token of the step goes through each weight matrix in one
+/// batched matmul (weights read once per step for all sequences); attention reads each token's
+/// own sequence's K/V through its block table. KV storage is F32 (exactness of the reference
+/// test; at our model sizes KV memory is small next to the weights), layout per layer and K/V:
+/// [numBlocks][blockSize][kvHeads * headDim].
+/// Threading: one thread calls everything (it owns the thread pool and scratch buffers).
+class LlamaForward {
+public:
+    LlamaForward(const LlamaWeights& weights, int threads, CpuIsa isa);
+
+    const LlamaConfig& config() const { return m_w.config; }
+    std::size_t kvBytesPerBlock(std::int32_t blockSize) const;
+    void configureKvCache(std::int32_t numBlocks, std::int32_t blockSize);
+    std::int32_t numBlocks() const { return m_numBlocks; }
+    std::int32_t blockSize() const { return m_blockSize; }
+    std::size_t kvCacheBytes() const { return m_kv.size() * sizeof(float); }
+
+    /// Per-sequence input check (token ids, positions, block table): "" when fine.
+    std::string checkSequence(const SequenceStep& s) const;
+
+    /// Computes the step for the sequences whose `errors` entry is empty. Fills `logits` with
+    /// one row of vocabSize floats per such sequence with needsNextToken, in batch order, and
+    /// `logitRow[i]` = that row's index (-1 for none). Throws std::runtime_error when the KV
+    /// cache is not configured or the batch's block size differs.
+    void forward(const ModelBatch& batch, const std::vector<std::string>& errors,
+                 std::vector<float>& logits, std::vector<int>& logitRow);
+
+    const LlamaWeights& weights() const { return m_w; }
+    ThreadPool& pool() { return m_pool; }
+    Matmul& matmul() { return m_matmul; }
+
+private:
+    struct TokenInfo {
+        const SequenceStep* seq;
+        std::int32_t pos;
+    };
+    void prepareTokens(const ModelBatch& batch, const std::vector<std::string>& errors);
+    void layerForward(int layer);
+    void attention(int layer);
+    void rmsNorm(const float* x, const std::vector<float>& w, float* out, std::int64_t rows);
+    void rope(float* v, std::int64_t heads);
+    float* kvSlot(int layer, int kOrV, const SequenceStep& s, std::int32_t pos);
+
+    const LlamaWeights& m_w;
+    ThreadPool m_pool;
+    Matmul m_matmul;
+    CpuIsa m_isa;
+    std::vector<float> m_kv;
+    std::int32_t m_numBlocks = 0;
+    std::int32_t m_blockSize = 0;
+
+    // Per-step state and scratch (resized per step, reused).
+    std::vector<TokenInfo> m_tokens;
+    std::vector<float> m_ropeCos, m_ropeSin;  // [T][ropeDim / 2]
+    std::vector<float> m_x, m_xn, m_q, m_k, m_v, m_att, m_tmp, m_gate, m_up;
+    struct AttentionScratch {
+        std::vector<float> scores;
+        std::vector<const float*> kBlocks, vBlocks;
+    };
+    std::vector<AttentionScratch> m_scores;  // per thread
+};
+
+}  // namespace batchscope::engine::cpu

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// AVX2 + FMA + F16C kernels, compiled with per-function target attributes.
+#include "engine/model/cpu/matmul_kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define BS_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define BS_AVX2_INLINE BS_AVX2 __attribute__((always_inline)) inline
+
+namespace batchscope::engine::cpu::detail {
+namespace {
+
+constexpr int kRows = 4;    // weight rows per tile
+constexpr int kTokens = 2;  // tokens per tile (16 ymm registers: 8 accumulators)
+
+template <WeightType T>
+BS_AVX2_INLINE __m256 load8(const std::byte* row, std::int64_t k) {
+    if constexpr (T == WeightType::F32) {
+        return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + k);
+    } else if constexpr (T == WeightType::F16) {
+        return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * k)));
+    } else {
+        const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * k));
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+    }
+}
+
+BS_AVX2_INLINE float hsum(__m256 v) {
+    const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+
+template <WeightType T, int R, int C>
+BS_AVX2 void tileFloat(const KernelArgs& a, std::int64_t n, std::int64_t t) {
+    const WeightMatrix& w = *a.w;
+    const std::int64_t K = w.cols;
+    __m256 acc[R][C];
+    const std::byte* rows[R];
+    #pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+        rows[r] = w.row(n + r);
+        #pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
+    }
+    const float* xs = a.x + t * K;
+    std::int64_t k = 0;
+    for (; k + 8 <= K; k += 8) {
+        __m256 xv[C];
+        #pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) xv[c] = _mm256_loadu_ps(xs + c * K + k);
+        #pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const __m256 wv = load8<T>(rows[r], k);
+            #pragma GCC unroll 8
+            for (int c = 0; c < C; ++c) acc[r][c] = _mm256_fmadd_ps(wv, xv[c], acc[r][c]);
+        }
+    }
+    #pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+        #pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) {
+            float s = hsum(acc[r][c]);
+            for (std::int64_t kk = k; kk < K; ++kk) s += loadElement(T, rows[r], kk) * xs[c * K + kk];
+            a.y[(t + c) * a.ldy + n + r] = s;
+        }
+    }
+}
+
+template <WeightType T>
+BS_AVX2_INLINE __m256i loadQuantBlock(const std::byte* row, std::int64_t b, float* d) {
+    if constexpr (T == WeightType::Q8_0) {
+        const std::byte* blk = row + b * sizeof(BlockQ8_0);
+        std::uint16_t h;
+        __builtin_memcpy(&h, blk, 2);
+        *d = _cvtsh_ss(h);
+        return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
+    } else {
+        const std::byte* blk = row + b * sizeof(BlockQ4_0);
+        std::uint16_t h;
+        __builtin_memcpy(&h, blk, 2);
+        *d = _cvtsh_ss(h);
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+        const __m256i both = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
+        return _mm256_sub_epi8(_mm256_and_si256(both, _mm256_set1_epi8(0x0f)), _mm256_set1_epi8(8));
+    }
+}
+
+template <WeightType T, int R, int C>
+BS_AVX2 void tileQuant(const KernelArgs& a, std::int64_t n, std::int64_t t) {
+    const WeightMatrix& w = *a.w;
+    const std::int64_t nb = w.cols / kQBlock;
+    __m256 acc[R][C];
+    const std::byte* rows[R];
+    #pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+        rows[r] = w.row(n + r);
+        #pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
+    }
+    const ActivationQ8* xs = a.xq + t * nb;
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (std::int64_t b = 0; b < nb; ++b) {
+        __m256i xv[C];
+        float dx[C];
+        #pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) {
+            xv[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[c * nb + b].qs));
+            dx[c] = xs[c * nb + b].d;
+        }
+        #pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            float dw;
+            const __m256i wv = loadQuantBlock<T>(rows[r], b, &dw);
+            const __m256i aw = _mm256_sign_epi8(wv, wv);
+            #pragma GCC unroll 8
+            for (int c = 0; c < C; ++c) {
+                // |w| * (x * sign(w)) = w * x; pairs fit int16 since |w| <= 128, |x| <= 127.
+                const __m256i p16 = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv[c], wv));
+                const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, ones));
+                acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx[c]), p, acc[r][c]);
+            }
+        }
+    }
+    #pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+        #pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) a.y[(t + c) * a.ldy + n + r] = hsum(acc[r][c]);
+}
+
+template <WeightType T, int R, int C>
+void tile(const KernelArgs& a, std::int64_t n, std::int64_t t) {
+    if constexpr (T == WeightType::Q8_0 || T == WeightType::Q4_0) {
+        tileQuant<T, R, C>(a, n, t);
+    } else {
+        tileFloat<T, R, C>(a, n, t);
+    }
+}
+
+template <WeightType T, int R>
+void rowBlock(const KernelArgs& a, std::int64_t n, std::int64_t t, std::int64_t tEnd) {
+    for (; t + kTokens <= tEnd; t += kTokens) tile<T, R, kTokens>(a, n, t);
+    if (t < tEnd) tile<T, R, 1>(a, n, t);
+}
+
+// Cache blocking for large T (prefill): a panel of weight rows stays in L2 while blocks of
+// tokens (their activations also L2-sized) stream past it. Small T is one block: each weight
+// row is then read from memory exactly once per call.
+constexpr std::int64_t kTokenBlock = 64;
+constexpr std::int64_t kRowPanel = 32;
+
+template <WeightType T>
+void rows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
+    for (std::int64_t p0 = n0; p0 < n1; p0 += kRowPanel) {
+        const std::int64_t p1 = p0 + kRowPanel < n1 ? p0 + kRowPanel : n1;
+        for (std::int64_t t0 = 0; t0 < a.tokens; t0 += kTokenBlock) {
+            const std::int64_t t1 = t0 + kTokenBlock < a.tokens ? t0 + kTokenBlock : a.tokens;
+            std::int64_t n = p0;
+            for (; n + kRows <= p1; n += kRows) rowBlock<T, kRows>(a, n, t0, t1);
+            for (; n < p1; ++n) rowBlock<T, 1>(a, n, t0, t1);
+        }
+    }
+}
+
+}  // namespace
+
+void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
+    switch (a.w->type) {
+    case WeightType::F32: rows<WeightType::F32>(a, n0, n1); return;
+    case WeightType::F16: rows<WeightType::F16>(a, n0, n1); return;
+    case WeightType::BF16: rows<WeightType::BF16>(a, n0, n1); return;
+    case WeightType::Q8_0: rows<WeightType::Q8_0>(a, n0, n1); return;
+    case WeightType::Q4_0: rows<WeightType::Q4_0>(a, n0, n1); return;
+    }
+}
+
+}  // namespace batchscope::engine::cpu::detail
+
+#else
+namespace batchscope::engine::cpu::detail {
+void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) { matmulRowsScalar(a, n0, n1); }
+}  // namespace batchscope::engine::cpu::detail
+#endif

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// AVX-512 (F, BW, VL) kernels; quantised types use VNNI when the CPU has it. Compiled with
+// per-function target attributes so the rest of the binary stays baseline x86-64.
+#include "engine/model/cpu/matmul_kernels.h"
+
+#if defined(__x86_64__)
+// g++ 12's AVX-512 intrinsics pass _mm512_undefined_*() as the merge source, which trips
+// -Wuninitialized at every inlined use (a compiler bug, fixed in g++ 13).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#define BS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
+#define BS_AVX512_INLINE BS_AVX512 __attribute__((always_inline)) inline
+#define BS_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
+
+namespace batchscope::engine::cpu::detail {
+namespace {
+
+constexpr int kRows = 4;    // weight rows per tile
+constexpr int kTokens = 4;  // tokens per tile
+
+template <WeightType T>
+BS_AVX512_INLINE __m512 load16(const std::byte* row, std::int64_t k) {
+    if constexpr (T == WeightType::F32) {
+        return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + k);
+    } else if constexpr (T == WeightType::F16) {
+        return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * k)));
+    } else {
+        const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * k));
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    }
+}
+
+// R weight rows x C tokens of float-like weights: each weight vector is loaded (and converted)
+// once and multiplied into C token vectors.
+template <WeightType T, int R, int C>
+BS_AVX512 void tileFloat(const KernelArgs& a, std::int64_t n, std::int64_t t) {
+    const WeightMatrix& w = *a.w;
+    const std::int64_t K = w.cols;
+    __m512 acc[R][C];
+    const std::byte* rows[R];
+    #pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+        rows[r] = w.row(n + r);
+        #pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
+    }
+    const float* xs = a.x + t * K;
+    std::int64_t k = 0;
+    for (; k + 16 <= K; k += 16) {
+        __m512 xv[C];
+        #pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) xv[c] = _mm512_loadu_ps(xs + c * K + k);
+        #pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const __m512 wv = load16<T>(rows[r], k);
+            #pragma GCC unroll 8
+            for (int c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(wv, xv[c], acc[r][c]);
+        }
+    }
+    #pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+        #pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) {
+            float s = _mm512_reduce_add_ps(acc[r][c]);
+            for (std::int64_t kk = k; kk < K; ++kk) s += loadElement(T, rows[r], kk) * xs[c * K + kk];
+            a.y[(t + c) * a.ldy + n + r] = s;
+        }
+    }
+}
+
+template <WeightType T>
+BS_AVX512_INLINE __m256i loadQuantBlock(const std::byte* row, std::int64_t b, float* d) {
+    if constexpr (T == WeightType::Q8_0) {
+        const std::byte* blk = row + b * sizeof(BlockQ8_0);
+        std::uint16_t h;
+        __builtin_memcpy(&h, blk, 2);
+        *d = _cvtsh_ss(h);
+        return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
+    } else {
+        const std::byte* blk = row + b * sizeof(BlockQ4_0);
+        std::uint16_t h;
+        __builtin_memcpy(&h, blk, 2);
+        *d = _cvtsh_ss(h);
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+        const __m256i both = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
+        return _mm256_sub_epi8(_mm256_and_si256(both, _mm256_set1_epi8(0x0f)), _mm256_set1_epi8(8));
+    }
+}
+
+BS_VNNI __attribute__((always_inline)) inline __m256i dotBlock(__m256i absW, __m256i w, __m256i x) {
+    const __m256i sx = _mm256_sign_epi8(x, w);  // x * sign(w), so absW * sx = w * x
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), absW, sx);
+}
+
+// Integer dot products per 32-block with VNNI (CPUs with AVX-512 but no VNNI use the AVX2
+// kernels for quantised types).
+template <WeightType T, int R, int C>
+BS_VNNI void tileQuant(const KernelArgs& a, std::int64_t n, std::int64_t t) {
+    const WeightMatrix& w = *a.w;
+    const std::int64_t nb = w.cols / kQBlock;
+    __m256 acc[R][C];
+    const std::byte* rows[R];
+    #pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+        rows[r] = w.row(n + r);
+        #pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
+    }
+    const ActivationQ8* xs = a.xq + t * nb;
+    for (std::int64_t b = 0; b < nb; ++b) {
+        __m256i xv[C];
+        float dx[C];
+        #pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) {
+            xv[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[c * nb + b].qs));
+            dx[c] = xs[c * nb + b].d;
+        }
+        #pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            float dw;
+            const __m256i wv = loadQuantBlock<T>(rows[r], b, &dw);
+            const __m256i aw = _mm256_sign_epi8(wv, wv);
+            #pragma GCC unroll 8
+            for (int c = 0; c < C; ++c) {
+                const __m256 p = _mm256_cvtepi32_ps(dotBlock(aw, wv, xv[c]));
+                acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx[c]), p, acc[r][c]);
+            }
+        }
+    }
+    #pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+        #pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) {
+            const __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc[r][c]), _mm256_extractf128_ps(acc[r][c], 1));
+            const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+            a.y[(t + c) * a.ldy + n + r] = _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+        }
+    }
+}
+
+template <WeightType T, int R, int C>
+void tile(const KernelArgs& a, std::int64_t n, std::int64_t t) {
+    if constexpr (T == WeightType::Q8_0 || T == WeightType::Q4_0) {
+        tileQuant<T, R, C>(a, n, t);
+    } else {
+        tileFloat<T, R, C>(a, n, t);
+    }
+}
+
+template <WeightType T, int R>
+void rowBlock(const KernelArgs& a, std::int64_t n, std::int64_t t, std::int64_t tEnd) {
+    for (; t + kTokens <= tEnd; t += kTokens) tile<T, R, kTokens>(a, n, t);
+    switch (tEnd - t) {
+    case 3: tile<T, R, 3>(a, n, t); break;
+    case 2: tile<T, R, 2>(a, n, t); break;
+    case 1: tile<T, R, 1>(a, n, t); break;
+    default: break;
+    }
+}
+
+// Cache blocking for large T (prefill): a panel of weight rows stays in L2 while blocks of
+// tokens (their activations also L2-sized) stream past it. Small T is one block: each weight
+// row is then read from memory exactly once per call.
+constexpr std::int64_t kTokenBlock = 64;
+constexpr std::int64_t kRowPanel = 32;
+
+template <WeightType T>
+void rows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
+    for (std::int64_t p0 = n0; p0 < n1; p0 += kRowPanel) {
+        const std::int64_t p1 = p0 + kRowPanel < n1 ? p0 + kRowPanel : n1;
+        for (std::int64_t t0 = 0; t0 < a.tokens; t0 += kTokenBlock) {
+            const std::int64_t t1 = t0 + kTokenBlock < a.tokens ? t0 + kTokenBlock : a.tokens;
+            std::int64_t n = p0;
+            for (; n + kRows <= p1; n += kRows) rowBlock<T, kRows>(a, n, t0, t1);
+            for (; n < p1; ++n) rowBlock<T, 1>(a, n, t0, t1);
+        }
+    }
+}
+
+}  // namespace
+
+void matmulRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
+    const bool quant = a.w->type == WeightType::Q8_0 || a.w->type == WeightType::Q4_0;
+    if (quant && !cpuHasVnni()) {
+        matmulRowsAvx2(a, n0, n1);
+        return;
+    }
+    switch (a.w->type) {
+    case WeightType::F32: rows<WeightType::F32>(a, n0, n1); return;
+    case WeightType::F16: rows<WeightType::F16>(a, n0, n1); return;
+    case WeightType::BF16: rows<WeightType::BF16>(a, n0, n1); return;
+    case WeightType::Q8_0: rows<WeightType::Q8_0>(a, n0, n1); return;
+    case WeightType::Q4_0: rows<WeightType::Q4_0>(a, n0, n1); return;
+    }
+}
+
+}  // namespace batchscope::engine::cpu::detail
+
+#else
+namespace batchscope::engine::cpu::detail {
+void matmulRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1) { matmulRowsScalar(a, n0, n1); }
+}  // namespace batchscope::engine::cpu::detail
+#endif

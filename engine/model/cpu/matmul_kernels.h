@@ -1,0 +1,24 @@
+// Internal: the per-ISA row-range kernels behind matmulRows().
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+#include "engine/model/cpu/matmul.h"
+
+namespace batchscope::engine::cpu::detail {
+
+struct KernelArgs {
+    const WeightMatrix* w;
+    const float* x;          ///< [T x K]
+    const ActivationQ8* xq;  ///< [T x K/32] for quantised weights
+    std::int64_t tokens;
+    float* y;
+    std::int64_t ldy;
+};
+
+void matmulRowsScalar(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+void matmulRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+
+/// One element of a float-like row (F32/F16/BF16), for K tails.
+float loadElement(WeightType type, const std::byte* row, std::int64_t k);
+
+}  // namespace batchscope::engine::cpu::detail

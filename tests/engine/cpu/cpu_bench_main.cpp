@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Stand-alone driver of runCpuBench() for measuring (not a test):
+//   batchscope_cpu_bench [shape] [F32|F16|BF16|Q8_0|Q4_0] [threads] [repeats] [N...]
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <ctime>
+#include <vector>
+
+#include "engine/model/cpu/matmul.h"
+
+#include "engine/model/cpu/cpu_bench.h"
+#include "engine/model/cpu/cpu_isa.h"
+
+using namespace batchscope::engine;
+
+namespace {
+
+double threadCpuSeconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Single-thread kernel rates per CPU-second (meaningful on a loaded machine):
+//   batchscope_cpu_bench kernel [T...]
+int kernelBench(int argc, char** argv) {
+    std::vector<int> tokens{1, 4, 16, 32, 64, 128};
+    if (argc > 2) {
+        tokens.clear();
+        for (int i = 2; i < argc; ++i) tokens.push_back(std::atoi(argv[i]));
+    }
+    const std::int64_t N = 4096, K = 1024;
+    std::vector<float> src(static_cast<std::size_t>(N * K));
+    for (std::size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>((i * 2654435761u) % 1000) * 1e-3f - 0.5f;
+    cpu::ThreadPool pool(1);
+    for (auto type : {cpu::WeightType::F32, cpu::WeightType::F16, cpu::WeightType::BF16, cpu::WeightType::Q8_0, cpu::WeightType::Q4_0}) {
+        const std::size_t rb = cpu::weightRowBytes(type, K);
+        std::vector<std::byte> w(rb * static_cast<std::size_t>(N));
+        for (std::int64_t n = 0; n < N; ++n) cpu::quantizeRow(type, src.data() + n * K, K, w.data() + n * rb);
+        const cpu::WeightMatrix m{type, w.data(), N, K};
+        for (int T : tokens) {
+            std::vector<float> x(src.begin(), src.begin() + T * K), y(static_cast<std::size_t>(T * N));
+            for (int blas : {0, 1}) {
+                cpu::Matmul mm(pool, cpu::activeCpuIsa());
+                mm.setBlasMinTokens(blas ? 1 : -1);
+                mm.run(m, x.data(), T, y.data());
+                int reps = 0;
+                const double t0 = threadCpuSeconds();
+                double t1 = t0;
+                while (t1 - t0 < 0.3) {
+                    mm.run(m, x.data(), T, y.data());
+                    ++reps;
+                    t1 = threadCpuSeconds();
+                }
+                const double s = (t1 - t0) / reps;
+                std::printf("%-5s T=%-4d %s: %7.3f ms/call %7.1f GFLOP/s %6.1f GB/s(weights)\n",
+                            std::string(cpu::weightTypeName(type)).c_str(), T, blas ? "blas" : "own ", s * 1e3,
+                            2.0 * N * K * T / s / 1e9, static_cast<double>(w.size()) / s / 1e9);
+            }
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "kernel") return kernelBench(argc, argv);
+    cpu::CpuBenchOptions o;
+    if (argc > 1) o.shape = argv[1];
+    if (argc > 2) {
+        const std::string t = argv[2];
+        o.weightType = t == "F16" ? GgmlType::F16 : t == "BF16" ? GgmlType::BF16 : t == "Q8_0" ? GgmlType::Q8_0
+                     : t == "Q4_0" ? GgmlType::Q4_0 : GgmlType::F32;
+    }
+    if (argc > 3) o.threads = std::atoi(argv[3]);
+    if (argc > 4) o.repeats = std::atoi(argv[4]);
+    if (argc > 5) {
+        o.concurrency.clear();
+        for (int i = 5; i < argc; ++i) o.concurrency.push_back(std::atoi(argv[i]));
+    }
+    std::printf("isa=%s threads=%d shape=%s type=%s\n", std::string(cpu::cpuIsaName(cpu::activeCpuIsa())).c_str(),
+                o.threads, o.shape.c_str(), std::string(ggmlTypeName(o.weightType)).c_str());
+    auto r = cpu::runCpuBench(o, [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); });
+    if (!r) {
+        std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
+        return 1;
+    }
+    std::printf("%s", cpu::formatCpuBenchTable(*r).c_str());
+    return 0;
+}

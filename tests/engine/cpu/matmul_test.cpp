@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Every SIMD level's matmul against the scalar kernels and against dequantise + double dot.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "engine/model/cpu/matmul.h"
+#include "engine/model/cpu/vec_ops.h"
+
+using namespace batchscope::engine::cpu;
+
+namespace {
+
+struct Case {
+    WeightType type;
+    std::int64_t rows, cols, tokens;
+};
+
+std::vector<float> randomVector(std::size_t n, std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    std::vector<float> v(n);
+    for (auto& x : v) x = dist(rng);
+    return v;
+}
+
+struct Problem {
+    std::vector<std::byte> storage;
+    WeightMatrix w;
+    std::vector<float> x;
+    std::vector<ActivationQ8> xq;
+    std::vector<float> deq;  // dequantised weights
+};
+
+Problem makeProblem(const Case& c, std::uint32_t seed) {
+    Problem p;
+    const auto src = randomVector(static_cast<std::size_t>(c.rows * c.cols), seed);
+    const std::size_t rb = weightRowBytes(c.type, c.cols);
+    p.storage.resize(rb * static_cast<std::size_t>(c.rows));
+    p.deq.resize(src.size());
+    for (std::int64_t n = 0; n < c.rows; ++n) {
+        quantizeRow(c.type, src.data() + n * c.cols, c.cols, p.storage.data() + n * rb);
+        dequantizeRow(c.type, p.storage.data() + n * rb, c.cols, p.deq.data() + n * c.cols);
+    }
+    p.w = WeightMatrix{c.type, p.storage.data(), c.rows, c.cols};
+    p.x = randomVector(static_cast<std::size_t>(c.tokens * c.cols), seed + 1);
+    if (c.cols % kQBlock == 0) {
+        p.xq.resize(static_cast<std::size_t>(c.tokens * c.cols / kQBlock));
+        for (std::int64_t t = 0; t < c.tokens; ++t)
+            quantizeActivations(p.x.data() + t * c.cols, c.cols, p.xq.data() + t * c.cols / kQBlock);
+    }
+    return p;
+}
+
+bool quantised(WeightType t) { return t == WeightType::Q8_0 || t == WeightType::Q4_0; }
+
+// Sum of |w x| terms: the natural scale of a dot product's rounding error.
+double absDot(const Problem& p, std::int64_t n, std::int64_t t) {
+    double s = 0;
+    for (std::int64_t k = 0; k < p.w.cols; ++k) s += std::fabs(p.deq[n * p.w.cols + k] * p.x[t * p.w.cols + k]);
+    return s;
+}
+
+std::vector<Case> cases() {
+    std::vector<Case> out;
+    for (WeightType t : {WeightType::F32, WeightType::F16, WeightType::BF16, WeightType::Q8_0, WeightType::Q4_0}) {
+        for (std::int64_t tokens : {1, 2, 3, 4, 5, 9}) {
+            out.push_back({t, 13, 96, tokens});
+            if (!quantised(t)) out.push_back({t, 7, 77, tokens});  // K tail, row tail
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(CpuMatmul, EveryIsaMatchesScalar) {
+    std::uint32_t seed = 1;
+    for (const Case& c : cases()) {
+        const Problem p = makeProblem(c, seed++);
+        std::vector<float> ref(static_cast<std::size_t>(c.tokens * c.rows));
+        matmulRows(CpuIsa::Scalar, p.w, p.x.data(), p.xq.data(), c.tokens, ref.data(), c.rows, 0, c.rows);
+        for (CpuIsa isa : {CpuIsa::Avx2, CpuIsa::Avx512}) {
+            if (isa > detectCpuIsa()) continue;
+            std::vector<float> y(ref.size(), -1.0f);
+            matmulRows(isa, p.w, p.x.data(), p.xq.data(), c.tokens, y.data(), c.rows, 0, c.rows);
+            for (std::int64_t t = 0; t < c.tokens; ++t)
+                for (std::int64_t n = 0; n < c.rows; ++n)
+                    ASSERT_NEAR(y[t * c.rows + n], ref[t * c.rows + n], 1e-5 * absDot(p, n, t) + 1e-6)
+                        << weightTypeName(c.type) << " isa=" << cpuIsaName(isa) << " T=" << c.tokens
+                        << " K=" << c.cols << " n=" << n << " t=" << t;
+        }
+    }
+}
+
+TEST(CpuMatmul, ScalarMatchesDequantisedDot) {
+    std::uint32_t seed = 100;
+    for (const Case& c : cases()) {
+        const Problem p = makeProblem(c, seed++);
+        std::vector<float> y(static_cast<std::size_t>(c.tokens * c.rows));
+        matmulRows(CpuIsa::Scalar, p.w, p.x.data(), p.xq.data(), c.tokens, y.data(), c.rows, 0, c.rows);
+        for (std::int64_t t = 0; t < c.tokens; ++t) {
+            for (std::int64_t n = 0; n < c.rows; ++n) {
+                double exact = 0;
+                for (std::int64_t k = 0; k < c.cols; ++k)
+                    exact += static_cast<double>(p.deq[n * c.cols + k]) * p.x[t * c.cols + k];
+                // Quantised types also quantise the activations (8 bits per 32-block).
+                const double tol = (quantised(c.type) ? 1e-2 : 1e-5) * absDot(p, n, t) + 1e-6;
+                ASSERT_NEAR(y[t * c.rows + n], exact, tol) << weightTypeName(c.type) << " T=" << c.tokens;
+            }
+        }
+    }
+}
+
+TEST(CpuMatmul, ThreadedAndBlasPathsMatchScalar) {
+    ThreadPool pool(3);
+    ThreadPool single(1);  // the caller runs every chunk range at once
+    std::uint32_t seed = 200;
+    for (WeightType type : {WeightType::F32, WeightType::F16, WeightType::BF16, WeightType::Q8_0, WeightType::Q4_0}) {
+        for (std::int64_t tokens : {1, 6, 70}) {
+            const Case c{type, 203, 128, tokens};
+            const Problem p = makeProblem(c, seed++);
+            std::vector<float> ref(static_cast<std::size_t>(tokens * c.rows));
+            matmulRows(CpuIsa::Scalar, p.w, p.x.data(), p.xq.data(), tokens, ref.data(), c.rows, 0, c.rows);
+            for (std::int64_t blasMin : {-1, 2, -2, 3}) {
+                Matmul mm(blasMin >= -1 && blasMin <= 2 ? pool : single, activeCpuIsa());
+                blasMin = blasMin == -2 ? -1 : blasMin;
+                mm.setBlasMinTokens(blasMin);
+                std::vector<float> y(ref.size());
+                mm.run(p.w, p.x.data(), tokens, y.data());
+                // The BLAS path uses unquantised activations: compare quantised types loosely.
+                const bool loose = blasMin >= 0 && quantised(type);
+                for (std::int64_t t = 0; t < tokens; ++t)
+                    for (std::int64_t n = 0; n < c.rows; ++n)
+                        ASSERT_NEAR(y[t * c.rows + n], ref[t * c.rows + n],
+                                    (loose ? 1e-2 : 1e-5) * absDot(p, n, t) + 1e-6)
+                            << weightTypeName(type) << " T=" << tokens << " blasMin=" << blasMin;
+            }
+        }
+    }
+}
+
+TEST(CpuWeightTypes, HalfConversionsRoundTrip) {
+    for (float f : {0.0f, 1.0f, -2.5f, 65504.0f, 6.1035156e-05f, 5.9604645e-08f, 0.333333f}) {
+        EXPECT_NEAR(halfToFloat(floatToHalf(f)), f, std::fabs(f) * 1e-3f + 1e-9f) << f;
+    }
+    EXPECT_EQ(floatToHalf(1.0f), 0x3c00);
+    EXPECT_EQ(floatToHalf(-2.0f), 0xc000);
+    EXPECT_EQ(halfToFloat(0x7bff), 65504.0f);
+    EXPECT_EQ(floatToBf16(1.0f), 0x3f80);
+    EXPECT_EQ(bf16ToFloat(0x4040), 3.0f);
+}
+
+TEST(CpuWeightTypes, Q4LayoutLowNibblesFirst) {
+    BlockQ4_0 blk{};
+    blk.d = floatToHalf(0.5f);
+    for (int i = 0; i < 16; ++i) blk.qs[i] = static_cast<std::uint8_t>((i % 16) | ((15 - i) << 4));
+    float out[32];
+    dequantizeRow(WeightType::Q4_0, reinterpret_cast<const std::byte*>(&blk), 32, out);
+    for (int i = 0; i < 16; ++i) {
+        EXPECT_EQ(out[i], (i - 8) * 0.5f);
+        EXPECT_EQ(out[i + 16], (15 - i - 8) * 0.5f);
+    }
+}
+
+TEST(CpuVecOps, AttentionEveryIsaMatchesScalar) {
+    // Paged K/V: 3 blocks of 5 slots, rows of `stride` floats, the head at an offset.
+    for (std::int64_t headDim : {16, 64, 80, 128}) {
+        for (std::int64_t positions : {1, 4, 7, 13}) {
+            const std::int64_t blockSize = 5, stride = headDim * 2 + 16, offset = 16;
+            const auto q = randomVector(static_cast<std::size_t>(headDim), 7);
+            const auto kPool = randomVector(static_cast<std::size_t>(4 * blockSize * stride), 8);
+            const auto vPool = randomVector(static_cast<std::size_t>(4 * blockSize * stride), 9);
+            const std::int64_t order[] = {2, 0, 3};  // physical blocks out of order
+            std::vector<const float*> kb, vb;
+            for (std::int64_t b : order) {
+                kb.push_back(kPool.data() + b * blockSize * stride + offset);
+                vb.push_back(vPool.data() + b * blockSize * stride + offset);
+            }
+            auto run = [&](CpuIsa isa) {
+                std::vector<float> scores(static_cast<std::size_t>(positions)), out(static_cast<std::size_t>(headDim));
+                const AttendArgs args{q.data(), kb.data(), vb.data(), blockSize, stride, headDim, positions, 0.125f,
+                                      scores.data(), out.data()};
+                vecOps(isa).attend(args);
+                return out;
+            };
+            const auto ref = run(CpuIsa::Scalar);
+            // Independent check of the scalar version: softmax-weighted sum in double.
+            std::vector<double> w(static_cast<std::size_t>(positions));
+            double mx = -1e300, sum = 0;
+            for (std::int64_t j = 0; j < positions; ++j) {
+                const float* k = kb[static_cast<std::size_t>(j / blockSize)] + (j % blockSize) * stride;
+                double d = 0;
+                for (std::int64_t i = 0; i < headDim; ++i) d += double(q[static_cast<std::size_t>(i)]) * k[i];
+                w[static_cast<std::size_t>(j)] = d * 0.125;
+                mx = std::max(mx, w[static_cast<std::size_t>(j)]);
+            }
+            for (double& x : w) sum += (x = std::exp(x - mx));
+            for (std::int64_t i = 0; i < headDim; ++i) {
+                double o = 0;
+                for (std::int64_t j = 0; j < positions; ++j)
+                    o += w[static_cast<std::size_t>(j)] / sum * vb[static_cast<std::size_t>(j / blockSize)][(j % blockSize) * stride + i];
+                ASSERT_NEAR(ref[static_cast<std::size_t>(i)], o, 1e-5) << "headDim=" << headDim << " positions=" << positions;
+            }
+            for (CpuIsa isa : {CpuIsa::Avx2, CpuIsa::Avx512}) {
+                if (isa > detectCpuIsa()) continue;
+                const auto out = run(isa);
+                for (std::size_t i = 0; i < out.size(); ++i)
+                    ASSERT_NEAR(out[i], ref[i], 1e-5) << cpuIsaName(isa) << " headDim=" << headDim << " positions=" << positions;
+            }
+        }
+    }
+}
