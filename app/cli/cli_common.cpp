@@ -89,7 +89,7 @@ std::unique_ptr<engine::Engine> buildEngine(const QCommandLineParser& parser, bo
     if (!exec || !config) return nullptr;
     int lastPercent = -1;
     auto progress = [&](double fraction, const std::string& stage) {
-        const int percent = int(fraction * 100);
+        const int percent = int(fraction * 100) / 10 * 10;  // a line per 10 %, not per tensor
         if (quiet || percent == lastPercent) return;
         lastPercent = percent;
         std::fprintf(stderr, "\rloading model: %3d%% (%s)   ", percent, stage.c_str());
