@@ -33,7 +33,7 @@ std::optional<long long> positiveInt(const QCommandLineParser& parser, const QSt
                                      long long minValue, long long maxValue);
 
 int runGenerate(const QStringList& args);
-int runBench(const QStringList& args);
+int runBench(int argc, char** argv, const QStringList& args);
 int runServe(int argc, char** argv, const QStringList& args);
 int runDemo(const QStringList& args);
 int runTokenize(const QStringList& args);

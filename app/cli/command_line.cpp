@@ -40,7 +40,7 @@ int runCommandLine(int argc, char** argv) {
     }
     const QStringList rest = args.mid(1);
     if (command == "generate") return runGenerate(rest);
-    if (command == "bench") return runBench(rest);
+    if (command == "bench") return runBench(argc, argv, rest);
     if (command == "serve") return runServe(argc, argv, rest);
     if (command == "tokenize") return runTokenize(rest);
     if (command == "demo") return runDemo(rest);
