@@ -116,6 +116,7 @@ int runBench(int argc, char** argv, const QStringList& args) {
         {"concurrency", "Concurrent sequences of the model benchmark (default 1,4,16,32).", "list", "1,4,16,32"},
         {"threads", "CPU threads of the model benchmark (default 2).", "n", "2"},
         {"api", "WebSocket API benchmark: concurrent clients against an in-process server."},
+        {"gui", "Engine throughput with the desktop window attached vs headless."},
         {"clients", "Clients of the API benchmark (default 50).", "n", "50"},
     });
     if (int rc = parseOrExit(parser, args, "Benchmarks: scheduler (default), model (--shape/--model), API (--api)."); rc >= 0)
@@ -125,6 +126,7 @@ int runBench(int argc, char** argv, const QStringList& args) {
     if (!reps || !batch) return 2;
     if (parser.isSet("shape") || parser.isSet("model")) return runModelBench(parser, int(*reps));
     if (parser.isSet("api")) return runApiBench(argc, argv, parser);
+    if (parser.isSet("gui")) return runGuiBench(argc, argv, int(*reps));
     engine::SchedulerBenchOptions options;
     options.repetitions = std::int32_t(*reps);
     options.maxBatchSize = std::int32_t(*batch);

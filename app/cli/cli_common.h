@@ -38,5 +38,6 @@ int runServe(int argc, char** argv, const QStringList& args);
 int runDemo(const QStringList& args);
 int runTokenize(const QStringList& args);
 int runGuiCommand(int argc, char** argv, const QStringList& args);
+int runGuiBench(int argc, char** argv, int repetitions);
 
 }  // namespace batchscope::app

@@ -147,7 +147,8 @@ struct SchedulerSnapshot {
     std::int32_t queueDepth = 0;
     std::int32_t runningCount = 0;
     std::int32_t blockSize = 16;
-    std::vector<RequestSnapshot> requests;  ///< active ones, then recently finished ones
+    /// Running, then queued (in queue order), then finished within the last 2 s (at most 256).
+    std::vector<RequestSnapshot> requests;
     std::vector<StepRecord> steps;          ///< steps after the index the caller gave, bounded
     std::vector<KvBlockView> blocks;        ///< one per KV block
     KvStatistics kv;

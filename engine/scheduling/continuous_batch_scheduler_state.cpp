@@ -8,6 +8,8 @@ namespace batchscope::engine {
 
 namespace {
 double ms(TimePoint a, TimePoint b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+constexpr int kSnapshotFinished = 256;                       // finished requests per snapshot
+constexpr auto kSnapshotFinishedAge = std::chrono::seconds(2);  // finished at most this long ago
 }  // namespace
 
 void ContinuousBatchScheduler::finishSequence(SequencePtr seq, FinishReason reason, const std::string& error,
@@ -129,8 +131,13 @@ SchedulerSnapshot ContinuousBatchScheduler::snapshot(std::int64_t afterStep) con
             s.requests.push_back(std::move(r));
         }
         s.queueDepth = std::int32_t(s.requests.size()) - s.runningCount;
-        for (auto it = m_recentFinished.rbegin(); it != m_recentFinished.rend(); ++it)
+        // Only requests finished lately: viewers keep their own history, and a short lock here
+        // is a short stall of the engine thread.
+        int recent = 0;
+        for (auto it = m_recentFinished.rbegin(); it != m_recentFinished.rend() && recent < kSnapshotFinished; ++it, ++recent) {
+            if (now - *(*it)->finishedAt > kSnapshotFinishedAge) break;
             s.requests.push_back(describe(**it, now));
+        }
         s.blocks = m_kv.blockViews();
         s.kv = m_kv.statistics();
     }
