@@ -74,7 +74,7 @@ ModelInfo SimulatedExecutor::modelInfo() const {
 }
 
 FailingModelExecutor::FailingModelExecutor(std::int32_t failCount, ModelExecutor& inner)
-    : m_failCount(failCount), m_inner(inner) {}
+    : DelegatingExecutor(inner), m_failCount(failCount) {}
 
 StepResult FailingModelExecutor::execute(const ModelBatch& batch) {
     if (m_failures < m_failCount) {
@@ -85,7 +85,7 @@ StepResult FailingModelExecutor::execute(const ModelBatch& batch) {
 }
 
 FailingPrefillExecutor::FailingPrefillExecutor(ModelExecutor& inner, Predicate predicate)
-    : m_inner(inner), m_predicate(std::move(predicate)) {
+    : DelegatingExecutor(inner), m_predicate(std::move(predicate)) {
     if (!m_predicate) {
         m_predicate = [](const SequenceStep& s) {
             const std::string_view marker = "FAIL";

@@ -49,41 +49,44 @@ private:
     std::int64_t m_tokens = 0;
 };
 
-/// Wraps an executor and throws from the first `failCount` steps (the spec's
-/// FailingModelExecutor).
-class FailingModelExecutor final : public ModelExecutor {
+/// Forwards everything to another executor; the failing wrappers below override execute().
+class DelegatingExecutor : public ModelExecutor {
 public:
-    FailingModelExecutor(std::int32_t failCount, ModelExecutor& inner);
+    explicit DelegatingExecutor(ModelExecutor& inner) : m_inner(inner) {}
     std::size_t kvBytesPerBlock(std::int32_t blockSize) const override { return m_inner.kvBytesPerBlock(blockSize); }
     void configureKvCache(std::int32_t n, std::int32_t bs) override { m_inner.configureKvCache(n, bs); }
-    StepResult execute(const ModelBatch& batch) override;
+    StepResult execute(const ModelBatch& batch) override { return m_inner.execute(batch); }
     const Tokenizer& tokenizer() const override { return m_inner.tokenizer(); }
     ModelInfo modelInfo() const override { return m_inner.modelInfo(); }
     std::int32_t maxContextLength() const override { return m_inner.maxContextLength(); }
+
+protected:
+    ModelExecutor& m_inner;
+};
+
+/// Wraps an executor and throws from the first `failCount` steps (the spec's
+/// FailingModelExecutor).
+class FailingModelExecutor final : public DelegatingExecutor {
+public:
+    FailingModelExecutor(std::int32_t failCount, ModelExecutor& inner);
+    StepResult execute(const ModelBatch& batch) override;
     std::int32_t failures() const { return m_failures; }
 
 private:
     std::int32_t m_failCount;
     std::int32_t m_failures = 0;
-    ModelExecutor& m_inner;
 };
 
 /// Wraps an executor and fails the prefill of the sequences a predicate selects (by default
 /// every sequence whose prompt contains the byte sequence "FAIL"), reporting the failure for
 /// those sequences only (the spec's FailingPrefillHandler).
-class FailingPrefillExecutor final : public ModelExecutor {
+class FailingPrefillExecutor final : public DelegatingExecutor {
 public:
     using Predicate = std::function<bool(const SequenceStep&)>;
     explicit FailingPrefillExecutor(ModelExecutor& inner, Predicate predicate = {});
-    std::size_t kvBytesPerBlock(std::int32_t blockSize) const override { return m_inner.kvBytesPerBlock(blockSize); }
-    void configureKvCache(std::int32_t n, std::int32_t bs) override { m_inner.configureKvCache(n, bs); }
     StepResult execute(const ModelBatch& batch) override;
-    const Tokenizer& tokenizer() const override { return m_inner.tokenizer(); }
-    ModelInfo modelInfo() const override { return m_inner.modelInfo(); }
-    std::int32_t maxContextLength() const override { return m_inner.maxContextLength(); }
 
 private:
-    ModelExecutor& m_inner;
     Predicate m_predicate;
 };
 
