@@ -18,8 +18,9 @@ namespace {
 /// The step flattened for the device: int32 arrays, concatenated in hostMeta in this order.
 struct StepLayout {
     std::vector<std::int32_t> tokens, positions, tableOffset, blockTables, sampleRows;
-    std::vector<int> logitRow;    ///< per batch sequence: row among sampleRows, or -1
-    std::vector<bool> hostSample;  ///< per sampled row: needs its logits on the host
+    std::vector<int> logitRow;     ///< per batch sequence: row among sampleRows, or -1
+    std::vector<bool> hostSample;  ///< per sampled row: sampled on the host (not greedy)
+    std::vector<bool> copyRow;     ///< per sampled row: logits copied to the host
 };
 
 void buildLayout(const ModelBatch& batch, const std::vector<std::string>& errors, std::int32_t blockSize,
@@ -41,7 +42,8 @@ void buildLayout(const ModelBatch& batch, const std::vector<std::string>& errors
         L.logitRow[i] = static_cast<int>(L.sampleRows.size());
         L.sampleRows.push_back(static_cast<std::int32_t>(L.tokens.size() - 1));
         const bool greedy = s.sampling.temperature <= 0.0f && s.sampling.repetitionPenalty == 1.0f;
-        L.hostSample.push_back(allLogits || !greedy);
+        L.hostSample.push_back(!greedy);
+        L.copyRow.push_back(allLogits || !greedy);
     }
 }
 
@@ -178,14 +180,14 @@ StepResult CudaLlamaExecutor::executeWithLogits(const ModelBatch& batch, std::ve
     // Back to the host: all argmax ids, and the logits rows sampled on the host.
     const std::size_t vocab = static_cast<std::size_t>(c.vocabSize);
     std::size_t hostRows = 0;
-    for (bool h : L.hostSample) hostRows += h ? 1 : 0;
+    for (bool h : L.copyRow) hostRows += h ? 1 : 0;
     st.hostOut.reserve(alignUp(static_cast<std::size_t>(R) * 4) + hostRows * vocab * 4);
     CUDA_CHECK(cudaMemcpyAsync(st.hostOut.as<void>(), b.argmax, static_cast<std::size_t>(R) * 4,
                                cudaMemcpyDeviceToHost, st.stream));
     float* hostLogits = st.hostOut.as<float>(alignUp(static_cast<std::size_t>(R) * 4));
     std::vector<std::size_t> hostRowOf(static_cast<std::size_t>(R), 0);
     for (std::size_t r = 0, h = 0; r < static_cast<std::size_t>(R); ++r) {
-        if (!L.hostSample[r]) continue;
+        if (!L.copyRow[r]) continue;
         hostRowOf[r] = h;
         CUDA_CHECK(cudaMemcpyAsync(hostLogits + h++ * vocab, b.logits + r * vocab, vocab * 4, cudaMemcpyDeviceToHost,
                                    st.stream));
