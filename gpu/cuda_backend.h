@@ -32,7 +32,8 @@ struct CudaDeviceInfo {
     int index = 0;
     std::string name;
     int computeMajor = 0, computeMinor = 0;
-    std::size_t totalBytes = 0, freeBytes = 0;  ///< device memory (bytes)
+    std::size_t totalBytes = 0;  ///< device memory (bytes)
+    std::size_t freeBytes = 0;   ///< free now; measured only for the probed device (else 0)
     int multiprocessors = 0;
 };
 

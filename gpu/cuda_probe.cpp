@@ -27,7 +27,8 @@ std::string CudaAvailability::summary() const {
     for (const auto& d : devices) {
         if (!out.empty()) out += "; ";
         out += "device " + std::to_string(d.index) + ": " + d.name + ", cc " + std::to_string(d.computeMajor) + "." +
-               std::to_string(d.computeMinor) + ", " + gib(d.freeBytes) + " free of " + gib(d.totalBytes);
+               std::to_string(d.computeMinor) + ", " + (d.freeBytes ? gib(d.freeBytes) + " free of " : "") +
+               gib(d.totalBytes);
     }
     return out;
 }
@@ -62,8 +63,9 @@ CudaAvailability probeCuda(int deviceIndex, std::size_t minFreeBytes) {
         d.totalBytes = prop.totalGlobalMem;
         d.multiprocessors = prop.multiProcessorCount;
         int previous = 0;
-        // cudaMemGetInfo needs a context on the device: this creates the primary context.
-        if (cudaGetDevice(&previous) == cudaSuccess && cudaSetDevice(i) == cudaSuccess) {
+        // cudaMemGetInfo needs a context on the device, which costs device memory: only on the
+        // device asked about (others report 0 free bytes).
+        if (i == deviceIndex && cudaGetDevice(&previous) == cudaSuccess && cudaSetDevice(i) == cudaSuccess) {
             std::size_t freeBytes = 0, totalBytes = 0;
             if (cudaMemGetInfo(&freeBytes, &totalBytes) == cudaSuccess) d.freeBytes = freeBytes;
             (void)cudaSetDevice(previous);
