@@ -63,4 +63,14 @@ engine::Result<std::unique_ptr<engine::ModelExecutor>> loadCudaLlamaExecutor(
     const std::string& path, const CudaOptions& options = {}, const engine::LoadProgress& progress = {},
     std::stop_token stop = {});
 
+/// CudaOptions with overrides from the environment: BATCHSCOPE_CUDA_DEVICE (device index),
+/// BATCHSCOPE_CUDA_KV_FRACTION (kvCacheFraction, (0, 1]). Malformed values are ignored.
+CudaOptions cudaOptionsFromEnvironment();
+
+/// The engine-facing loader: resolves ExecutorOptions::modelPath like createExecutor() ("" =
+/// the demo model) and calls loadCudaLlamaExecutor() with cudaOptionsFromEnvironment(). Meant to
+/// be registered with the engine's executor factory by the app (see docs/cuda.md).
+engine::Result<std::unique_ptr<engine::ModelExecutor>> loadCudaExecutorForEngine(
+    const engine::ExecutorOptions& options, const engine::LoadProgress& progress, std::stop_token stop);
+
 }  // namespace batchscope::gpu

@@ -3,6 +3,8 @@
 // reason, loading then fails cleanly, and the CPU runtime works either way.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "engine/model/cpu/cpu_llama_executor.h"
 #include "engine/model/cpu/random_llama_gguf.h"
 #include "gpu/cuda_backend.h"
@@ -76,4 +78,30 @@ TEST(CudaProbe, CpuRuntimeWorksWhateverTheProbeSays) {
     ASSERT_TRUE(r.nextTokens[0].has_value());
     EXPECT_GE(*r.nextTokens[0], 0);
     EXPECT_LT(*r.nextTokens[0], 300);
+}
+
+TEST(CudaProbe, OptionsFromEnvironmentIgnoreMalformedValues) {
+    ::setenv("BATCHSCOPE_CUDA_DEVICE", "1", 1);
+    ::setenv("BATCHSCOPE_CUDA_KV_FRACTION", "0.5", 1);
+    gpu::CudaOptions o = gpu::cudaOptionsFromEnvironment();
+    EXPECT_EQ(o.deviceIndex, 1);
+    EXPECT_DOUBLE_EQ(o.kvCacheFraction, 0.5);
+    ::setenv("BATCHSCOPE_CUDA_DEVICE", "x1", 1);
+    ::setenv("BATCHSCOPE_CUDA_KV_FRACTION", "1.5", 1);
+    o = gpu::cudaOptionsFromEnvironment();
+    EXPECT_EQ(o.deviceIndex, gpu::CudaOptions{}.deviceIndex);
+    EXPECT_DOUBLE_EQ(o.kvCacheFraction, gpu::CudaOptions{}.kvCacheFraction);
+    ::unsetenv("BATCHSCOPE_CUDA_DEVICE");
+    ::unsetenv("BATCHSCOPE_CUDA_KV_FRACTION");
+}
+
+TEST(CudaProbe, EngineLoaderFailsCleanlyWithoutAUsableDevice) {
+    const gpu::CudaAvailability a = gpu::probeCuda();
+    if (a.usable) GTEST_SKIP() << "a usable CUDA device exists: " << a.summary();
+    engine::ExecutorOptions options;
+    options.modelPath = "/nonexistent/model.gguf";
+    options.device = engine::DeviceKind::Cuda;
+    auto r = gpu::loadCudaExecutorForEngine(options, {}, {});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::Unsupported);
 }
