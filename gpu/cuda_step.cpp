@@ -163,6 +163,9 @@ StepResult CudaLlamaExecutor::executeWithLogits(const ModelBatch& batch, std::ve
     if (L.tokens.empty()) return result;
 
     CUDA_CHECK(cudaSetDevice(st.options.deviceIndex));
+    // Normally idle already; after a step that threw, its queued work may still read the pinned
+    // staging buffers this step is about to overwrite.
+    CUDA_CHECK(cudaStreamSynchronize(st.stream));
     const auto& c = m_config;
     const StepBuffers b = layoutBuffers(st, L);
     const int T = static_cast<int>(L.tokens.size()), R = static_cast<int>(L.sampleRows.size());

@@ -22,8 +22,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PACK_DIR="$ROOT/build-gpu-bin"
-GPU_TARGETS=(batchscope_gpu gpu_probe_test gpu_kernels_test gpu_executor_test batchscope-gpu-bench)
-GPU_TESTS=(gpu_probe_test gpu_kernels_test gpu_executor_test)
+GPU_TARGETS=(batchscope_gpu gpu_probe_test gpu_kernels_test gpu_executor_test gpu_scheduler_test batchscope-gpu-bench)
+GPU_TESTS=(gpu_probe_test gpu_kernels_test gpu_executor_test gpu_scheduler_test)
 
 log() { printf '[gpu-check %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
