@@ -36,14 +36,19 @@ __global__ void __launch_bounds__(kWarps * 32) pagedAttentionKernel(AttentionArg
         const std::size_t row = (block * a.kv.blockSize + p % a.kv.blockSize) * a.kv.kvDim + kvOff;
         const __half2* k2 = reinterpret_cast<const __half2*>(a.kv.k + row);
         const __half2* v2 = reinterpret_cast<const __half2*>(a.kv.v + row);
-        float s = 0.0f;
+        // Issue the K and V loads together: V's latency hides behind the dot product.
+        __half2 kr[kPairsPerLane], vr[kPairsPerLane];
 #pragma unroll
         for (int j = 0; j < kPairsPerLane; ++j) {
             const int d = lane + 32 * j;
-            if (d < pairs) {
-                const float2 kf = __half22float2(k2[d]);
-                s += q[j].x * kf.x + q[j].y * kf.y;
-            }
+            kr[j] = d < pairs ? k2[d] : __floats2half2_rn(0.f, 0.f);
+            vr[j] = d < pairs ? v2[d] : __floats2half2_rn(0.f, 0.f);
+        }
+        float s = 0.0f;
+#pragma unroll
+        for (int j = 0; j < kPairsPerLane; ++j) {
+            const float2 kf = __half22float2(kr[j]);
+            s += q[j].x * kf.x + q[j].y * kf.y;  // q is 0 beyond the head
         }
         s = warpSum(s);
         const float mNew = fmaxf(m, s);
@@ -51,8 +56,7 @@ __global__ void __launch_bounds__(kWarps * 32) pagedAttentionKernel(AttentionArg
         l = l * corr + w;
 #pragma unroll
         for (int j = 0; j < kPairsPerLane; ++j) {
-            const int d = lane + 32 * j;
-            const float2 vf = d < pairs ? __half22float2(v2[d]) : make_float2(0.f, 0.f);
+            const float2 vf = __half22float2(vr[j]);  // 0 beyond the head
             acc[j] = make_float2(acc[j].x * corr + w * vf.x, acc[j].y * corr + w * vf.y);
         }
         m = mNew;
