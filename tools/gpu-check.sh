@@ -178,7 +178,7 @@ fi
 if [[ -x "${BIN[test_scheduler_integration]:-}" ]]; then
     run_stage integration-cuda 300 env BATCHSCOPE_TEST_DEVICE=cuda QT_QPA_PLATFORM=offscreen \
         "${BIN[test_scheduler_integration]}"
-    if ! grep -qi 'cuda' "$OUT/integration-cuda.log"; then
+    if ! grep -qiE 'cuda (executor|backend|device)|CudaLlamaExecutor' "$OUT/integration-cuda.log"; then
         ROWS+=("| integration-cuda | note: its log never mentions CUDA; the suite may have ignored BATCHSCOPE_TEST_DEVICE | 0 |")
     fi
 else
