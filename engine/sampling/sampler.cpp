@@ -31,11 +31,24 @@ TokenId Sampler::sample(std::span<const float> logits, const SamplingParams& par
                         std::span<const TokenId> history, std::int32_t sampleIndex) {
     const auto vocab = static_cast<TokenId>(logits.size());
     if (vocab == 0) return 0;
+    const bool penalise = params.repetitionPenalty > 0.0f && params.repetitionPenalty != 1.0f;
+    if (!(params.temperature > 0.0f) && !penalise) {
+        // Greedy without penalty: no copy. NaN never compares greater, so it is skipped.
+        TokenId best = 0;
+        float bestValue = -std::numeric_limits<float>::infinity();
+        for (TokenId i = 0; i < vocab; ++i) {
+            if (logits[static_cast<std::size_t>(i)] > bestValue) {
+                bestValue = logits[static_cast<std::size_t>(i)];
+                best = i;
+            }
+        }
+        return best;
+    }
     m_work.assign(logits.begin(), logits.end());
     for (float& v : m_work)
         if (std::isnan(v)) v = -std::numeric_limits<float>::infinity();
 
-    if (params.repetitionPenalty > 0.0f && params.repetitionPenalty != 1.0f) {
+    if (penalise) {
         m_seen.assign(static_cast<std::size_t>(vocab), 0);
         for (TokenId id : history) {
             if (id < 0 || id >= vocab || m_seen[static_cast<std::size_t>(id)]) continue;

@@ -5,14 +5,25 @@
 #include <thread>
 
 #include "engine/tokenizer/byte_tokenizer.h"
+#include "engine/tokenizer/tokenizer_factory.h"
 
 namespace batchscope::engine {
 
 namespace {
 
+// The file's own tokenizer; files without tokenizer metadata get the byte tokenizer.
 Result<std::unique_ptr<Tokenizer>> makeTokenizer(const GgufFile& file, std::int32_t vocab) {
-    (void)file;  // TODO(tokenizer factory): createTokenizerFromGguf once merged
-    if (vocab < 258) return makeError(ErrorCode::Unsupported, "byte tokenizer needs a vocabulary of at least 258 tokens");
+    if (file.find("tokenizer.ggml.model") != nullptr) {
+        auto tok = createTokenizerFromGguf(file);
+        if (!tok) return tok.error();
+        if ((*tok)->vocabSize() != vocab)
+            return makeError(ErrorCode::InvalidFormat, "tokenizer has " + std::to_string((*tok)->vocabSize()) +
+                                                           " tokens, token_embd.weight has " + std::to_string(vocab) + " rows");
+        return tok;
+    }
+    if (vocab < 258)
+        return makeError(ErrorCode::InvalidFormat, "no tokenizer metadata, and the vocabulary of " + std::to_string(vocab) +
+                                                       " tokens is too small for the byte tokenizer (258)");
     return std::unique_ptr<Tokenizer>(std::make_unique<ByteTokenizer>(vocab));
 }
 

@@ -2,6 +2,7 @@
 #include "engine/model/cpu/random_llama_gguf.h"
 
 #include <cmath>
+#include <cstdio>
 
 #include "engine/model/cpu/weight_types.h"
 #include "engine/model/gguf_writer.h"
@@ -63,6 +64,36 @@ Status addNorm(GgufWriter& w, const std::string& name, std::int64_t n) {
     return w.addTensorF32(name, {static_cast<std::uint64_t>(n)}, ones);
 }
 
+// A SentencePiece ("llama") vocabulary: <unk>, <s>, </s>, the 256 byte-fallback tokens, then
+// U+2581 alone, then filler word pieces up to `vocab` (at least 260 tokens).
+void addTokenizer(GgufWriter& w, std::int32_t vocab) {
+    std::vector<std::string> tokens{"<unk>", "<s>", "</s>"};
+    std::vector<std::int32_t> types{2, 3, 3};  // unknown, control, control
+    std::vector<float> scores{0.0f, 0.0f, 0.0f};
+    char buf[16];
+    for (int b = 0; b < 256; ++b) {
+        std::snprintf(buf, sizeof buf, "<0x%02X>", b);
+        tokens.emplace_back(buf);
+        types.push_back(6);  // byte
+        scores.push_back(0.0f);
+    }
+    tokens.emplace_back("\xe2\x96\x81");  // the word-boundary piece alone, so spaces round-trip
+    types.push_back(1);
+    scores.push_back(-1.0f);
+    for (std::int32_t i = static_cast<std::int32_t>(tokens.size()); i < vocab; ++i) {
+        tokens.push_back("\xe2\x96\x81w" + std::to_string(i));  // U+2581 word prefix
+        types.push_back(1);
+        scores.push_back(-static_cast<float>(i));
+    }
+    w.setString("tokenizer.ggml.model", "llama");
+    w.setStringArray("tokenizer.ggml.tokens", std::move(tokens));
+    w.setInt32Array("tokenizer.ggml.token_type", std::move(types));
+    w.setFloat32Array("tokenizer.ggml.scores", std::move(scores));
+    w.setUInt32("tokenizer.ggml.unknown_token_id", 0);
+    w.setUInt32("tokenizer.ggml.bos_token_id", 1);
+    w.setUInt32("tokenizer.ggml.eos_token_id", 2);
+}
+
 }  // namespace
 
 std::optional<LlamaShape> llamaShapeByName(std::string_view name) {
@@ -88,6 +119,8 @@ Result<std::vector<std::uint8_t>> makeRandomLlamaGguf(const LlamaShape& s, GgmlT
     w.setFloat32("llama.rope.freq_base", 10000.0f);
     w.setUInt32("llama.rope.dimension_count", static_cast<std::uint32_t>(s.dim / s.heads));
     w.setUInt32("llama.vocab_size", static_cast<std::uint32_t>(s.vocabSize));
+    if (s.vocabSize < 260) return makeError(ErrorCode::InvalidArgument, "random models need a vocabulary of >= 260 tokens");
+    addTokenizer(w, s.vocabSize);
     NormalStream rng(seed);
     const std::int64_t kvDim = static_cast<std::int64_t>(s.kvHeads) * (s.dim / s.heads);
     if (auto st = addMatrix(w, "token_embd.weight", s.vocabSize, s.dim, type, rng); !st) return st.error();

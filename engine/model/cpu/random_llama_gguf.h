@@ -27,8 +27,8 @@ struct LlamaShape {
 std::optional<LlamaShape> llamaShapeByName(std::string_view name);
 
 /// A GGUF llama file: weights ~ normal(0, 0.02) stored as `weightType` (F32, F16, BF16, Q8_0 or
-/// Q4_0; norms always F32 = 1), metadata with the shape, no tokenizer (the runtime then uses a
-/// byte tokenizer). Deterministic in `seed`.
+/// Q4_0; norms always F32 = 1), metadata with the shape, and a SentencePiece ("llama")
+/// vocabulary of <unk>, <s>, </s>, 256 byte tokens and filler pieces. Deterministic in `seed`.
 Result<std::vector<std::uint8_t>> makeRandomLlamaGguf(const LlamaShape& shape, GgmlType weightType,
                                                       std::uint64_t seed);
 

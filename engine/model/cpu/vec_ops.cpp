@@ -26,7 +26,7 @@ void axpyScalar(float* y, float s, const float* x, std::int64_t n) {
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) float dotAvx2(const float* a, const float* b, std::int64_t n) {
+__attribute__((target("avx2,fma"), always_inline)) inline float dotAvx2(const float* a, const float* b, std::int64_t n) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     std::int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -42,7 +42,7 @@ __attribute__((target("avx2,fma"))) float dotAvx2(const float* a, const float* b
     return s;
 }
 
-__attribute__((target("avx2,fma"))) void axpyAvx2(float* y, float s, const float* x, std::int64_t n) {
+__attribute__((target("avx2,fma"), always_inline)) inline void axpyAvx2(float* y, float s, const float* x, std::int64_t n) {
     const __m256 sv = _mm256_set1_ps(s);
     std::int64_t i = 0;
     for (; i + 8 <= n; i += 8)
@@ -51,7 +51,7 @@ __attribute__((target("avx2,fma"))) void axpyAvx2(float* y, float s, const float
 }
 
 #define BS_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
-BS_AVX512 float dotAvx512(const float* a, const float* b, std::int64_t n) {
+BS_AVX512 __attribute__((always_inline)) inline float dotAvx512(const float* a, const float* b, std::int64_t n) {
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     std::int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
@@ -74,7 +74,7 @@ BS_AVX512 float dotAvx512(const float* a, const float* b, std::int64_t n) {
     return s;
 }
 
-BS_AVX512 void axpyAvx512(float* y, float s, const float* x, std::int64_t n) {
+BS_AVX512 __attribute__((always_inline)) inline void axpyAvx512(float* y, float s, const float* x, std::int64_t n) {
     const __m512 sv = _mm512_set1_ps(s);
     std::int64_t i = 0;
     for (; i + 16 <= n; i += 16)
@@ -83,37 +83,99 @@ BS_AVX512 void axpyAvx512(float* y, float s, const float* x, std::int64_t n) {
 }
 #endif
 
-// Shared by every level: the ISA-specific dot/axpy are inlined by the template.
-template <float (*Dot)(const float*, const float*, std::int64_t), void (*Axpy)(float*, float, const float*, std::int64_t)>
-__attribute__((always_inline)) inline void attendWith(const AttendArgs& a) {
+// Shared by every level; a macro rather than a template so the ISA-specific dot/axpy inline
+// into each target-attributed attend function (g++ will not inline them into a generic one).
+#define BATCHSCOPE_ATTEND_BODY(DOT, AXPY)                                                        \
+    float maxScore = -INFINITY;                                                                  \
+    for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {                 \
+        const float* k = a.kBlocks[b];                                                           \
+        const std::int64_t n = std::min(a.blockSize, a.positions - j0);                          \
+        for (std::int64_t s = 0; s < n; ++s) {                                                   \
+            const float v = DOT(a.q, k + s * a.stride, a.headDim) * a.scale;                     \
+            a.scores[j0 + s] = v;                                                                \
+            maxScore = std::max(maxScore, v);                                                    \
+        }                                                                                        \
+    }                                                                                            \
+    float sum = 0.0f;                                                                            \
+    for (std::int64_t j = 0; j < a.positions; ++j) {                                             \
+        a.scores[j] = std::exp(a.scores[j] - maxScore);                                          \
+        sum += a.scores[j];                                                                      \
+    }                                                                                            \
+    const float inv = 1.0f / sum;                                                                \
+    for (std::int64_t i = 0; i < a.headDim; ++i) a.out[i] = 0.0f;                                \
+    for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {                 \
+        const float* v = a.vBlocks[b];                                                           \
+        const std::int64_t n = std::min(a.blockSize, a.positions - j0);                          \
+        for (std::int64_t s = 0; s < n; ++s) AXPY(a.out, a.scores[j0 + s] * inv, v + s * a.stride, a.headDim); \
+    }
+
+void attendScalar(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(dotScalar, axpyScalar) }
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) void attendAvx2(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(dotAvx2, axpyAvx2) }
+BS_AVX512 void attendAvx512Generic(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(dotAvx512, axpyAvx512) }
+
+BS_AVX512 __attribute__((always_inline)) inline __m256 halfSum(__m512 v) {
+    return _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+
+// Sums of four vectors as one __m128 {sum a, sum b, sum c, sum d}.
+BS_AVX512 __attribute__((always_inline)) inline __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
+    const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(halfSum(a), halfSum(b)), _mm256_hadd_ps(halfSum(c), halfSum(d)));
+    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+// headDim = 16 * NV: q and the output stay in registers; scores are computed four positions at
+// a time so one horizontal reduction serves four dot products.
+template <int NV>
+BS_AVX512 void attendAvx512Fixed(const AttendArgs& a) {
+    __m512 q[NV];
+    for (int v = 0; v < NV; ++v) q[v] = _mm512_loadu_ps(a.q + 16 * v);
     float maxScore = -INFINITY;
+    const __m128 scale = _mm_set1_ps(a.scale);
     for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {
         const float* k = a.kBlocks[b];
         const std::int64_t n = std::min(a.blockSize, a.positions - j0);
-        for (std::int64_t s = 0; s < n; ++s) {
-            const float v = Dot(a.q, k + s * a.stride, a.headDim) * a.scale;
-            a.scores[j0 + s] = v;
-            maxScore = std::max(maxScore, v);
+        std::int64_t s = 0;
+        for (; s + 4 <= n; s += 4) {
+            __m512 acc[4];
+            for (int r = 0; r < 4; ++r) {
+                const float* kr = k + (s + r) * a.stride;
+                acc[r] = _mm512_mul_ps(q[0], _mm512_loadu_ps(kr));
+                for (int v = 1; v < NV; ++v) acc[r] = _mm512_fmadd_ps(q[v], _mm512_loadu_ps(kr + 16 * v), acc[r]);
+            }
+            const __m128 sc = _mm_mul_ps(reduce4(acc[0], acc[1], acc[2], acc[3]), scale);
+            _mm_storeu_ps(a.scores + j0 + s, sc);
         }
+        for (; s < n; ++s) a.scores[j0 + s] = dotAvx512(a.q, k + s * a.stride, a.headDim) * a.scale;
     }
+    for (std::int64_t j = 0; j < a.positions; ++j) maxScore = std::max(maxScore, a.scores[j]);
     float sum = 0.0f;
     for (std::int64_t j = 0; j < a.positions; ++j) {
         a.scores[j] = std::exp(a.scores[j] - maxScore);
         sum += a.scores[j];
     }
     const float inv = 1.0f / sum;
-    std::fill(a.out, a.out + a.headDim, 0.0f);
+    __m512 o[NV];
+    for (int v = 0; v < NV; ++v) o[v] = _mm512_setzero_ps();
     for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {
-        const float* v = a.vBlocks[b];
+        const float* vb = a.vBlocks[b];
         const std::int64_t n = std::min(a.blockSize, a.positions - j0);
-        for (std::int64_t s = 0; s < n; ++s) Axpy(a.out, a.scores[j0 + s] * inv, v + s * a.stride, a.headDim);
+        for (std::int64_t s = 0; s < n; ++s) {
+            const __m512 w = _mm512_set1_ps(a.scores[j0 + s] * inv);
+            const float* vr = vb + s * a.stride;
+            for (int v = 0; v < NV; ++v) o[v] = _mm512_fmadd_ps(w, _mm512_loadu_ps(vr + 16 * v), o[v]);
+        }
     }
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(a.out + 16 * v, o[v]);
 }
 
-void attendScalar(const AttendArgs& a) { attendWith<dotScalar, axpyScalar>(a); }
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) void attendAvx2(const AttendArgs& a) { attendWith<dotAvx2, axpyAvx2>(a); }
-BS_AVX512 void attendAvx512(const AttendArgs& a) { attendWith<dotAvx512, axpyAvx512>(a); }
+void attendAvx512(const AttendArgs& a) {
+    switch (a.headDim) {
+    case 64: attendAvx512Fixed<4>(a); return;
+    case 128: attendAvx512Fixed<8>(a); return;
+    default: attendAvx512Generic(a); return;
+    }
+}
 #endif
 
 }  // namespace

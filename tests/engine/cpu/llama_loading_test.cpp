@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Loading GGUF llama files for the CPU runtime: errors name what is wrong; progress; cancel.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+
+#include "engine/model/cpu/cpu_llama_executor.h"
+#include "engine/model/cpu/random_llama_gguf.h"
+#include "engine/model/gguf_writer.h"
+
+using namespace batchscope::engine;
+
+namespace {
+
+std::vector<std::uint8_t> tinyBytes(GgmlType type = GgmlType::F32) {
+    auto b = cpu::makeRandomLlamaGguf(*cpu::llamaShapeByName("tiny"), type, 11);
+    EXPECT_TRUE(b.ok());
+    return *b;
+}
+
+// Copies a file through GgufWriter, letting `edit` change keys/tensors on the way.
+struct TensorEdit {
+    std::string name;
+    std::vector<std::uint64_t> dims;
+    GgmlType type;
+    std::vector<std::uint8_t> data;
+    bool drop = false;
+};
+
+std::vector<std::uint8_t> rewrite(const std::vector<std::uint8_t>& bytes,
+                                  const std::function<void(GgufWriter&)>& editKeys,
+                                  const std::function<void(TensorEdit&)>& editTensor) {
+    auto f = GgufFile::fromBytes(bytes);
+    EXPECT_TRUE(f.ok());
+    GgufWriter w;
+    for (const auto& k : (*f)->keys()) w.set(k, *(*f)->find(k));
+    if (editKeys) editKeys(w);
+    for (const auto& t : (*f)->tensors()) {
+        TensorEdit e{t.name, t.dims, t.type,
+                     std::vector<std::uint8_t>(reinterpret_cast<const std::uint8_t*>(t.data),
+                                               reinterpret_cast<const std::uint8_t*>(t.data) + t.sizeBytes)};
+        if (editTensor) editTensor(e);
+        if (!e.drop) {
+            EXPECT_TRUE(w.addTensor(e.name, e.dims, e.type, e.data).ok()) << e.name;
+        }
+    }
+    auto out = w.serialize();
+    EXPECT_TRUE(out.ok());
+    return *out;
+}
+
+Error loadError(const std::vector<std::uint8_t>& bytes) {
+    auto f = GgufFile::fromBytes(bytes);
+    if (!f) return f.error();
+    auto ex = CpuLlamaExecutor::create(std::move(*f), 1);
+    EXPECT_FALSE(ex.ok());
+    return ex.ok() ? Error{} : ex.error();
+}
+
+}  // namespace
+
+TEST(CpuLlamaLoading, LoadsFromPathWithProgressAndTokenizer) {
+    const auto path = (std::filesystem::temp_directory_path() / "batchscope_cpu_tiny.gguf").string();
+    const auto bytes = tinyBytes(GgmlType::F16);
+    FILE* out = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(out, nullptr);
+    ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), out), bytes.size());
+    std::fclose(out);
+    std::vector<double> fractions;
+    auto ex = loadCpuLlamaExecutor(path, 2, [&](double f, const std::string&) { fractions.push_back(f); });
+    std::filesystem::remove(path);
+    ASSERT_TRUE(ex.ok()) << ex.error().message;
+    ASSERT_GE(fractions.size(), 3u);
+    EXPECT_TRUE(std::is_sorted(fractions.begin(), fractions.end()));
+    EXPECT_EQ(fractions.back(), 1.0);
+    const ModelInfo info = (*ex)->modelInfo();
+    EXPECT_EQ(info.backend, "cpu");
+    EXPECT_EQ(info.tokenizerKind, "llama");
+    EXPECT_EQ(info.tensorTypeCounts.at("F16"), 1 + 2 * 7);  // tied output
+    EXPECT_EQ(info.fileSizeBytes, bytes.size());
+    const auto ids = (*ex)->tokenizer().encode("hi there", true);
+    EXPECT_EQ(ids.front(), 1);
+    EXPECT_EQ((*ex)->tokenizer().decode(ids), "hi there");
+}
+
+TEST(CpuLlamaLoading, CancelledLoadReturnsCancelled) {
+    std::stop_source stop;
+    auto f = GgufFile::fromBytes(tinyBytes());
+    ASSERT_TRUE(f.ok());
+    int calls = 0;
+    auto ex = CpuLlamaExecutor::create(std::move(*f), 1, [&](double, const std::string&) {
+        if (++calls == 3) stop.request_stop();
+    }, stop.get_token());
+    ASSERT_FALSE(ex.ok());
+    EXPECT_EQ(ex.error().code, ErrorCode::Cancelled);
+}
+
+TEST(CpuLlamaLoading, MissingFileNamesThePath) {
+    auto ex = loadCpuLlamaExecutor("/nonexistent/model.gguf", 1);
+    ASSERT_FALSE(ex.ok());
+    EXPECT_NE(ex.error().message.find("/nonexistent/model.gguf"), std::string::npos);
+}
+
+TEST(CpuLlamaLoading, RefusesOtherArchitectures) {
+    const Error e = loadError(rewrite(tinyBytes(), [](GgufWriter& w) { w.setString("general.architecture", "gpt2"); }, {}));
+    EXPECT_EQ(e.code, ErrorCode::Unsupported);
+    EXPECT_NE(e.message.find("gpt2"), std::string::npos) << e.message;
+}
+
+TEST(CpuLlamaLoading, RefusesMissingTensorNamingIt) {
+    const Error e = loadError(rewrite(tinyBytes(), {}, [](TensorEdit& t) { t.drop = t.name == "blk.1.ffn_up.weight"; }));
+    EXPECT_EQ(e.code, ErrorCode::InvalidFormat);
+    EXPECT_NE(e.message.find("blk.1.ffn_up.weight"), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find("missing"), std::string::npos) << e.message;
+}
+
+TEST(CpuLlamaLoading, RefusesWrongShapeNamingIt) {
+    const Error e = loadError(rewrite(tinyBytes(), {}, [](TensorEdit& t) {
+        if (t.name != "blk.0.attn_k.weight") return;
+        t.dims = {64, 64};  // should be [64, 32]
+        t.data.resize(64 * 64 * 4);
+    }));
+    EXPECT_EQ(e.code, ErrorCode::InvalidFormat);
+    EXPECT_NE(e.message.find("blk.0.attn_k.weight"), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find("[64, 32]"), std::string::npos) << e.message;
+}
+
+TEST(CpuLlamaLoading, RefusesUnsupportedTensorTypeNamingIt) {
+    const Error e = loadError(rewrite(tinyBytes(), {}, [](TensorEdit& t) {
+        if (t.name != "blk.0.ffn_gate.weight") return;
+        t.type = GgmlType::Q5_0;  // 22 bytes per 32 values
+        t.data.assign(64 / 32 * 22 * 160, 0);
+    }));
+    EXPECT_EQ(e.code, ErrorCode::Unsupported);
+    EXPECT_NE(e.message.find("blk.0.ffn_gate.weight"), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find("Q5_0"), std::string::npos) << e.message;
+}
+
+TEST(CpuLlamaLoading, RefusesInconsistentHeadCount) {
+    const Error e = loadError(rewrite(tinyBytes(), [](GgufWriter& w) { w.setUInt32("llama.attention.head_count_kv", 3); }, {}));
+    EXPECT_EQ(e.code, ErrorCode::InvalidFormat);
+    EXPECT_NE(e.message.find("head_count_kv"), std::string::npos) << e.message;
+}
