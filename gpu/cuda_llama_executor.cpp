@@ -17,10 +17,22 @@ using engine::makeError;
 
 namespace {
 
+// As the CPU runtime: the file's own tokenizer; files without tokenizer metadata get the byte
+// tokenizer.
 engine::Result<std::unique_ptr<engine::Tokenizer>> makeTokenizer(const engine::GgufFile& file, std::int32_t vocab) {
-    if (file.find("tokenizer.ggml.model")) return engine::createTokenizerFromGguf(file);
-    // Files without a tokenizer (random test models) get the byte tokenizer, as on the CPU.
-    if (vocab < 258) return makeError(ErrorCode::Unsupported, "byte tokenizer needs a vocabulary of at least 258 tokens");
+    if (file.find("tokenizer.ggml.model") != nullptr) {
+        auto tok = engine::createTokenizerFromGguf(file);
+        if (!tok) return tok.error();
+        if ((*tok)->vocabSize() != vocab)
+            return makeError(ErrorCode::InvalidFormat, "tokenizer has " + std::to_string((*tok)->vocabSize()) +
+                                                           " tokens, token_embd.weight has " + std::to_string(vocab) +
+                                                           " rows");
+        return tok;
+    }
+    if (vocab < 258)
+        return makeError(ErrorCode::InvalidFormat, "no tokenizer metadata, and the vocabulary of " +
+                                                       std::to_string(vocab) +
+                                                       " tokens is too small for the byte tokenizer (258)");
     return std::unique_ptr<engine::Tokenizer>(std::make_unique<engine::ByteTokenizer>(vocab));
 }
 
