@@ -2,4 +2,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/cli/command_line.h"
 
-int main(int argc, char** argv) { return batchscope::app::runCommandLine(argc, argv); }
+#ifdef BATCHSCOPE_CUDA_APP
+#include "engine/runtime/executor_factory.h"
+#include "gpu/cuda_backend.h"
+#endif
+
+int main(int argc, char** argv) {
+#ifdef BATCHSCOPE_CUDA_APP
+    batchscope::engine::registerCudaExecutorFactory(&batchscope::gpu::loadCudaExecutorForEngine);
+#endif
+    return batchscope::app::runCommandLine(argc, argv);
+}

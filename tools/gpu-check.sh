@@ -145,7 +145,7 @@ else
     NVCC="$(find_nvcc || echo nvcc)"
     UI=ON
     run_stage configure 180 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
-        -DBATCHSCOPE_ENABLE_CUDA=ON -DBATCHSCOPE_BUILD_UI=ON -DCMAKE_CUDA_COMPILER="$NVCC"
+        -DBATCHSCOPE_ENABLE_CUDA=ON -DBATCHSCOPE_CUDA_APP=ON -DBATCHSCOPE_BUILD_UI=ON -DCMAKE_CUDA_COMPILER="$NVCC"
     if ! grep -q 'Build files have been written' "$OUT/configure.log"; then
         UI=OFF  # no Qt here: engine and GPU targets only (no integration suite)
         run_stage configure-no-ui 180 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \

@@ -69,6 +69,9 @@ public:
 
     /// Bytes of KV storage one block of `blockSize` tokens takes (all layers, K and V).
     virtual std::size_t kvBytesPerBlock(std::int32_t blockSize) const = 0;
+    /// The most blocks of `blockSize` tokens the device can hold (GPU memory); nullopt when
+    /// the configured KV memory decides alone (CPU).
+    virtual std::optional<std::int32_t> maxKvBlocks(std::int32_t /*blockSize*/) const { return std::nullopt; }
     /// Allocates the KV block pool; called once before the first execute(). Block ids handed
     /// to execute() are in [0, numBlocks).
     virtual void configureKvCache(std::int32_t numBlocks, std::int32_t blockSize) = 0;

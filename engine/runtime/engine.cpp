@@ -32,7 +32,9 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineConfig& config, std::
     if (numBlocks < 1)
         return makeError(ErrorCode::InvalidArgument, "KV memory of " + std::to_string(config.kvMemoryBytes) +
                          " bytes holds no block of " + std::to_string(bytesPerBlock) + " bytes");
+    if (auto deviceLimit = executor->maxKvBlocks(config.blockSize)) numBlocks = std::min<std::int64_t>(numBlocks, *deviceLimit);
     numBlocks = std::min<std::int64_t>(numBlocks, 1 << 22);
+    if (numBlocks < 1) return makeError(ErrorCode::InvalidArgument, "the device has no room for a KV block");
 
     auto parts = std::make_unique<EngineParts>();
     parts->executor = std::move(executor);

@@ -3,11 +3,30 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
+
+#include <spdlog/spdlog.h>
 
 #include "engine/model/cpu/cpu_llama_executor.h"
 #include "engine/model/simulated_executor.h"
 
 namespace batchscope::engine {
+
+namespace {
+std::mutex g_loaderMutex;
+ExecutorLoader g_cudaLoader;
+std::string g_fallbackReason;
+}  // namespace
+
+void registerCudaExecutorFactory(ExecutorLoader loader) {
+    std::lock_guard lock(g_loaderMutex);
+    g_cudaLoader = std::move(loader);
+}
+
+std::string lastDeviceFallbackReason() {
+    std::lock_guard lock(g_loaderMutex);
+    return g_fallbackReason;
+}
 
 std::string demoModelPath() {
     namespace fs = std::filesystem;
@@ -36,8 +55,28 @@ Result<std::unique_ptr<ModelExecutor>> createExecutor(const ExecutorOptions& opt
     }
     if (stopToken.stop_requested()) return makeError(ErrorCode::Cancelled, "model load cancelled");
     const std::string path = options.modelPath.empty() ? demoModelPath() : options.modelPath;
-    if (options.device == DeviceKind::Cuda)
-        return makeError(ErrorCode::Unsupported, "--device cuda: this build has no CUDA backend");
+    ExecutorLoader cuda;
+    {
+        std::lock_guard lock(g_loaderMutex);
+        cuda = g_cudaLoader;
+        g_fallbackReason.clear();
+    }
+    if (options.device != DeviceKind::Cpu) {
+        if (!cuda) {
+            if (options.device == DeviceKind::Cuda)
+                return makeError(ErrorCode::Unsupported, "--device cuda: this build has no CUDA backend "
+                                                         "(configure with -DBATCHSCOPE_CUDA_APP=ON where nvcc exists)");
+        } else {
+            ExecutorOptions resolved = options;
+            resolved.modelPath = path;
+            auto loaded = cuda(resolved, progress, stopToken);
+            if (loaded || options.device == DeviceKind::Cuda || loaded.error().code != ErrorCode::Unsupported)
+                return loaded;
+            spdlog::warn("CUDA unavailable, running on the CPU: {}", loaded.error().message);
+            std::lock_guard lock(g_loaderMutex);
+            g_fallbackReason = loaded.error().message;
+        }
+    }
     return loadCpuLlamaExecutor(path, options.threads, progress, std::move(stopToken));
 }
 

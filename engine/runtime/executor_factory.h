@@ -30,6 +30,17 @@ Result<std::unique_ptr<ModelExecutor>> createExecutor(const ExecutorOptions& opt
                                                       const LoadProgress& progress = {},
                                                       std::stop_token stopToken = {});
 
+/// A loader for another device (the CUDA backend in gpu/ registers one from the app, so the
+/// engine itself never links CUDA).
+using ExecutorLoader = std::function<Result<std::unique_ptr<ModelExecutor>>(
+    const ExecutorOptions&, const LoadProgress&, std::stop_token)>;
+/// Registers the CUDA loader (call once at start-up, before createExecutor). With --device auto
+/// createExecutor tries it first and falls back to the CPU when it reports Unsupported (no
+/// driver, no device, too little memory), saying why through `fallbackReason`.
+void registerCudaExecutorFactory(ExecutorLoader loader);
+/// Why the last Auto load fell back to the CPU ("" if it did not).
+std::string lastDeviceFallbackReason();
+
 /// Path of the bundled demo model: $BATCHSCOPE_DEMO_MODEL, else next to the executable
 /// (../share/batchscope/models/demo.gguf), else the source tree's resources/models/demo.gguf.
 std::string demoModelPath();

@@ -18,13 +18,22 @@ using namespace batchscope::engine;
 
 /// True when the suite runs against the bundled demo model on the CPU runtime instead of the
 /// simulated executor (CTest runs the suite both ways: BATCHSCOPE_TEST_EXECUTOR=demo).
+/// BATCHSCOPE_TEST_DEVICE=cuda runs the demo model on the CUDA executor instead (GPU machines;
+/// tools/gpu-check.sh).
+inline bool cudaDevice() {
+    const char* v = std::getenv("BATCHSCOPE_TEST_DEVICE");
+    return v && std::string(v) == "cuda";
+}
+
 inline bool realModel() {
     const char* v = std::getenv("BATCHSCOPE_TEST_EXECUTOR");
-    return v && std::string(v) == "demo";
+    return (v && std::string(v) == "demo") || cudaDevice();
 }
 
 inline std::unique_ptr<ModelExecutor> makeDemoExecutor() {
-    auto exec = createExecutor(ExecutorOptions{});
+    ExecutorOptions options;
+    options.device = cudaDevice() ? DeviceKind::Cuda : DeviceKind::Cpu;
+    auto exec = createExecutor(options);
     if (!exec) throw std::runtime_error("cannot load the demo model: " + exec.error().message);
     return std::move(exec.value());
 }

@@ -11,6 +11,9 @@
 #include <thread>
 
 #include "engine/runtime/executor_factory.h"
+#ifdef BATCHSCOPE_TEST_HAVE_CUDA
+#include "gpu/cuda_backend.h"
+#endif
 #include "scheduler_fixture.h"
 
 using namespace batchscope::engine;
@@ -53,6 +56,17 @@ private:
     }
 
 private slots:
+    void initTestCase() {
+#ifdef BATCHSCOPE_TEST_HAVE_CUDA
+        registerCudaExecutorFactory(&batchscope::gpu::loadCudaExecutorForEngine);
+#endif
+        if (batchscope::tests::cudaDevice()) {
+            auto probe = createExecutor(ExecutorOptions{"", DeviceKind::Cuda});
+            if (!probe) QSKIP(("no CUDA executor: " + probe.error().message).c_str());
+            qInfo("integration suite on the CUDA executor: %s", probe.value()->modelInfo().backend.c_str());
+        }
+    }
+
     void cleanup() {
         if (!m_fx) return;
         m_fx->scheduler->stop();
