@@ -83,7 +83,13 @@ std::size_t CpuLlamaExecutor::kvBytesPerBlock(std::int32_t blockSize) const {
 
 void CpuLlamaExecutor::configureKvCache(std::int32_t numBlocks, std::int32_t blockSize) {
     m_forward->configureKvCache(numBlocks, blockSize);
-    m_info.kvCacheBytes = m_forward->kvCacheBytes();
+    m_kvCacheBytes.store(m_forward->kvCacheBytes(), std::memory_order_release);
+}
+
+ModelInfo CpuLlamaExecutor::modelInfo() const {
+    ModelInfo info = m_info;
+    info.kvCacheBytes = m_kvCacheBytes.load(std::memory_order_acquire);
+    return info;
 }
 
 StepResult CpuLlamaExecutor::execute(const ModelBatch& batch) { return executeWithLogits(batch, nullptr); }

@@ -152,7 +152,7 @@ double runMixedSchedule(GgmlType type, cpu::CpuIsa isa, std::size_t* rows = null
     // E: B "preempted" and recomputed from scratch (prompt + generated) into fresh blocks.
     d.add(d.seqs()[1].tokens);
     d.step({1, 0, 1, 1, static_cast<std::int32_t>(d.seqs()[4].tokens.size())});
-    // F: a long prompt in one chunk goes through the sgemm path.
+    // F: a long prompt in one chunk (the sgemm path at the scalar and AVX2 levels).
     d.add(prompt(50, 5));
     d.step({1, 0, 1, 1, 1, 50});
     d.step({1, 0, 1, 1, 1, 1});
@@ -241,4 +241,11 @@ TEST(CpuLlamaForward, RejectsUnsupportedModels) {
     EXPECT_EQ((*ex)->kvBytesPerBlock(16), 2u * 2 * 16 * 32 * 4);  // layers * K,V * slots * kvDim * f32
     EXPECT_EQ((*ex)->modelInfo().parameterCount, shape.vocabSize * 64u + 2 * (2 * 64 * 64 + 2 * 64 * 32 + 3 * 64 * 160 + 128) + 64);
     EXPECT_EQ((*ex)->maxContextLength(), 256);
+    EXPECT_EQ((*ex)->modelInfo().kvCacheBytes, 0u);
+    (*ex)->configureKvCache(10, 16);
+    EXPECT_EQ((*ex)->modelInfo().kvCacheBytes, 10 * (*ex)->kvBytesPerBlock(16));
+    // A step before configureKvCache or with another block size fails as a whole.
+    ModelBatch batch;
+    batch.blockSize = 8;
+    EXPECT_THROW((*ex)->execute(batch), std::exception);
 }
