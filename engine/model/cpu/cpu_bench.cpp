@@ -100,7 +100,7 @@ CpuBenchResult runOnce(CpuLlamaExecutor& ex, const CpuBenchOptions& o, int n, co
             for (std::size_t j = 0; j < st.tokens.size(); ++j) {
                 const double ctx = st.startPosition + static_cast<double>(j) + 1;
                 attnFlops += 4.0 * cfg.layers * cfg.heads * ctx * cfg.headDim;
-                kvBytes += 2.0 * 4.0 * cfg.layers * ctx * cfg.kvDim();
+                kvBytes += 2.0 * (o.kvType == KvType::F16 ? 2.0 : 4.0) * cfg.layers * ctx * cfg.kvDim();
             }
         }
         const auto t0 = Clock::now();
@@ -182,6 +182,7 @@ Result<std::vector<CpuBenchResult>> runCpuBench(const CpuBenchOptions& o, const 
     if (!ex) return ex.error();
     if (o.promptTokens + o.generatedTokens > (*ex)->maxContextLength())
         return makeError(ErrorCode::InvalidArgument, "prompt + generated tokens exceed the model's context");
+    (*ex)->setKvCacheType(o.kvType);
     const int maxN = *std::max_element(o.concurrency.begin(), o.concurrency.end());
     const int blocksPerSeq = (o.promptTokens + o.generatedTokens + o.blockSize - 1) / o.blockSize;
     (*ex)->configureKvCache(maxN * blocksPerSeq, o.blockSize);

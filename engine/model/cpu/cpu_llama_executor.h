@@ -43,6 +43,10 @@ public:
     ModelInfo modelInfo() const override;
     std::int32_t maxContextLength() const override { return m_weights.config.contextLength; }
 
+    /// KV element type (default F32, exact). Call before configureKvCache(); changing it drops
+    /// a configured pool. F16 halves KV memory and traffic at a small accuracy cost.
+    void setKvCacheType(cpu::KvType type) { m_forward->setKvType(type); }
+
     const cpu::LlamaConfig& config() const { return m_weights.config; }
     cpu::LlamaForward& forwardPass() { return *m_forward; }
 

@@ -118,7 +118,8 @@ struct Loaded {
     std::unique_ptr<CpuLlamaExecutor> ex;
 };
 
-Loaded load(GgmlType type, std::uint64_t seed, cpu::CpuIsa isa, int threads = 2) {
+Loaded load(GgmlType type, std::uint64_t seed, cpu::CpuIsa isa, int threads = 2,
+            cpu::KvType kvType = cpu::KvType::F32) {
     auto bytes = cpu::makeRandomLlamaGguf(*cpu::llamaShapeByName("tiny"), type, seed);
     EXPECT_TRUE(bytes.ok());
     Loaded l;
@@ -126,14 +127,16 @@ Loaded load(GgmlType type, std::uint64_t seed, cpu::CpuIsa isa, int threads = 2)
     auto ex = CpuLlamaExecutor::create(GgufFile::fromBytes(*bytes).value(), threads, {}, {}, isa);
     EXPECT_TRUE(ex.ok()) << (ex.ok() ? "" : ex.error().message);
     l.ex = std::move(*ex);
+    l.ex->setKvCacheType(kvType);
     l.ex->configureKvCache(kNumBlocks, kBlockSize);
     return l;
 }
 
 // The mixed schedule: chunked prefills of odd sizes, decodes, a late arrival, a shared prefix,
 // a preempted sequence recomputed into new blocks, and a 50-token chunk (the BLAS path).
-double runMixedSchedule(GgmlType type, cpu::CpuIsa isa, std::size_t* rows = nullptr) {
-    Loaded l = load(type, 7, isa);
+double runMixedSchedule(GgmlType type, cpu::CpuIsa isa, std::size_t* rows = nullptr,
+                        cpu::KvType kvType = cpu::KvType::F32) {
+    Loaded l = load(type, 7, isa, 2, kvType);
     Driver d(*l.ex);
     d.add(prompt(13, 1));
     d.add(prompt(7, 2));
@@ -176,6 +179,15 @@ TEST(CpuLlamaForward, F32MatchesReferenceOnMixedBatches) {
         EXPECT_EQ(rows, 30u);  // every needsNextToken row of the schedule
         EXPECT_LE(err, 1e-4) << cpu::cpuIsaName(isa);
         std::printf("%s: max relative logit error %.3g over %zu rows\n", std::string(cpu::cpuIsaName(isa)).c_str(), err, rows);
+    }
+}
+
+TEST(CpuLlamaForward, HalfKvCacheStaysCloseToReference) {
+    // K/V rounded to half precision: ~5e-4 relative per element.
+    for (cpu::CpuIsa isa : isaLevels()) {
+        const double err = runMixedSchedule(GgmlType::F32, isa, nullptr, cpu::KvType::F16);
+        EXPECT_LE(err, 1e-3) << cpu::cpuIsaName(isa);
+        std::printf("%s F16 KV: max relative logit error %.3g\n", std::string(cpu::cpuIsaName(isa)).c_str(), err);
     }
 }
 
