@@ -16,9 +16,10 @@ Result<std::unique_ptr<Tokenizer>> makeTokenizer(const GgufFile& file, std::int3
     if (file.find("tokenizer.ggml.model") != nullptr) {
         auto tok = createTokenizerFromGguf(file);
         if (!tok) return tok.error();
-        if ((*tok)->vocabSize() != vocab)
+        // Padded embeddings (more rows than tokens) are common; fewer rows than tokens is not.
+        if ((*tok)->vocabSize() > vocab)
             return makeError(ErrorCode::InvalidFormat, "tokenizer has " + std::to_string((*tok)->vocabSize()) +
-                                                           " tokens, token_embd.weight has " + std::to_string(vocab) + " rows");
+                                                           " tokens, token_embd.weight only " + std::to_string(vocab) + " rows");
         return tok;
     }
     if (vocab < 258)
