@@ -1,13 +1,53 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/cli/command_line.h"
 
-#include <cstdio>
+#include <QStringList>
+#include <iostream>
+
+#include "app/cli/cli_common.h"
 
 namespace batchscope::app {
 
-int runCommandLine(int, char**) {
-    std::puts("batchscope (skeleton)");
-    return 0;
+namespace {
+const char* kUsage =
+    "usage: batchscope [command] [options]\n"
+    "\n"
+    "Run a language model locally and watch how its requests are scheduled.\n"
+    "\n"
+    "commands:\n"
+    "  gui        open the desktop application (the default)\n"
+    "  serve      run the engine and the WebSocket API without a window\n"
+    "  generate   run one prompt and print the completion\n"
+    "  tokenize   print the token ids of a text\n"
+    "  bench      run the benchmarks\n"
+    "  demo       serve a few generated requests and print the results and metrics\n"
+    "\n"
+    "Run 'batchscope COMMAND --help' for a command's options. 'batchscope --version' prints\n"
+    "the version.\n";
+}  // namespace
+
+int runCommandLine(int argc, char** argv) {
+    QStringList args;
+    for (int i = 1; i < argc; ++i) args << QString::fromLocal8Bit(argv[i]);
+    const QString command = args.isEmpty() ? QString() : args.first();
+    if (command == "--version" || command == "-v") {
+        std::cout << "batchscope " << BATCHSCOPE_VERSION << "\n";
+        return 0;
+    }
+    if (command == "--help" || command == "-h" || command == "help") {
+        std::cout << kUsage;
+        return 0;
+    }
+    const QStringList rest = args.mid(1);
+    if (command == "generate") return runGenerate(rest);
+    if (command == "bench") return runBench(argc, argv, rest);
+    if (command == "serve") return runServe(argc, argv, rest);
+    if (command == "tokenize") return runTokenize(rest);
+    if (command == "demo") return runDemo(rest);
+    if (command == "gui") return runGuiCommand(argc, argv, rest);
+    if (command.isEmpty() || command.startsWith('-')) return runGuiCommand(argc, argv, args);
+    std::cerr << "error: unknown command '" << command.toStdString() << "'\n\n" << kUsage;
+    return 2;
 }
 
 }  // namespace batchscope::app

@@ -60,6 +60,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineConfig& config, std::
     bc.maxSequenceLength = maxLen;
     bc.tokenBudget = config.settings.tokenBudget;
     bc.memoryPolicy = config.settings.memoryPolicy;
+    bc.staticBatching = config.staticBatching;
     parts->batch = std::make_unique<BatchManager>(*parts->queue, *parts->kv, bc);
     MetricsConfiguration mc;
     mc.stepHistory = config.stepHistory;

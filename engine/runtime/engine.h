@@ -31,6 +31,7 @@ struct EngineConfig {
     std::int32_t minBatchSize = 1;
     std::int32_t stepRetries = 2;             ///< retries of a failed step before failing requests
     std::int32_t stepHistory = 4096;          ///< step records kept for snapshots
+    bool staticBatching = false;              ///< request-level batching (benchmark baseline)
 };
 
 /// Owns the scheduler and its components. All public methods are thread-safe.

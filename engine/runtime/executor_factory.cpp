@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "engine/model/cpu/cpu_llama_executor.h"
 #include "engine/model/simulated_executor.h"
 
 namespace batchscope::engine {
@@ -35,7 +36,9 @@ Result<std::unique_ptr<ModelExecutor>> createExecutor(const ExecutorOptions& opt
     }
     if (stopToken.stop_requested()) return makeError(ErrorCode::Cancelled, "model load cancelled");
     const std::string path = options.modelPath.empty() ? demoModelPath() : options.modelPath;
-    return makeError(ErrorCode::Unsupported, "cannot load '" + path + "': the GGUF model runtime is not built yet");
+    if (options.device == DeviceKind::Cuda)
+        return makeError(ErrorCode::Unsupported, "--device cuda: this build has no CUDA backend");
+    return loadCpuLlamaExecutor(path, options.threads, progress, std::move(stopToken));
 }
 
 }  // namespace batchscope::engine

@@ -115,6 +115,13 @@ std::int32_t BatchManager::reserveTarget(const Sequence& seq) const {
 }
 
 void BatchManager::admitWaiting(ScheduleOutput& out, std::int32_t& budget, TimePoint now) {
+    const bool batchOpen = !m_constraints.staticBatching || m_running.empty();
+    std::size_t admittedBefore = 0;
+    for (const auto& s : out.scheduled) admittedBefore += s.admitted ? 1 : 0;
+    if (!batchOpen && admittedBefore == 0) {
+        if (auto head = m_queue.peek(now)) head->waitReason = WaitReason::BatchFull;
+        return;
+    }
     while (true) {
         SequencePtr head = m_queue.peek(now);
         if (!head) return;

@@ -23,6 +23,9 @@ struct BatchConstraints {
     MemoryPolicy memoryPolicy = MemoryPolicy::Preempt;
     /// How long an idle scheduler waits for minBatchSize requests before starting anyway.
     std::chrono::milliseconds minBatchWait{5};
+    /// Request-level (static) batching, the baseline continuous batching is measured against:
+    /// new requests are admitted only when the whole previous batch has finished.
+    bool staticBatching = false;
 };
 
 /// One sequence's share of the next step.

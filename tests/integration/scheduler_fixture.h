@@ -4,12 +4,30 @@
 #pragma once
 #include <memory>
 
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
 #include "engine/model/simulated_executor.h"
+#include "engine/runtime/executor_factory.h"
 #include "engine/scheduling/scheduler_client.h"
 
 namespace batchscope::tests {
 
 using namespace batchscope::engine;
+
+/// True when the suite runs against the bundled demo model on the CPU runtime instead of the
+/// simulated executor (CTest runs the suite both ways: BATCHSCOPE_TEST_EXECUTOR=demo).
+inline bool realModel() {
+    const char* v = std::getenv("BATCHSCOPE_TEST_EXECUTOR");
+    return v && std::string(v) == "demo";
+}
+
+inline std::unique_ptr<ModelExecutor> makeDemoExecutor() {
+    auto exec = createExecutor(ExecutorOptions{});
+    if (!exec) throw std::runtime_error("cannot load the demo model: " + exec.error().message);
+    return std::move(exec.value());
+}
 
 /// Knobs a test may change before build(); defaults follow the spec's fixture.
 struct FixtureOptions {
@@ -33,8 +51,8 @@ struct FixtureOptions {
 struct SchedulerFixture {
     explicit SchedulerFixture(const FixtureOptions& o, std::unique_ptr<ModelExecutor> inner = nullptr)
         : options(o),
-          simulated(inner ? nullptr : std::make_unique<SimulatedExecutor>(o.executor)),
-          owned(std::move(inner)),
+          simulated(inner || realModel() ? nullptr : std::make_unique<SimulatedExecutor>(o.executor)),
+          owned(inner ? std::move(inner) : realModel() ? makeDemoExecutor() : nullptr),
           queue(RequestQueueConfig{o.queueCapacity}),
           kv(KVCacheConfig{o.numKvBlocks, 16, o.prefixCaching}),
           capacity(o.capacity),

@@ -109,7 +109,8 @@ private slots:
         QCOMPARE(results.size(), std::size_t(20));
         for (const auto& r : results) {
             QVERIFY(r.finishReason == FinishReason::Eos || r.finishReason == FinishReason::MaxTokens);
-            QCOMPARE(r.usage.promptTokens, std::int32_t(std::string("Generate text ").size() + 1 + (r.id > 10 ? 2 : 1)));
+            if (!batchscope::tests::realModel())  // byte tokenizer: BOS + one token per byte
+                QCOMPARE(r.usage.promptTokens, std::int32_t(std::string("Generate text ").size() + 1 + (r.id > 10 ? 2 : 1)));
         }
         QCOMPARE(fx.metrics.getRequestStatistics().completed, std::int64_t(20));
     }
@@ -124,6 +125,7 @@ private slots:
         GenerationOptions shortOpts, longOpts;
         shortOpts.maxTokens = 5;
         longOpts.maxTokens = 50;
+        shortOpts.ignoreEos = longOpts.ignoreEos = true;
         auto shortTask = fx.client->generate("Short", shortOpts);
         auto longTask = fx.client->generate("Long", longOpts);
         fx.scheduler->start();
@@ -172,7 +174,10 @@ private slots:
         auto& fx = setup();
         GenerationOptions g;
         g.maxTokens = 100;
-        auto task = fx.client->generate("Complete this sentence with", g);
+        g.sampling.temperature = 0;
+        // The demo model ends a fact with EOS; the simulated one draws EOS one time in ten.
+        auto task = fx.client->generate(batchscope::tests::realModel() ? "The capital of France is"
+                                                                        : "Complete this sentence with", g);
         fx.scheduler->start();
         GenerationResult r = task.get();
         fx.scheduler->stop();
@@ -188,6 +193,7 @@ private slots:
         auto& fx = setup(o);
         GenerationOptions g;
         g.maxTokens = 10;
+        g.ignoreEos = true;
         auto task = fx.client->generate("Generate text", g);
         fx.scheduler->start();
         GenerationResult r = task.get();
@@ -206,14 +212,16 @@ private slots:
         std::promise<void> firstToken;
         std::once_flag once;
         GenerationOptions g;
-        g.maxTokens = 1000;
+        g.maxTokens = 200;
+        g.ignoreEos = true;
         g.stopToken = cts.get_token();
         std::promise<GenerationResult> done;
         auto id = fx.client->generateStreaming("Test", g, {
             [&](const TokenEvent&) { std::call_once(once, [&] { firstToken.set_value(); }); },
             [&](const GenerationResult& r) { done.set_value(r); }});
         QVERIFY(id.ok());
-        auto textTask = fx.client->generateText("Test", 1000, Priority::Normal, cts.get_token());
+        GenerationOptions t = g;
+        auto textTask = fx.client->generateText("Test", t);
         fx.scheduler->start();
         firstToken.get_future().wait();  // it is running now
         cts.request_stop();
@@ -226,7 +234,7 @@ private slots:
         QVERIFY(threw);
         GenerationResult r = done.get_future().get();
         QCOMPARE(r.finishReason, FinishReason::Cancelled);
-        QVERIFY(r.usage.completionTokens >= 1 && r.usage.completionTokens < 1000);
+        QVERIFY(r.usage.completionTokens >= 1 && r.usage.completionTokens < 200);
         // Freed within the step: nothing holds blocks although the scheduler still runs.
         QTRY_COMPARE_WITH_TIMEOUT(fx.scheduler->snapshot().kv.usedBlocks, 0, 5000);
         QVERIFY(fx.kv.blockTable(*id).empty());
@@ -236,13 +244,22 @@ private slots:
     // Test 9 — utilisation sampled at every step stays within a binding 100 MB limit.
     void MemoryLimit_PreventsOversubscription() {
         FixtureOptions o;
-        o.capacity.maxMemoryBytes = 100LL * 1024 * 1024;
-        o.executor.kvBytesPerToken = 64 * 1024;  // 1 MiB per 16-token block: the limit is 100 blocks
+        o.executor.kvBytesPerToken = 64 * 1024;  // 1 MiB per 16-token block: 100 MB is 100 blocks
+        {
+            // The limit is 100 blocks' worth: 100 MB on the simulated executor; on the demo
+            // model (64 KiB per block) 6.25 MiB, so that 20 requests overflow it too.
+            SchedulerFixture probe(o);
+            o.capacity.maxMemoryBytes = 100LL * std::int64_t(probe.base().kvBytesPerBlock(16));
+        }
         auto& fx = setup(o);
         StepLog log;
         log.attach(fx);
         std::vector<std::future<GenerationResult>> tasks;
-        const std::string padding(190, 'x');  // ~13 blocks each; 20 of them need 260 MB
+        // ~13 blocks each; 20 of them need 260 blocks. Varied words so that neither the SPM
+        // merges nor the prefix cache shrink it much.
+        std::string padding;
+        for (int w = 0; fx.executor->tokenizer().encode(padding, false).size() < 190; ++w)
+            padding += " w" + std::to_string(w * 7919 % 1000);
         for (int i = 0; i < 20; ++i) tasks.push_back(fx.client->generate("Request " + std::to_string(i) + padding));
         fx.scheduler->start();
         auto results = waitAll(tasks);
@@ -265,6 +282,7 @@ private slots:
         GenerationOptions a, b;
         a.maxTokens = 5;
         b.maxTokens = 20;
+        a.ignoreEos = b.ignoreEos = true;
         auto first = fx.client->generate("Short", a);
         auto second = fx.client->generate("Medium", b);
         fx.scheduler->start();
@@ -352,7 +370,11 @@ private slots:
     // Test 15 — a failing prefill fails that request only, with an exception naming the cause.
     void PrefillFailure_RequestFailsGracefully() {
         m_fx = std::make_unique<SchedulerFixture>(FixtureOptions{});
-        auto failing = std::make_unique<FailingPrefillExecutor>(m_fx->base());
+        // Fails the prefill of the request whose prompt is exactly "Test FAIL", in any tokenizer.
+        const auto poison = m_fx->base().tokenizer().encode("Test FAIL", true);
+        auto failing = std::make_unique<FailingPrefillExecutor>(m_fx->base(), [poison](const SequenceStep& s) {
+            return std::vector<TokenId>(s.history.begin(), s.history.end()) == poison;
+        });
         m_fx->build(failing.get());
         auto bad = m_fx->client->generateText("Test FAIL", 8);
         auto good = m_fx->client->generate("Test fine", GenerationOptions{});
@@ -395,6 +417,9 @@ private slots:
 
     // Test 17 — ten 10,000-character prompts: chunked prefill, prefix sharing, no leak.
     void MemoryStress_HandlesLargeRequests() {
+        if (batchscope::tests::realModel())
+            QSKIP("10,000-character prompts exceed the demo model's 256-token context (covered by the "
+                  "simulated run and by the prompt_too_long checks)");
         FixtureOptions o;
         o.batch.maxSequenceLength = 16384;
         o.numKvBlocks = 1400;  // about two such sequences without sharing
@@ -428,6 +453,7 @@ private slots:
         low.priority = Priority::Low;
         high.priority = Priority::High;
         low.maxTokens = high.maxTokens = 8;
+        low.ignoreEos = high.ignoreEos = true;
         auto lowTask = fx.client->generate("Low", low);
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         auto highTask = fx.client->generate("High", high);
@@ -468,11 +494,16 @@ private slots:
         const std::int64_t prefillSecond = fx.metrics.getRequestStatistics().promptTokens - prefillBefore - prefillFirst;
         fx.scheduler->stop();
         QCOMPARE(r1.usage.cachedPromptTokens, 0);
-        QVERIFY(r2.usage.cachedPromptTokens >= 384);
+        QVERIFY(r2.usage.cachedPromptTokens >= (r1.usage.promptTokens - 1) / 16 * 16);
+        QVERIFY(r2.usage.cachedPromptTokens > 0);
         QVERIFY(fx.metrics.getKvStatistics().prefixHits > 0);
         QVERIFY2(prefillSecond < prefillFirst / 4, (std::to_string(prefillSecond) + " vs " + std::to_string(prefillFirst)).c_str());
-        QVERIFY(r2.timings.timeToFirstTokenMs < r1.timings.timeToFirstTokenMs);
-        QVERIFY2(time2 < time1, (std::to_string(time2) + " vs " + std::to_string(time1)).c_str());
+        if (!batchscope::tests::realModel()) {
+            // The simulated prefill costs 200 us per token, so the 384 cached tokens save ~77 ms:
+            // far above scheduling noise. The demo model's prefill is too fast to time reliably.
+            QVERIFY(r2.timings.timeToFirstTokenMs < r1.timings.timeToFirstTokenMs);
+            QVERIFY2(time2 < time1, (std::to_string(time2) + " vs " + std::to_string(time1)).c_str());
+        }
     }
 };
 

@@ -1,0 +1,139 @@
+// `batchscope bench`: the scheduler on the simulated executor (default), the CPU model runtime
+// (--shape/--model), or the WebSocket API path (--api).
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <QCoreApplication>
+#include <cstdio>
+#include <iostream>
+
+#include "app/api/api_load_bench.h"
+#include "app/api/api_server.h"
+#include "app/bridge/engine_bridge.h"
+#include "app/cli/cli_common.h"
+#include "app/cli/report_printer.h"
+#include "engine/model/cpu/cpu_bench.h"
+#include "engine/model/gguf_types.h"
+#include "engine/runtime/scheduler_bench.h"
+
+namespace batchscope::app {
+
+namespace {
+
+std::optional<engine::GgmlType> weightType(const QString& name) {
+    for (auto t : {engine::GgmlType::F32, engine::GgmlType::F16, engine::GgmlType::BF16, engine::GgmlType::Q8_0,
+                   engine::GgmlType::Q4_0})
+        if (name.compare(QString::fromUtf8(engine::ggmlTypeName(t).data()), Qt::CaseInsensitive) == 0) return t;
+    return std::nullopt;
+}
+
+int runModelBench(const QCommandLineParser& parser, int repetitions) {
+    engine::cpu::CpuBenchOptions o;
+    o.shape = parser.value("shape").toStdString();
+    o.modelPath = parser.value("model").toStdString();
+    auto type = weightType(parser.value("type"));
+    if (!type) {
+        std::cerr << "error: --type must be F32, F16, BF16, Q8_0 or Q4_0\n";
+        return 2;
+    }
+    o.weightType = *type;
+    auto threads = positiveInt(parser, "threads", 1, 1024);
+    if (!threads) return 2;
+    o.threads = int(*threads);
+    o.repeats = repetitions;
+    o.concurrency.clear();
+    for (const QString& n : parser.value("concurrency").split(',')) {
+        bool ok = false;
+        const int v = n.trimmed().toInt(&ok);
+        if (!ok || v < 1 || v > 4096) {
+            std::cerr << "error: --concurrency takes a comma-separated list of 1..4096\n";
+            return 2;
+        }
+        o.concurrency.push_back(v);
+    }
+    auto results = engine::cpu::runCpuBench(o, [](const std::string& line) { std::cerr << line << "\n"; });
+    if (!results) {
+        std::cerr << "error: " << results.error().message << "\n";
+        return 1;
+    }
+    std::cout << engine::cpu::formatCpuBenchTable(results.value());
+    return 0;
+}
+
+int runApiBench(int argc, char** argv, const QCommandLineParser& parser) {
+    auto clients = positiveInt(parser, "clients", 1, 500);
+    if (!clients) return 2;
+    QCoreApplication app(argc, argv);
+    engine::ExecutorOptions eo;
+    eo.modelPath = "simulated";
+    auto exec = engine::createExecutor(eo);
+    engine::EngineConfig config;
+    config.settings.maxBatchSize = 256;
+    config.queueCapacity = 4096;
+    auto eng = engine::Engine::create(config, std::move(exec.value()));
+    if (!eng) {
+        std::cerr << "error: " << eng.error().message << "\n";
+        return 1;
+    }
+    EngineBridge bridge;
+    bridge.setEngine(std::move(eng.value()));
+    api::ApiServerOptions so;
+    so.token = "bench-token";
+    so.maxRequestsTotal = 4096;
+    so.ratePerSecond = 1e6;
+    so.burst = 1e6;
+    api::ApiServer server(bridge, so);
+    QString error;
+    if (!server.listen(&error)) {
+        std::cerr << "error: " << error.toStdString() << "\n";
+        return 1;
+    }
+    api::ApiLoadBenchConfig bc;
+    bc.clients = int(*clients);
+    const auto r = api::runApiLoadBench(server.url(), so.token, bc);
+    if (!r.error.isEmpty()) {
+        std::cerr << "error: " << r.error.toStdString() << "\n";
+        return 1;
+    }
+    std::printf("API load: %d clients, %d requests (%d completed, %d failed) in %.2f s: %.1f requests/s, %.0f tokens/s\n",
+                r.clients, r.requests, r.completed, r.failed, r.wallSeconds, r.requestsPerSecond, r.tokensPerSecond);
+    std::printf("time to first token over the socket p50 %.2f / p99 %.2f ms; inside the engine p50 %.2f / p99 %.2f ms\n",
+                r.socketTtftMs.p50, r.socketTtftMs.p99, r.engineTtftMs.p50, r.engineTtftMs.p99);
+    std::printf("added by the API path: p50 %.2f ms, p99 %.2f ms\n", r.addedTtftMs.p50, r.addedTtftMs.p99);
+    return r.failed == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int runBench(int argc, char** argv, const QStringList& args) {
+    QCommandLineParser parser;
+    parser.addOptions({
+        {"json", "Scheduler benchmark: print the results as JSON."},
+        {"quick", "Scheduler benchmark: smaller workloads (a smoke run)."},
+        {"repetitions", "Runs per scenario; medians are reported (default 3).", "n", "3"},
+        {"max-batch-size", "Max batch size of the continuous/static comparison (default 32).", "n", "32"},
+        {"shape", "Model benchmark on a random-weight model: tiny, small or medium.", "shape"},
+        {"model", "Model benchmark on a GGUF file.", "file"},
+        {"type", "Weight type of the random model: F32, F16, BF16, Q8_0, Q4_0 (default F32).", "type", "F32"},
+        {"concurrency", "Concurrent sequences of the model benchmark (default 1,4,16,32).", "list", "1,4,16,32"},
+        {"threads", "CPU threads of the model benchmark (default 2).", "n", "2"},
+        {"api", "WebSocket API benchmark: concurrent clients against an in-process server."},
+        {"clients", "Clients of the API benchmark (default 50).", "n", "50"},
+    });
+    if (int rc = parseOrExit(parser, args, "Benchmarks: scheduler (default), model (--shape/--model), API (--api)."); rc >= 0)
+        return rc;
+    auto reps = positiveInt(parser, "repetitions", 1, 100);
+    auto batch = positiveInt(parser, "max-batch-size", 1, 4096);
+    if (!reps || !batch) return 2;
+    if (parser.isSet("shape") || parser.isSet("model")) return runModelBench(parser, int(*reps));
+    if (parser.isSet("api")) return runApiBench(argc, argv, parser);
+    engine::SchedulerBenchOptions options;
+    options.repetitions = std::int32_t(*reps);
+    options.maxBatchSize = std::int32_t(*batch);
+    options.quick = parser.isSet("quick");
+    std::fprintf(stderr, "running scheduler benchmarks (%d repetitions each)...\n", options.repetitions);
+    const auto report = engine::runSchedulerBench(options);
+    if (parser.isSet("json")) std::cout << schedulerBenchJson(report);
+    else printSchedulerBench(report);
+    return 0;
+}
+
+}  // namespace batchscope::app

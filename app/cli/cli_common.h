@@ -1,0 +1,42 @@
+// Options shared by the subcommands (model, device, scheduler sizing) and their parsing.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+#include <QCommandLineParser>
+#include <QStringList>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/runtime/engine.h"
+#include "engine/runtime/executor_factory.h"
+
+namespace batchscope::app {
+
+/// Adds --model, --device, --threads, --max-batch-size, --token-budget, --kv-memory-mb,
+/// --block-size, --queue-capacity to a parser.
+void addEngineOptions(QCommandLineParser& parser);
+
+/// Reads them back; nullopt (after printing the reason to stderr) for a bad value.
+std::optional<engine::ExecutorOptions> executorOptions(const QCommandLineParser& parser);
+std::optional<engine::EngineConfig> engineConfig(const QCommandLineParser& parser);
+
+/// Parses argv (without the subcommand word); prints help/errors. Returns -1 to continue,
+/// else the exit code to return.
+int parseOrExit(QCommandLineParser& parser, const QStringList& args, const QString& usage);
+
+/// Loads the model (printing progress to stderr) and builds the engine; nullptr after printing
+/// the error.
+std::unique_ptr<engine::Engine> buildEngine(const QCommandLineParser& parser, bool quiet = false);
+
+/// Parses a positive integer option; nullopt after printing "NAME must be ..." to stderr.
+std::optional<long long> positiveInt(const QCommandLineParser& parser, const QString& name,
+                                     long long minValue, long long maxValue);
+
+int runGenerate(const QStringList& args);
+int runBench(int argc, char** argv, const QStringList& args);
+int runServe(int argc, char** argv, const QStringList& args);
+int runDemo(const QStringList& args);
+int runTokenize(const QStringList& args);
+int runGuiCommand(int argc, char** argv, const QStringList& args);
+
+}  // namespace batchscope::app

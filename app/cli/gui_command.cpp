@@ -1,0 +1,52 @@
+// `batchscope [gui]`: the desktop application, with the WebSocket API started alongside.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <QCoreApplication>
+#include <iostream>
+
+#include "app/api/api_options.h"
+#include "app/api/api_server.h"
+#include "app/bridge/engine_bridge.h"
+#include "app/cli/cli_common.h"
+#include "app/gui/gui_main.h"
+
+namespace batchscope::app {
+
+int runGuiCommand(int argc, char** argv, const QStringList& args) {
+    QCommandLineParser parser;
+    parser.addOption({"model", "GGUF model file (default: the last one used, else the bundled demo model; "
+                               "'simulated' runs without a model).", "file"});
+    parser.addOption({"no-api", "Do not start the WebSocket API."});
+    api::addApiOptions(parser);
+    if (int rc = parseOrExit(parser, args, "Open the desktop application."); rc >= 0) return rc;
+    // The token file and settings live in ~/.config/batchscope (no organisation level).
+    QCoreApplication::setApplicationName("batchscope");
+    QString tokenSource;
+    auto apiOptions = api::apiOptionsFromParser(parser, &tokenSource);
+    if (!apiOptions) {
+        std::cerr << "error: " << apiOptions.error().message << "\n";
+        return 2;
+    }
+    GuiOptions options;
+    options.modelPath = parser.value("model");
+    options.simulated = options.modelPath == "simulated";
+    options.port = int(apiOptions.value().port);
+    if (!parser.isSet("no-api")) {
+        api::ApiServerOptions serverOptions = apiOptions.value();
+        setApiServerStarter([serverOptions](EngineBridge& bridge, int port, ApiEndpoint& endpoint) -> std::unique_ptr<QObject> {
+            api::ApiServerOptions o = serverOptions;
+            if (port >= 0) o.port = quint16(port);
+            auto server = std::make_unique<api::ApiServer>(bridge, o);
+            QString error;
+            if (!server->listen(&error)) {
+                std::cerr << "warning: the WebSocket API did not start: " << error.toStdString() << "\n";
+                return nullptr;
+            }
+            endpoint.url = server->url().toString();
+            endpoint.token = o.token;
+            return server;
+        });
+    }
+    return runGui(argc, argv, options);
+}
+
+}  // namespace batchscope::app

@@ -1,0 +1,59 @@
+// `batchscope serve`: the engine and the WebSocket API without a window.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <QCoreApplication>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "app/api/api_options.h"
+#include "app/api/api_server.h"
+#include "app/bridge/engine_bridge.h"
+#include "app/cli/cli_common.h"
+
+namespace batchscope::app {
+
+namespace {
+volatile std::sig_atomic_t g_stop = 0;
+void onSignal(int) { g_stop = 1; }
+}  // namespace
+
+int runServe(int argc, char** argv, const QStringList& args) {
+    QCommandLineParser parser;
+    addEngineOptions(parser);
+    api::addApiOptions(parser);
+    if (int rc = parseOrExit(parser, args, "Run the engine and the WebSocket API without a window."); rc >= 0) return rc;
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName("batchscope");
+    QString tokenSource;
+    auto apiOptions = api::apiOptionsFromParser(parser, &tokenSource);
+    if (!apiOptions) {
+        std::cerr << "error: " << apiOptions.error().message << "\n";
+        return 2;
+    }
+    auto engine = buildEngine(parser);
+    if (!engine) return 1;
+    EngineBridge bridge;
+    bridge.setEngine(std::move(engine));
+    api::ApiServer server(bridge, apiOptions.value());
+    QString error;
+    if (!server.listen(&error)) {
+        std::cerr << "error: cannot start the WebSocket API: " << error.toStdString() << "\n";
+        return 1;
+    }
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    QTimer poll;
+    QObject::connect(&poll, &QTimer::timeout, &app, [&] { if (g_stop) app.quit(); });
+    poll.start(100);
+    // The URL on stdout (scripts read it, e.g. with --port 0); the rest is a log on stderr.
+    std::printf("listening on %s\n", server.url().toString().toUtf8().constData());
+    std::fflush(stdout);
+    std::cerr << "serving " << bridge.engine()->modelInfo().name << " (" << bridge.engine()->modelInfo().backend
+              << "); access token from " << tokenSource.toStdString() << "; Ctrl+C stops\n";
+    const int rc = app.exec();
+    server.close();
+    bridge.setEngine(nullptr);  // unfinished requests finish as cancelled
+    return rc;
+}
+
+}  // namespace batchscope::app

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "app/gui/gui_controller.h"
+
+#include <QMessageBox>
+#include <QProgressDialog>
+#include <QSettings>
+
+#include "app/bridge/engine_bridge.h"
+#include "app/gui/model_loader.h"
+#include "ui/main_window.h"
+#include "ui/request_table_model.h"
+#include "ui/request_table_view.h"
+
+namespace batchscope::app {
+
+GuiController::GuiController(EngineBridge& bridge, ui::MainWindow& window, QObject* parent)
+    : QObject(parent), m_bridge(bridge), m_window(window), m_loader(new ModelLoader(this)) {
+    using ui::MainWindow;
+    // Bridge -> window (both on the GUI thread; the bridge already batches and rate-limits).
+    connect(&bridge, &EngineBridge::snapshotUpdated, &window, &MainWindow::applySnapshot);
+    connect(&bridge, &EngineBridge::snapshotUpdated, this, &GuiController::onSnapshot);
+    connect(&bridge, &EngineBridge::tokensGenerated, &window, &MainWindow::appendTokens);
+    connect(&bridge, &EngineBridge::requestFinished, &window, &MainWindow::requestFinished);
+    connect(&bridge, &EngineBridge::modelChanged, &window, &MainWindow::setModelInfo);
+    // Window intents -> bridge.
+    connect(&window, &MainWindow::submitRequested, this,
+            [this](const ui::PromptSubmission& s) { submit(s); });
+    connect(&window, &MainWindow::cancelRequested, this,
+            [this](const QList<engine::RequestId>& ids) {
+                for (engine::RequestId id : ids) m_bridge.cancel(id);
+            });
+    connect(&window, &MainWindow::priorityChangeRequested, this,
+            [this](engine::RequestId id, engine::Priority p) {
+                if (!m_bridge.setPriority(id, p))
+                    m_window.showStatusMessage(tr("Request #%1 is no longer waiting or running").arg(id));
+            });
+    connect(&window, &MainWindow::settingsChanged, &bridge, &EngineBridge::applySettings);
+    connect(&window, &MainWindow::resetStatisticsRequested, &bridge, &EngineBridge::resetStatistics);
+    connect(&window, &MainWindow::openModelRequested, this, &GuiController::loadModel);
+    connect(m_loader, &ModelLoader::finished, this, &GuiController::onLoadFinished);
+    connect(m_loader, &ModelLoader::progress, this, [this](double fraction, const QString& stage) {
+        if (!m_progress) return;
+        m_progress->setValue(int(fraction * 1000));
+        m_progress->setLabelText(tr("Loading %1 — %2").arg(m_loadingPath, stage));
+    });
+}
+
+GuiController::~GuiController() = default;
+
+bool GuiController::isLoading() const { return m_loader->isLoading(); }
+
+bool GuiController::loadModel(const QString& path) {
+    engine::EngineConfig config;
+    config.settings = m_window.schedulerSettings();
+    config.settings.paused = false;
+    engine::ExecutorOptions options;
+    options.modelPath = path.toStdString();
+    if (!m_loader->start(options, config)) {
+        m_window.showStatusMessage(tr("A model is already loading"));
+        return false;
+    }
+    m_loadingPath = path.isEmpty() ? tr("demo model") : path;
+    m_window.showStatusMessage(tr("Loading %1…").arg(m_loadingPath), 0);
+    if (m_interactive) {
+        m_progress = new QProgressDialog(tr("Loading %1…").arg(m_loadingPath), tr("Cancel"), 0,
+                                         1000, &m_window);
+        m_progress->setWindowTitle(tr("Open model"));
+        m_progress->setWindowModality(Qt::WindowModal);
+        m_progress->setMinimumDuration(300);
+        m_progress->setAutoClose(false);
+        m_progress->setAutoReset(false);
+        connect(m_progress, &QProgressDialog::canceled, m_loader, &ModelLoader::cancel);
+    }
+    return true;
+}
+
+void GuiController::onLoadFinished(bool ok, const QString& error, bool cancelled) {
+    if (m_progress) m_progress->deleteLater();
+    if (!ok) {
+        m_lastError = error;
+        const bool serving = m_bridge.hasEngine();
+        const QString message = cancelled ? tr("Loading cancelled; %1").arg(
+                                                serving ? tr("the previous model keeps serving")
+                                                        : tr("no model is loaded"))
+                                          : error;
+        m_window.showStatusMessage(message, 10000);
+        if (m_interactive && !cancelled) {
+            auto* box = new QMessageBox(QMessageBox::Warning, tr("Could not open model"),
+                                        error, QMessageBox::Ok, &m_window);
+            box->setInformativeText(serving ? tr("The previous model keeps serving.")
+                                            : tr("No model is loaded."));
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        }
+        emit modelLoadFailed(error);
+        return;
+    }
+    m_bridge.setEngine(m_loader->takeEngine());
+    m_currentPath = m_loadingPath;
+    m_lastError.clear();
+    if (m_bridge.hasEngine()) m_bridge.applySettings(m_window.schedulerSettings());
+    QSettings().setValue(QStringLiteral("model/lastPath"), m_currentPath);
+    m_window.showStatusMessage(tr("Model loaded: %1").arg(m_currentPath));
+    emit modelLoaded(m_currentPath);
+}
+
+QList<engine::RequestId> GuiController::submit(const ui::PromptSubmission& submission) {
+    QList<engine::RequestId> ids;
+    if (!m_bridge.hasEngine()) {
+        m_window.showStatusMessage(tr("No model is loaded"));
+        return ids;
+    }
+    for (int i = 0; i < std::max(1, submission.count); ++i) {
+        engine::GenerationOptions options = submission.options;
+        options.sampling.seed += std::uint64_t(i);
+        auto result = m_bridge.submit(submission.prompt, options);
+        if (!result) {
+            m_window.showStatusMessage(tr("Request refused: %1")
+                                           .arg(QString::fromStdString(result.error().message)));
+            break;
+        }
+        ids << result.value();
+    }
+    if (!ids.isEmpty() && submission.selectWhenVisible) m_selectWhenVisible = ids.front();
+    return ids;
+}
+
+void GuiController::onSnapshot() {
+    if (m_selectWhenVisible == engine::kInvalidRequestId) return;
+    if (m_window.requestModel()->rowOf(m_selectWhenVisible) < 0) return;
+    m_window.requestView()->selectRequest(m_selectWhenVisible);
+    m_selectWhenVisible = engine::kInvalidRequestId;
+}
+
+}  // namespace batchscope::app

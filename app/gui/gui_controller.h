@@ -1,0 +1,56 @@
+// Wires the main window's intents to the engine bridge and manages model loading.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+#include <QObject>
+#include <QPointer>
+#include <QString>
+
+#include "engine/core/ids.h"
+#include "ui/prompt_composer.h"
+
+class QProgressDialog;
+
+namespace batchscope::ui { class MainWindow; }
+
+namespace batchscope::app {
+
+class EngineBridge;
+class ModelLoader;
+
+/// GUI thread only. Owns nothing it is given; owns the model loader and its dialog.
+/// A failed or cancelled load shows the loader's error and keeps the previous engine serving.
+class GuiController : public QObject {
+    Q_OBJECT
+public:
+    GuiController(EngineBridge& bridge, ui::MainWindow& window, QObject* parent = nullptr);
+    ~GuiController() override;
+
+    /// Starts loading `path` ("simulated" for the simulated executor, "" for the demo model).
+    /// Returns false if a load is already running.
+    bool loadModel(const QString& path);
+    bool isLoading() const;
+    /// Dialogs (progress, error boxes) are on by default; tests turn them off.
+    void setInteractive(bool interactive) { m_interactive = interactive; }
+    QString lastError() const { return m_lastError; }
+    QString currentModelPath() const { return m_currentPath; }
+    /// Submits a composer submission (count copies); returns the ids accepted.
+    QList<engine::RequestId> submit(const ui::PromptSubmission& submission);
+
+signals:
+    void modelLoaded(const QString& path);
+    void modelLoadFailed(const QString& error);
+
+private:
+    void onLoadFinished(bool ok, const QString& error, bool cancelled);
+    void onSnapshot();
+
+    EngineBridge& m_bridge;
+    ui::MainWindow& m_window;
+    ModelLoader* m_loader;
+    QPointer<QProgressDialog> m_progress;
+    QString m_loadingPath, m_currentPath, m_lastError;
+    engine::RequestId m_selectWhenVisible = engine::kInvalidRequestId;
+    bool m_interactive = true;
+};
+
+}  // namespace batchscope::app

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "app/gui/gui_main.h"
+
+#include <QApplication>
+#include <QIcon>
+#include <QSettings>
+
+#include "app/bridge/engine_bridge.h"
+#include "app/gui/gui_controller.h"
+#include "ui/main_window.h"
+
+namespace batchscope::app {
+
+namespace {
+ApiServerStarter& apiStarter() {
+    static ApiServerStarter starter;
+    return starter;
+}
+
+QString initialModel(const GuiOptions& options) {
+    if (options.simulated) return QStringLiteral("simulated");
+    if (!options.modelPath.isEmpty()) return options.modelPath;
+    return QSettings().value(QStringLiteral("model/lastPath")).toString();
+}
+}  // namespace
+
+void setApiServerStarter(ApiServerStarter starter) { apiStarter() = std::move(starter); }
+
+int runGui(int argc, char** argv, const GuiOptions& options) {
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("batchscope"));
+    QGuiApplication::setDesktopFileName(QStringLiteral("io.github.batchscope.Batchscope"));  // matches installer/
+    QApplication::setApplicationVersion(QStringLiteral(BATCHSCOPE_VERSION));
+    QIcon icon;
+    for (int size : {32, 64, 256})
+        icon.addFile(QStringLiteral(":/batchscope/icons/batchscope-%1.png").arg(size), QSize(size, size));
+    QApplication::setWindowIcon(icon);
+
+    EngineBridge bridge;
+    ui::MainWindow window;
+    {
+        QSettings settings;
+        window.restoreSettings(settings);
+    }
+    GuiController controller(bridge, window);
+
+    std::unique_ptr<QObject> apiServer;
+    if (apiStarter()) {
+        ApiEndpoint endpoint;
+        apiServer = apiStarter()(bridge, options.port, endpoint);
+        if (apiServer) window.setApiEndpoint(endpoint.url, endpoint.token);
+    }
+
+    // The first model: if it cannot be loaded, fall back to the simulated executor so the
+    // window is usable; the error stays visible in the status bar and a message box.
+    const QString first = initialModel(options);
+    QObject::connect(&controller, &GuiController::modelLoadFailed, &controller,
+                     [&controller, &bridge, first](const QString&) {
+                         if (!bridge.hasEngine() && first != QLatin1String("simulated"))
+                             controller.loadModel(QStringLiteral("simulated"));
+                     });
+    window.resize(1600, 1000);
+    window.show();
+    controller.loadModel(first);
+    const int rc = app.exec();
+    apiServer.reset();  // before the bridge: the server holds a reference to it
+    return rc;
+}
+
+}  // namespace batchscope::app

@@ -1,2 +1,0 @@
-// Replaced by the GUI wiring sources.
-namespace batchscope::app { int guiPlaceholder() { return 0; } }

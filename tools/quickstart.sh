@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Batchscope quick start on Debian 12: installs what is missing (apt-get), builds, then
+#   tools/quickstart.sh run    starts the desktop app on the bundled demo model
+#   tools/quickstart.sh test   builds from scratch and runs every test (what CI runs)
+# Extra arguments after `run` go to batchscope (e.g. `run serve`, `run generate --prompt ...`).
+# SPDX-License-Identifier: GPL-3.0-or-later
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-run}
+[ $# -gt 0 ] && shift
+
+packages=(cmake ninja-build g++ pkg-config file
+          qt6-base-dev qt6-websockets-dev libqcustomplot-dev libqcustomplot2.1-qt6
+          libspdlog-dev libopenblas-dev libgtest-dev nlohmann-json3-dev
+          python3 python3-websockets dpkg-dev lintian appstream)
+
+install_missing() {
+    local missing=()
+    for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "installing: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+jobs=$(nproc)
+
+case "$mode" in
+run)
+    install_missing
+    cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    cmake --build build -j "$jobs"
+    exec build/app/batchscope "$@"
+    ;;
+test)
+    install_missing
+    rm -rf build-test
+    cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    cmake --build build-test -j "$jobs"
+    ctest --test-dir build-test --output-on-failure -j "$jobs" "$@"
+    ;;
+*)
+    echo "usage: tools/quickstart.sh run|test [args...]" >&2
+    exit 2
+    ;;
+esac

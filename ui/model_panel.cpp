@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ui/model_panel.h"
+
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+namespace batchscope::ui {
+
+ModelPanel::ModelPanel(QWidget* parent)
+    : QWidget(parent), m_title(new QLabel(tr("No model loaded"), this)),
+      m_tree(new QTreeWidget(this)) {
+    m_title->setWordWrap(true);
+    QFont bold = m_title->font();
+    bold.setBold(true);
+    m_title->setFont(bold);
+    m_tree->setColumnCount(2);
+    m_tree->setHeaderLabels({tr("Property"), tr("Value")});
+    m_tree->setRootIsDecorated(false);
+    m_tree->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    auto* open = new QPushButton(tr("Open model…"), this);
+    open->setToolTip(tr("Load a GGUF model file (the current one keeps serving until it loads)"));
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(m_title);
+    layout->addWidget(m_tree, 1);
+    layout->addWidget(open);
+    connect(open, &QPushButton::clicked, this, &ModelPanel::openModelRequested);
+}
+
+QString ModelPanel::formatBytes(std::uint64_t bytes) {
+    const double b = double(bytes);
+    if (b >= 1024.0 * 1024 * 1024) return QStringLiteral("%1 GiB").arg(b / (1024.0 * 1024 * 1024), 0, 'f', 2);
+    if (b >= 1024.0 * 1024) return QStringLiteral("%1 MiB").arg(b / (1024.0 * 1024), 0, 'f', 1);
+    if (b >= 1024.0) return QStringLiteral("%1 KiB").arg(b / 1024.0, 0, 'f', 1);
+    return QStringLiteral("%1 B").arg(bytes);
+}
+
+QString ModelPanel::formatCount(std::uint64_t count) {
+    const double c = double(count);
+    if (c >= 1e9) return QStringLiteral("%1 B").arg(c / 1e9, 0, 'f', 2);
+    if (c >= 1e6) return QStringLiteral("%1 M").arg(c / 1e6, 0, 'f', 1);
+    if (c >= 1e3) return QStringLiteral("%1 k").arg(c / 1e3, 0, 'f', 1);
+    return QString::number(count);
+}
+
+void ModelPanel::setModelInfo(const engine::ModelInfo& info) {
+    m_title->setText(QString::fromStdString(info.name.empty() ? std::string("(unnamed model)")
+                                                              : info.name));
+    m_title->setToolTip(QString::fromStdString(info.path));
+    m_tree->clear();
+    auto add = [this](const QString& key, const QString& value) {
+        auto* item = new QTreeWidgetItem(m_tree, {key, value});
+        item->setToolTip(1, value);
+    };
+    add(tr("Architecture"), QString::fromStdString(info.architecture));
+    add(tr("Backend"), QString::fromStdString(info.backend));
+    add(tr("Parameters"), formatCount(info.parameterCount));
+    add(tr("Context length"), tr("%1 tokens").arg(info.contextLength));
+    add(tr("Vocabulary"), tr("%1 tokens (%2)").arg(info.vocabSize)
+                              .arg(QString::fromStdString(info.tokenizerKind)));
+    add(tr("Layers"), QString::number(info.layerCount));
+    add(tr("Embedding"), QString::number(info.embeddingDim));
+    add(tr("Heads (KV)"), QStringLiteral("%1 (%2)").arg(info.headCount).arg(info.kvHeadCount));
+    add(tr("Feed-forward"), QString::number(info.feedForwardDim));
+    add(tr("File size"), info.fileSizeBytes ? formatBytes(info.fileSizeBytes) : tr("—"));
+    add(tr("Weights in memory"), formatBytes(info.weightBytes));
+    add(tr("KV cache"), formatBytes(info.kvCacheBytes));
+    QStringList types;
+    for (const auto& [type, count] : info.tensorTypeCounts)
+        types << QStringLiteral("%1 ×%2").arg(QString::fromStdString(type)).arg(count);
+    add(tr("Tensor types"), types.isEmpty() ? tr("—") : types.join(QStringLiteral(", ")));
+    add(tr("Path"), info.path.empty() ? tr("(built in)") : QString::fromStdString(info.path));
+}
+
+QString ModelPanel::valueOf(const QString& property) const {
+    for (int i = 0; i < m_tree->topLevelItemCount(); ++i)
+        if (m_tree->topLevelItem(i)->text(0) == property) return m_tree->topLevelItem(i)->text(1);
+    return {};
+}
+
+}  // namespace batchscope::ui

@@ -1,2 +1,0 @@
-// Replaced by the UI sources.
-namespace batchscope::ui { int uiPlaceholder() { return 0; } }
