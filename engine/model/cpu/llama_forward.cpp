@@ -134,14 +134,15 @@ void LlamaForward::attention(int layer) {
     const std::int64_t hd = c.headDim, group = c.heads / c.kvHeads;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
     const VecOps& ops = vecOps(m_isa);
-    const std::int64_t items = T * c.heads;
+    // One item per (token, KV head): the GQA group's query heads share each K/V read.
+    const std::int64_t items = T * c.kvHeads;
     const std::int64_t grain = std::max<std::int64_t>(1, items / (m_pool.threadCount() * 8));
     m_pool.parallelFor(items, grain, [&](std::int64_t i0, std::int64_t i1, int thread) {
         auto& scratch = m_scores[static_cast<std::size_t>(thread)];
         std::vector<const void*>& kBlocks = scratch.kBlocks;
         std::vector<const void*>& vBlocks = scratch.vBlocks;
         for (std::int64_t item = i0; item < i1; ++item) {
-            const std::int64_t t = item / c.heads, h = item % c.heads, kvOff = (h / group) * hd;
+            const std::int64_t t = item / c.kvHeads, kvh = item % c.kvHeads, kvOff = kvh * hd;
             const TokenInfo& tok = m_tokens[static_cast<std::size_t>(t)];
             const std::int64_t positions = tok.pos + 1;
             const std::int64_t nb = (positions + m_blockSize - 1) / m_blockSize;
@@ -153,10 +154,12 @@ void LlamaForward::attention(int layer) {
                 kBlocks[static_cast<std::size_t>(b)] = kvSlot(layer, 0, *tok.seq, p) + off;
                 vBlocks[static_cast<std::size_t>(b)] = kvSlot(layer, 1, *tok.seq, p) + off;
             }
-            scratch.scores.resize(static_cast<std::size_t>(positions));
-            const AttendArgs args{m_q.data() + t * c.dim + h * hd, kBlocks.data(), vBlocks.data(),
-                                  m_blockSize, c.kvDim(), hd, positions, scale, scratch.scores.data(),
-                                  m_att.data() + t * c.dim + h * hd};
+            scratch.scores.resize(static_cast<std::size_t>(positions * group));
+            const std::int64_t h0 = kvh * group;
+            AttendArgs args{m_q.data() + t * c.dim + h0 * hd, kBlocks.data(), vBlocks.data(),
+                            m_blockSize, c.kvDim(), hd, positions, scale, scratch.scores.data(),
+                            m_att.data() + t * c.dim + h0 * hd};
+            args.heads = group;
             (m_kvType == KvType::F16 ? ops.attendF16 : ops.attend)(args);
         }
     });

@@ -45,6 +45,19 @@ namespace {
         for (std::int64_t s = 0; s < n; ++s) AXPY(a.out, a.scores[j0 + s] * inv, v + s * a.stride, a.headDim); \
     }
 
+// Runs a single-head attend function for each head of a group.
+template <void (*One)(const AttendArgs&)>
+void eachHead(const AttendArgs& group) {
+    for (std::int64_t h = 0; h < group.heads; ++h) {
+        AttendArgs a = group;
+        a.q = group.q + h * group.headDim;
+        a.out = group.out + h * group.headDim;
+        a.scores = group.scores + h * group.positions;
+        a.heads = 1;
+        One(a);
+    }
+}
+
 inline float elem(const float* p) { return *p; }
 inline float elem(const std::uint16_t* p) { return halfToFloat(*p); }
 
@@ -161,48 +174,68 @@ BS_AVX512_INLINE __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
     return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
 
-// headDim = 16 * NV: q and the output stay in registers; scores are computed four positions at
-// a time so one horizontal reduction serves four dot products.
-template <typename E, int NV>
+// headDim = 16 * NV, G query heads per K/V head: q and the outputs stay in registers, each K/V
+// row is loaded once for the G heads, and scores are computed four positions at a time so one
+// horizontal reduction serves four dot products.
+template <typename E, int NV, int G>
 BS_AVX512 void attendAvx512Fixed(const AttendArgs& a) {
-    __m512 q[NV];
-    for (int v = 0; v < NV; ++v) q[v] = _mm512_loadu_ps(a.q + 16 * v);
+    __m512 q[G][NV];
+    for (int g = 0; g < G; ++g)
+        for (int v = 0; v < NV; ++v) q[g][v] = _mm512_loadu_ps(a.q + g * a.headDim + 16 * v);
     const __m128 scale = _mm_set1_ps(a.scale);
     for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {
         const E* k = static_cast<const E*>(a.kBlocks[b]);
         const std::int64_t n = std::min(a.blockSize, a.positions - j0);
         std::int64_t s = 0;
         for (; s + 4 <= n; s += 4) {
-            __m512 acc[4];
+            __m512 acc[G][4];
             for (int r = 0; r < 4; ++r) {
                 const E* kr = k + (s + r) * a.stride;
-                acc[r] = _mm512_mul_ps(q[0], load16(kr));
-                for (int v = 1; v < NV; ++v) acc[r] = _mm512_fmadd_ps(q[v], load16(kr + 16 * v), acc[r]);
+                const __m512 k0 = load16(kr);
+                for (int g = 0; g < G; ++g) acc[g][r] = _mm512_mul_ps(q[g][0], k0);
+                for (int v = 1; v < NV; ++v) {
+                    const __m512 kv = load16(kr + 16 * v);
+                    for (int g = 0; g < G; ++g) acc[g][r] = _mm512_fmadd_ps(q[g][v], kv, acc[g][r]);
+                }
             }
-            _mm_storeu_ps(a.scores + j0 + s, _mm_mul_ps(reduce4(acc[0], acc[1], acc[2], acc[3]), scale));
+            for (int g = 0; g < G; ++g)
+                _mm_storeu_ps(a.scores + g * a.positions + j0 + s,
+                              _mm_mul_ps(reduce4(acc[g][0], acc[g][1], acc[g][2], acc[g][3]), scale));
         }
-        for (; s < n; ++s) a.scores[j0 + s] = dotAvx512(a.q, k + s * a.stride, a.headDim) * a.scale;
+        for (; s < n; ++s)
+            for (int g = 0; g < G; ++g)
+                a.scores[g * a.positions + j0 + s] = dotAvx512(a.q + g * a.headDim, k + s * a.stride, a.headDim) * a.scale;
     }
-    float maxScore = -INFINITY;
-    for (std::int64_t j = 0; j < a.positions; ++j) maxScore = std::max(maxScore, a.scores[j]);
-    float sum = 0.0f;
-    for (std::int64_t j = 0; j < a.positions; ++j) {
-        a.scores[j] = std::exp(a.scores[j] - maxScore);
-        sum += a.scores[j];
+    for (int g = 0; g < G; ++g) {
+        float* sc = a.scores + g * a.positions;
+        float maxScore = -INFINITY;
+        for (std::int64_t j = 0; j < a.positions; ++j) maxScore = std::max(maxScore, sc[j]);
+        float sum = 0.0f;
+        for (std::int64_t j = 0; j < a.positions; ++j) {
+            sc[j] = std::exp(sc[j] - maxScore);
+            sum += sc[j];
+        }
+        const float inv = 1.0f / sum;
+        for (std::int64_t j = 0; j < a.positions; ++j) sc[j] *= inv;
     }
-    const float inv = 1.0f / sum;
-    __m512 o[NV];
-    for (int v = 0; v < NV; ++v) o[v] = _mm512_setzero_ps();
+    __m512 o[G][NV];
+    for (int g = 0; g < G; ++g)
+        for (int v = 0; v < NV; ++v) o[g][v] = _mm512_setzero_ps();
     for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {
         const E* vb = static_cast<const E*>(a.vBlocks[b]);
         const std::int64_t n = std::min(a.blockSize, a.positions - j0);
         for (std::int64_t s = 0; s < n; ++s) {
-            const __m512 w = _mm512_set1_ps(a.scores[j0 + s] * inv);
             const E* vr = vb + s * a.stride;
-            for (int v = 0; v < NV; ++v) o[v] = _mm512_fmadd_ps(w, load16(vr + 16 * v), o[v]);
+            __m512 w[G];
+            for (int g = 0; g < G; ++g) w[g] = _mm512_set1_ps(a.scores[g * a.positions + j0 + s]);
+            for (int v = 0; v < NV; ++v) {
+                const __m512 vv = load16(vr + 16 * v);
+                for (int g = 0; g < G; ++g) o[g][v] = _mm512_fmadd_ps(w[g], vv, o[g][v]);
+            }
         }
     }
-    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(a.out + 16 * v, o[v]);
+    for (int g = 0; g < G; ++g)
+        for (int v = 0; v < NV; ++v) _mm512_storeu_ps(a.out + g * a.headDim + 16 * v, o[g][v]);
 }
 
 BS_AVX512 void attendAvx512Generic(const AttendArgs& a) {
@@ -212,16 +245,37 @@ BS_AVX512 void attendAvx512GenericF16(const AttendArgs& a) {
     BATCHSCOPE_ATTEND_BODY(std::uint16_t, dotAvx512<std::uint16_t>, axpyAvx512<std::uint16_t>)
 }
 
+// Register budget: G * NV q vectors + G * 4 accumulators (+ G * NV outputs later) <= 32.
+template <typename E, int NV>
+void attendAvx512Heads(const AttendArgs& a) {
+    if (a.heads == 2 && NV <= 4) {
+        attendAvx512Fixed<E, NV, 2>(a);
+    } else if (a.heads == 1) {
+        attendAvx512Fixed<E, NV, 1>(a);
+    } else if (a.heads % 2 == 0 && NV <= 4) {
+        for (std::int64_t h = 0; h < a.heads; h += 2) {
+            AttendArgs p = a;
+            p.q = a.q + h * a.headDim;
+            p.out = a.out + h * a.headDim;
+            p.scores = a.scores + h * a.positions;
+            p.heads = 2;
+            attendAvx512Fixed<E, NV, 2>(p);
+        }
+    } else {
+        eachHead<attendAvx512Fixed<E, NV, 1>>(a);
+    }
+}
+
 template <typename E>
 void attendAvx512(const AttendArgs& a) {
     switch (a.headDim) {
-    case 64: attendAvx512Fixed<E, 4>(a); return;
-    case 128: attendAvx512Fixed<E, 8>(a); return;
+    case 64: attendAvx512Heads<E, 4>(a); return;
+    case 128: attendAvx512Heads<E, 8>(a); return;
     default:
         if constexpr (std::is_same_v<E, float>) {
-            attendAvx512Generic(a);
+            eachHead<attendAvx512Generic>(a);
         } else {
-            attendAvx512GenericF16(a);
+            eachHead<attendAvx512GenericF16>(a);
         }
     }
 }
@@ -233,9 +287,10 @@ BS_AVX512 void axpyAvx512F32(float* y, float s, const float* x, std::int64_t n) 
 }  // namespace
 
 const VecOps& vecOps(CpuIsa isa) {
-    static const VecOps scalar{dotScalar<float>, axpyScalar<float>, attendScalar, attendScalarF16, toHalfScalar};
+    static const VecOps scalar{dotScalar<float>, axpyScalar<float>, eachHead<attendScalar>,
+                               eachHead<attendScalarF16>, toHalfScalar};
 #if defined(__x86_64__)
-    static const VecOps avx2{dotAvx2F32, axpyAvx2F32, attendAvx2, attendAvx2F16, toHalfAvx2};
+    static const VecOps avx2{dotAvx2F32, axpyAvx2F32, eachHead<attendAvx2>, eachHead<attendAvx2F16>, toHalfAvx2};
     static const VecOps avx512{dotAvx512F32, axpyAvx512F32, attendAvx512<float>, attendAvx512<std::uint16_t>,
                                toHalfAvx2};
     if (isa == CpuIsa::Avx512) return avx512;

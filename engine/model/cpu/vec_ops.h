@@ -19,8 +19,11 @@ struct AttendArgs {
     const void* const* vBlocks;
     std::int64_t blockSize, stride, headDim, positions;  ///< stride: elements between slots
     float scale;
-    float* scores;
-    float* out;
+    float* scores;  ///< heads * positions floats of scratch
+    float* out;     ///< heads * headDim
+    /// Query heads sharing these K/V (GQA group): q and out hold `heads` consecutive rows of
+    /// headDim; each K/V row is read once for all of them.
+    std::int64_t heads = 1;
 };
 
 /// Function table of one ISA level. Pure functions, thread-safe.
