@@ -180,7 +180,9 @@ BS_AVX512_INLINE __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
 template <typename E, int NV, int G>
 BS_AVX512 void attendAvx512Fixed(const AttendArgs& a) {
     __m512 q[G][NV];
+    #pragma GCC unroll 16
     for (int g = 0; g < G; ++g)
+        #pragma GCC unroll 16
         for (int v = 0; v < NV; ++v) q[g][v] = _mm512_loadu_ps(a.q + g * a.headDim + 16 * v);
     const __m128 scale = _mm_set1_ps(a.scale);
     for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {
@@ -189,23 +191,30 @@ BS_AVX512 void attendAvx512Fixed(const AttendArgs& a) {
         std::int64_t s = 0;
         for (; s + 4 <= n; s += 4) {
             __m512 acc[G][4];
+            #pragma GCC unroll 16
             for (int r = 0; r < 4; ++r) {
                 const E* kr = k + (s + r) * a.stride;
                 const __m512 k0 = load16(kr);
+                #pragma GCC unroll 16
                 for (int g = 0; g < G; ++g) acc[g][r] = _mm512_mul_ps(q[g][0], k0);
+                #pragma GCC unroll 16
                 for (int v = 1; v < NV; ++v) {
                     const __m512 kv = load16(kr + 16 * v);
+                    #pragma GCC unroll 16
                     for (int g = 0; g < G; ++g) acc[g][r] = _mm512_fmadd_ps(q[g][v], kv, acc[g][r]);
                 }
             }
+            #pragma GCC unroll 16
             for (int g = 0; g < G; ++g)
                 _mm_storeu_ps(a.scores + g * a.positions + j0 + s,
                               _mm_mul_ps(reduce4(acc[g][0], acc[g][1], acc[g][2], acc[g][3]), scale));
         }
         for (; s < n; ++s)
+            #pragma GCC unroll 16
             for (int g = 0; g < G; ++g)
                 a.scores[g * a.positions + j0 + s] = dotAvx512(a.q + g * a.headDim, k + s * a.stride, a.headDim) * a.scale;
     }
+    #pragma GCC unroll 16
     for (int g = 0; g < G; ++g) {
         float* sc = a.scores + g * a.positions;
         float maxScore = -INFINITY;
@@ -219,7 +228,9 @@ BS_AVX512 void attendAvx512Fixed(const AttendArgs& a) {
         for (std::int64_t j = 0; j < a.positions; ++j) sc[j] *= inv;
     }
     __m512 o[G][NV];
+    #pragma GCC unroll 16
     for (int g = 0; g < G; ++g)
+        #pragma GCC unroll 16
         for (int v = 0; v < NV; ++v) o[g][v] = _mm512_setzero_ps();
     for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {
         const E* vb = static_cast<const E*>(a.vBlocks[b]);
@@ -227,14 +238,19 @@ BS_AVX512 void attendAvx512Fixed(const AttendArgs& a) {
         for (std::int64_t s = 0; s < n; ++s) {
             const E* vr = vb + s * a.stride;
             __m512 w[G];
+            #pragma GCC unroll 16
             for (int g = 0; g < G; ++g) w[g] = _mm512_set1_ps(a.scores[g * a.positions + j0 + s]);
+            #pragma GCC unroll 16
             for (int v = 0; v < NV; ++v) {
                 const __m512 vv = load16(vr + 16 * v);
+                #pragma GCC unroll 16
                 for (int g = 0; g < G; ++g) o[g][v] = _mm512_fmadd_ps(w[g], vv, o[g][v]);
             }
         }
     }
+    #pragma GCC unroll 16
     for (int g = 0; g < G; ++g)
+        #pragma GCC unroll 16
         for (int v = 0; v < NV; ++v) _mm512_storeu_ps(a.out + g * a.headDim + 16 * v, o[g][v]);
 }
 
