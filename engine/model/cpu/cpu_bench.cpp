@@ -50,6 +50,43 @@ Cost modelCost(const LlamaWeights& w) {
     return c;
 }
 
+// The scheduler's choice for one step: every unfinished sequence, prompts chunked under the
+// prefill token budget; decodes are single tokens.
+void buildStep(std::vector<Seq>& seqs, const CpuBenchOptions& o, ModelBatch& batch, std::vector<std::size_t>& idx) {
+    batch.blockSize = o.blockSize;
+    int budget = o.prefillTokenBudget;
+    for (std::size_t i = 0; i < seqs.size(); ++i) {
+        Seq& s = seqs[i];
+        const int remaining = static_cast<int>(s.tokens.size()) - s.computed;
+        if (s.generated >= o.generatedTokens || remaining <= 0 || budget <= 0) continue;
+        const int chunk = std::min(remaining, budget);
+        budget -= chunk;
+        SequenceStep st;
+        st.requestId = i + 1;
+        st.tokens = std::span<const TokenId>(s.tokens).subspan(static_cast<std::size_t>(s.computed),
+                                                               static_cast<std::size_t>(chunk));
+        st.startPosition = s.computed;
+        st.blockTable = s.blocks;
+        st.needsNextToken = s.computed + chunk == static_cast<int>(s.tokens.size());
+        st.sampling.temperature = 0.0f;
+        st.sampleIndex = s.generated;
+        st.history = s.tokens;
+        batch.sequences.push_back(st);
+        idx.push_back(i);
+    }
+}
+
+// Attention FLOPs and K/V bytes read by a step (each token over its context).
+void attentionCost(const ModelBatch& batch, const LlamaConfig& cfg, KvType kv, double& flops, double& bytes) {
+    for (const auto& st : batch.sequences) {
+        for (std::size_t j = 0; j < st.tokens.size(); ++j) {
+            const double ctx = st.startPosition + static_cast<double>(j) + 1;
+            flops += 4.0 * cfg.layers * cfg.heads * ctx * cfg.headDim;
+            bytes += 2.0 * (kv == KvType::F16 ? 2.0 : 4.0) * cfg.layers * ctx * cfg.kvDim();
+        }
+    }
+}
+
 CpuBenchResult runOnce(CpuLlamaExecutor& ex, const CpuBenchOptions& o, int n, const Cost& cost) {
     const LlamaConfig& cfg = ex.config();
     const int maxLen = o.promptTokens + o.generatedTokens;
@@ -71,38 +108,12 @@ CpuBenchResult runOnce(CpuLlamaExecutor& ex, const CpuBenchOptions& o, int n, co
     bool prefillDone = false;
     while (true) {
         ModelBatch batch;
-        batch.blockSize = o.blockSize;
         std::vector<std::size_t> idx;
-        int budget = o.prefillTokenBudget;
-        for (std::size_t i = 0; i < seqs.size(); ++i) {
-            Seq& s = seqs[i];
-            const int remaining = static_cast<int>(s.tokens.size()) - s.computed;
-            if (s.generated >= o.generatedTokens || remaining <= 0 || budget <= 0) continue;
-            const int chunk = std::min(remaining, budget);
-            budget -= chunk;
-            SequenceStep st;
-            st.requestId = i + 1;
-            st.tokens = std::span<const TokenId>(s.tokens).subspan(static_cast<std::size_t>(s.computed),
-                                                                   static_cast<std::size_t>(chunk));
-            st.startPosition = s.computed;
-            st.blockTable = s.blocks;
-            st.needsNextToken = s.computed + chunk == static_cast<int>(s.tokens.size());
-            st.sampling.temperature = 0.0f;
-            st.sampleIndex = s.generated;
-            st.history = s.tokens;
-            batch.sequences.push_back(st);
-            idx.push_back(i);
-        }
+        buildStep(seqs, o, batch, idx);
         if (batch.sequences.empty()) break;
         const bool decodeStep = prefillDone;
         double attnFlops = 0, kvBytes = 0;
-        for (const auto& st : batch.sequences) {
-            for (std::size_t j = 0; j < st.tokens.size(); ++j) {
-                const double ctx = st.startPosition + static_cast<double>(j) + 1;
-                attnFlops += 4.0 * cfg.layers * cfg.heads * ctx * cfg.headDim;
-                kvBytes += 2.0 * 4.0 * cfg.layers * ctx * cfg.kvDim();
-            }
-        }
+        attentionCost(batch, cfg, o.kvType, attnFlops, kvBytes);
         const auto t0 = Clock::now();
         const StepResult res = ex.execute(batch);
         const auto t1 = Clock::now();
@@ -166,6 +177,8 @@ CpuBenchResult medianOf(const std::vector<CpuBenchResult>& runs) {
 Result<std::vector<CpuBenchResult>> runCpuBench(const CpuBenchOptions& o, const std::function<void(const std::string&)>& log) {
     if (o.promptTokens <= 0 || o.generatedTokens <= 0 || o.prefillTokenBudget <= 0 || o.blockSize <= 0 || o.repeats <= 0)
         return makeError(ErrorCode::InvalidArgument, "bench token counts, block size and repeats must be > 0");
+    if (o.concurrency.empty() || *std::min_element(o.concurrency.begin(), o.concurrency.end()) <= 0)
+        return makeError(ErrorCode::InvalidArgument, "concurrency levels must be a non-empty list of values > 0");
     Result<std::unique_ptr<GgufFile>> file = makeError(ErrorCode::Internal, "");
     if (!o.modelPath.empty()) {
         file = GgufFile::open(o.modelPath);
@@ -182,13 +195,13 @@ Result<std::vector<CpuBenchResult>> runCpuBench(const CpuBenchOptions& o, const 
     if (!ex) return ex.error();
     if (o.promptTokens + o.generatedTokens > (*ex)->maxContextLength())
         return makeError(ErrorCode::InvalidArgument, "prompt + generated tokens exceed the model's context");
+    (*ex)->setKvCacheType(o.kvType);
     const int maxN = *std::max_element(o.concurrency.begin(), o.concurrency.end());
     const int blocksPerSeq = (o.promptTokens + o.generatedTokens + o.blockSize - 1) / o.blockSize;
     (*ex)->configureKvCache(maxN * blocksPerSeq, o.blockSize);
     const Cost cost = modelCost((*ex)->forwardPass().weights());
     std::vector<CpuBenchResult> results;
     for (int n : o.concurrency) {
-        if (n <= 0) return makeError(ErrorCode::InvalidArgument, "concurrency must be > 0");
         std::vector<CpuBenchResult> runs;
         for (int rep = 0; rep < o.repeats; ++rep) {
             runs.push_back(runOnce(**ex, o, n, cost));

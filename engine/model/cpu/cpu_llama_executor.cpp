@@ -16,9 +16,10 @@ Result<std::unique_ptr<Tokenizer>> makeTokenizer(const GgufFile& file, std::int3
     if (file.find("tokenizer.ggml.model") != nullptr) {
         auto tok = createTokenizerFromGguf(file);
         if (!tok) return tok.error();
-        if ((*tok)->vocabSize() != vocab)
+        // Padded embeddings (more rows than tokens) are common; fewer rows than tokens is not.
+        if ((*tok)->vocabSize() > vocab)
             return makeError(ErrorCode::InvalidFormat, "tokenizer has " + std::to_string((*tok)->vocabSize()) +
-                                                           " tokens, token_embd.weight has " + std::to_string(vocab) + " rows");
+                                                           " tokens, token_embd.weight only " + std::to_string(vocab) + " rows");
         return tok;
     }
     if (vocab < 258)
@@ -83,7 +84,13 @@ std::size_t CpuLlamaExecutor::kvBytesPerBlock(std::int32_t blockSize) const {
 
 void CpuLlamaExecutor::configureKvCache(std::int32_t numBlocks, std::int32_t blockSize) {
     m_forward->configureKvCache(numBlocks, blockSize);
-    m_info.kvCacheBytes = m_forward->kvCacheBytes();
+    m_kvCacheBytes.store(m_forward->kvCacheBytes(), std::memory_order_release);
+}
+
+ModelInfo CpuLlamaExecutor::modelInfo() const {
+    ModelInfo info = m_info;
+    info.kvCacheBytes = m_kvCacheBytes.load(std::memory_order_acquire);
+    return info;
 }
 
 StepResult CpuLlamaExecutor::execute(const ModelBatch& batch) { return executeWithLogits(batch, nullptr); }

@@ -1,6 +1,7 @@
 // ModelExecutor for Llama-family GGUF models on the CPU.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -39,8 +40,12 @@ public:
     StepResult executeWithLogits(const ModelBatch& batch, std::vector<float>* logits);
 
     const Tokenizer& tokenizer() const override { return *m_tokenizer; }
-    ModelInfo modelInfo() const override { return m_info; }
+    ModelInfo modelInfo() const override;
     std::int32_t maxContextLength() const override { return m_weights.config.contextLength; }
+
+    /// KV element type (default F32, exact). Call before configureKvCache(); changing it drops
+    /// a configured pool. F16 halves KV memory and traffic at a small accuracy cost.
+    void setKvCacheType(cpu::KvType type) { m_forward->setKvType(type); }
 
     const cpu::LlamaConfig& config() const { return m_weights.config; }
     cpu::LlamaForward& forwardPass() { return *m_forward; }
@@ -52,7 +57,8 @@ private:
     cpu::LlamaWeights m_weights;
     std::unique_ptr<cpu::LlamaForward> m_forward;
     std::unique_ptr<Tokenizer> m_tokenizer;
-    ModelInfo m_info;
+    ModelInfo m_info;  ///< immutable after create(); kvCacheBytes lives in m_kvCacheBytes
+    std::atomic<std::uint64_t> m_kvCacheBytes{0};  ///< set by configureKvCache, read by any thread
     Sampler m_sampler;
     std::vector<float> m_logits;
     std::vector<int> m_logitRow;

@@ -3,27 +3,36 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 #include "engine/model/cpu/vec_ops.h"
 
 namespace batchscope::engine::cpu {
 
-LlamaForward::LlamaForward(const LlamaWeights& weights, int threads, CpuIsa isa)
-    : m_w(weights), m_pool(threads), m_matmul(m_pool, isa), m_isa(isa),
+LlamaForward::LlamaForward(const LlamaWeights& weights, int threads, CpuIsa isa, KvType kvType)
+    : m_w(weights), m_pool(threads), m_matmul(m_pool, isa), m_isa(isa), m_kvType(kvType),
       m_scores(static_cast<std::size_t>(m_pool.threadCount())) {}
+
+void LlamaForward::setKvType(KvType type) {
+    m_kvType = type;
+    m_kv.clear();
+    m_kv.shrink_to_fit();
+    m_numBlocks = 0;
+    m_blockSize = 0;
+}
 
 std::size_t LlamaForward::kvBytesPerBlock(std::int32_t blockSize) const {
     const auto& c = m_w.config;
     return static_cast<std::size_t>(c.layers) * 2 * static_cast<std::size_t>(blockSize) *
-           static_cast<std::size_t>(c.kvDim()) * sizeof(float);
+           static_cast<std::size_t>(c.kvDim()) * kvElementBytes();
 }
 
 void LlamaForward::configureKvCache(std::int32_t numBlocks, std::int32_t blockSize) {
     if (numBlocks <= 0 || blockSize <= 0) throw std::invalid_argument("KV cache needs numBlocks > 0 and blockSize > 0");
     m_numBlocks = numBlocks;
     m_blockSize = blockSize;
-    m_kv.assign(kvBytesPerBlock(blockSize) / sizeof(float) * static_cast<std::size_t>(numBlocks), 0.0f);
+    m_kv.assign(kvBytesPerBlock(blockSize) * static_cast<std::size_t>(numBlocks), std::byte{0});
 }
 
 std::string LlamaForward::checkSequence(const SequenceStep& s) const {
@@ -53,12 +62,12 @@ std::string LlamaForward::checkSequence(const SequenceStep& s) const {
     return {};
 }
 
-float* LlamaForward::kvSlot(int layer, int kOrV, const SequenceStep& s, std::int32_t pos) {
+std::byte* LlamaForward::kvSlot(int layer, int kOrV, const SequenceStep& s, std::int32_t pos) {
     const auto block = static_cast<std::size_t>(s.blockTable[static_cast<std::size_t>(pos / m_blockSize)]);
     const auto slot = static_cast<std::size_t>(pos % m_blockSize);
     const auto bs = static_cast<std::size_t>(m_blockSize);
     const auto pool = static_cast<std::size_t>(layer * 2 + kOrV) * static_cast<std::size_t>(m_numBlocks);
-    return m_kv.data() + ((pool + block) * bs + slot) * static_cast<std::size_t>(m_w.config.kvDim());
+    return m_kv.data() + ((pool + block) * bs + slot) * static_cast<std::size_t>(m_w.config.kvDim()) * kvElementBytes();
 }
 
 void LlamaForward::prepareTokens(const ModelBatch& batch, const std::vector<std::string>& errors) {
@@ -125,14 +134,15 @@ void LlamaForward::attention(int layer) {
     const std::int64_t hd = c.headDim, group = c.heads / c.kvHeads;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
     const VecOps& ops = vecOps(m_isa);
-    const std::int64_t items = T * c.heads;
+    // One item per (token, KV head): the GQA group's query heads share each K/V read.
+    const std::int64_t items = T * c.kvHeads;
     const std::int64_t grain = std::max<std::int64_t>(1, items / (m_pool.threadCount() * 8));
     m_pool.parallelFor(items, grain, [&](std::int64_t i0, std::int64_t i1, int thread) {
         auto& scratch = m_scores[static_cast<std::size_t>(thread)];
-        std::vector<const float*>& kBlocks = scratch.kBlocks;
-        std::vector<const float*>& vBlocks = scratch.vBlocks;
+        std::vector<const void*>& kBlocks = scratch.kBlocks;
+        std::vector<const void*>& vBlocks = scratch.vBlocks;
         for (std::int64_t item = i0; item < i1; ++item) {
-            const std::int64_t t = item / c.heads, h = item % c.heads, kvOff = (h / group) * hd;
+            const std::int64_t t = item / c.kvHeads, kvh = item % c.kvHeads, kvOff = kvh * hd;
             const TokenInfo& tok = m_tokens[static_cast<std::size_t>(t)];
             const std::int64_t positions = tok.pos + 1;
             const std::int64_t nb = (positions + m_blockSize - 1) / m_blockSize;
@@ -140,14 +150,17 @@ void LlamaForward::attention(int layer) {
             vBlocks.resize(static_cast<std::size_t>(nb));
             for (std::int64_t b = 0; b < nb; ++b) {
                 const auto p = static_cast<std::int32_t>(b * m_blockSize);
-                kBlocks[static_cast<std::size_t>(b)] = kvSlot(layer, 0, *tok.seq, p) + kvOff;
-                vBlocks[static_cast<std::size_t>(b)] = kvSlot(layer, 1, *tok.seq, p) + kvOff;
+                const auto off = static_cast<std::size_t>(kvOff) * kvElementBytes();
+                kBlocks[static_cast<std::size_t>(b)] = kvSlot(layer, 0, *tok.seq, p) + off;
+                vBlocks[static_cast<std::size_t>(b)] = kvSlot(layer, 1, *tok.seq, p) + off;
             }
-            scratch.scores.resize(static_cast<std::size_t>(positions));
-            const AttendArgs args{m_q.data() + t * c.dim + h * hd, kBlocks.data(), vBlocks.data(),
-                                  m_blockSize, c.kvDim(), hd, positions, scale, scratch.scores.data(),
-                                  m_att.data() + t * c.dim + h * hd};
-            ops.attend(args);
+            scratch.scores.resize(static_cast<std::size_t>(positions * group));
+            const std::int64_t h0 = kvh * group;
+            AttendArgs args{m_q.data() + t * c.dim + h0 * hd, kBlocks.data(), vBlocks.data(),
+                            m_blockSize, c.kvDim(), hd, positions, scale, scratch.scores.data(),
+                            m_att.data() + t * c.dim + h0 * hd};
+            args.heads = group;
+            (m_kvType == KvType::F16 ? ops.attendF16 : ops.attend)(args);
         }
     });
 }
@@ -162,10 +175,20 @@ void LlamaForward::layerForward(int layer) {
     rope(m_q.data(), c.heads);
     rope(m_k.data(), c.kvHeads);
     const std::size_t kv = static_cast<std::size_t>(c.kvDim());
+    const VecOps& ops = vecOps(m_isa);
     for (std::int64_t t = 0; t < T; ++t) {
         const TokenInfo& tok = m_tokens[static_cast<std::size_t>(t)];
-        std::copy_n(m_k.data() + static_cast<std::size_t>(t) * kv, kv, kvSlot(layer, 0, *tok.seq, tok.pos));
-        std::copy_n(m_v.data() + static_cast<std::size_t>(t) * kv, kv, kvSlot(layer, 1, *tok.seq, tok.pos));
+        const float* k = m_k.data() + static_cast<std::size_t>(t) * kv;
+        const float* v = m_v.data() + static_cast<std::size_t>(t) * kv;
+        std::byte* kd = kvSlot(layer, 0, *tok.seq, tok.pos);
+        std::byte* vd = kvSlot(layer, 1, *tok.seq, tok.pos);
+        if (m_kvType == KvType::F16) {
+            ops.toHalf(k, reinterpret_cast<std::uint16_t*>(kd), static_cast<std::int64_t>(kv));
+            ops.toHalf(v, reinterpret_cast<std::uint16_t*>(vd), static_cast<std::int64_t>(kv));
+        } else {
+            std::memcpy(kd, k, kv * sizeof(float));
+            std::memcpy(vd, v, kv * sizeof(float));
+        }
     }
     attention(layer);
     m_matmul.run(L.wo, m_att.data(), T, m_tmp.data());

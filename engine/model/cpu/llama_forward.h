@@ -9,26 +9,31 @@
 #include "engine/model/cpu/llama_weights.h"
 #include "engine/model/cpu/matmul.h"
 #include "engine/model/cpu/thread_pool.h"
+#include "engine/model/cpu/vec_ops.h"
 #include "engine/model/model_executor.h"
 
 namespace batchscope::engine::cpu {
 
 /// Runs steps of a ModelBatch: every token of the step goes through each weight matrix in one
 /// batched matmul (weights read once per step for all sequences); attention reads each token's
-/// own sequence's K/V through its block table. KV storage is F32 (exactness of the reference
-/// test; at our model sizes KV memory is small next to the weights), layout per layer and K/V:
-/// [numBlocks][blockSize][kvHeads * headDim].
+/// own sequence's K/V through its block table. KV storage is F32 by default (exactness of the
+/// reference test; at our model sizes KV memory is small next to the weights) or F16 (half the
+/// KV traffic at large batches), layout per layer and K/V: [numBlocks][blockSize][kvHeads *
+/// headDim].
 /// Threading: one thread calls everything (it owns the thread pool and scratch buffers).
 class LlamaForward {
 public:
-    LlamaForward(const LlamaWeights& weights, int threads, CpuIsa isa);
+    LlamaForward(const LlamaWeights& weights, int threads, CpuIsa isa, KvType kvType = KvType::F32);
 
     const LlamaConfig& config() const { return m_w.config; }
     std::size_t kvBytesPerBlock(std::int32_t blockSize) const;
     void configureKvCache(std::int32_t numBlocks, std::int32_t blockSize);
     std::int32_t numBlocks() const { return m_numBlocks; }
     std::int32_t blockSize() const { return m_blockSize; }
-    std::size_t kvCacheBytes() const { return m_kv.size() * sizeof(float); }
+    std::size_t kvCacheBytes() const { return m_kv.size(); }
+    KvType kvType() const { return m_kvType; }
+    /// Changes the KV element type; drops the pool (call configureKvCache() again).
+    void setKvType(KvType type);
 
     /// Per-sequence input check (token ids, positions, block table): "" when fine.
     std::string checkSequence(const SequenceStep& s) const;
@@ -54,13 +59,16 @@ private:
     void attention(int layer);
     void rmsNorm(const float* x, const std::vector<float>& w, float* out, std::int64_t rows);
     void rope(float* v, std::int64_t heads);
-    float* kvSlot(int layer, int kOrV, const SequenceStep& s, std::int32_t pos);
+    /// Byte address of a position's K (kOrV = 0) or V row in the pool.
+    std::byte* kvSlot(int layer, int kOrV, const SequenceStep& s, std::int32_t pos);
+    std::size_t kvElementBytes() const { return m_kvType == KvType::F16 ? 2 : 4; }
 
     const LlamaWeights& m_w;
     ThreadPool m_pool;
     Matmul m_matmul;
     CpuIsa m_isa;
-    std::vector<float> m_kv;
+    KvType m_kvType;
+    std::vector<std::byte> m_kv;
     std::int32_t m_numBlocks = 0;
     std::int32_t m_blockSize = 0;
 
@@ -70,7 +78,7 @@ private:
     std::vector<float> m_x, m_xn, m_q, m_k, m_v, m_att, m_tmp, m_gate, m_up;
     struct AttentionScratch {
         std::vector<float> scores;
-        std::vector<const float*> kBlocks, vBlocks;
+        std::vector<const void*> kBlocks, vBlocks;
     };
     std::vector<AttentionScratch> m_scores;  // per thread
 };

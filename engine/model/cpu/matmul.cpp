@@ -31,6 +31,7 @@ std::optional<std::int64_t> blasOverride() {
     return std::nullopt;
 }
 
+#ifdef BATCHSCOPE_HAVE_BLAS
 // Measured with OPENBLAS_CORETYPE=Haswell (the deployment setting): our AVX-512 tiles beat
 // sgemm at every T; with AVX2 our 4x2 tiles lose to it from T ~ 32 except for F16 (the panel
 // conversion is scalar); scalar loops lose to it from small T.
@@ -42,6 +43,7 @@ bool blasWins(CpuIsa isa, WeightType type, std::int64_t tokens) {
     }
     return false;
 }
+#endif
 
 }  // namespace
 

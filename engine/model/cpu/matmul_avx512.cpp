@@ -18,7 +18,7 @@ namespace batchscope::engine::cpu::detail {
 namespace {
 
 constexpr int kRows = 4;    // weight rows per tile
-constexpr int kTokens = 4;  // tokens per tile
+constexpr int kTokens = 6;  // tokens per tile (4 x 6 accumulators + 6 inputs + 1 weight: 31 zmm)
 
 template <WeightType T>
 BS_AVX512_INLINE __m512 load16(const std::byte* row, std::int64_t k) {
@@ -153,6 +153,8 @@ template <WeightType T, int R>
 void rowBlock(const KernelArgs& a, std::int64_t n, std::int64_t t, std::int64_t tEnd) {
     for (; t + kTokens <= tEnd; t += kTokens) tile<T, R, kTokens>(a, n, t);
     switch (tEnd - t) {
+    case 5: tile<T, R, 5>(a, n, t); break;
+    case 4: tile<T, R, 4>(a, n, t); break;
     case 3: tile<T, R, 3>(a, n, t); break;
     case 2: tile<T, R, 2>(a, n, t); break;
     case 1: tile<T, R, 1>(a, n, t); break;

@@ -1,4 +1,5 @@
-// Small dispatched vector operations for attention (dot products and scaled accumulation).
+// Small dispatched vector operations for attention (dot products, scaled accumulation, the
+// attention of one head over paged K/V) and F32 -> F16 conversion for the KV cache.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 #include <cstdint>
@@ -7,14 +8,22 @@
 
 namespace batchscope::engine::cpu {
 
+/// Element type of the KV cache.
+enum class KvType { F32, F16 };
+
 struct AttendArgs {
     const float* q;
-    const float* const* kBlocks;
-    const float* const* vBlocks;
-    std::int64_t blockSize, stride, headDim, positions;
+    /// Per block: the first slot's K (V) row of this head, as float* or IEEE-half uint16_t*
+    /// depending on the KvType of the attend function called.
+    const void* const* kBlocks;
+    const void* const* vBlocks;
+    std::int64_t blockSize, stride, headDim, positions;  ///< stride: elements between slots
     float scale;
-    float* scores;
-    float* out;
+    float* scores;  ///< heads * positions floats of scratch
+    float* out;     ///< heads * headDim
+    /// Query heads sharing these K/V (GQA group): q and out hold `heads` consecutive rows of
+    /// headDim; each K/V row is read once for all of them.
+    std::int64_t heads = 1;
 };
 
 /// Function table of one ISA level. Pure functions, thread-safe.
@@ -24,9 +33,12 @@ struct VecOps {
     /// y[i] += s * x[i]
     void (*axpy)(float* y, float s, const float* x, std::int64_t n);
     /// One head of causal attention over positions [0, positions): K/V rows of position j are
-    /// at kBlocks[j / blockSize] + (j % blockSize) * stride (likewise V), headDim floats each.
+    /// at kBlocks[j / blockSize] + (j % blockSize) * stride (likewise V), headDim values each.
     /// out[headDim] = softmax(q . K^T * scale) V. scores: scratch of `positions` floats.
-    void (*attend)(const AttendArgs& a);
+    void (*attend)(const AttendArgs& a);     ///< F32 K/V
+    void (*attendF16)(const AttendArgs& a);  ///< F16 K/V
+    /// out[i] = half(in[i]), round to nearest even.
+    void (*toHalf)(const float* in, std::uint16_t* out, std::int64_t n);
 };
 
 const VecOps& vecOps(CpuIsa isa);

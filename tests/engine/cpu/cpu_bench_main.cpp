@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Stand-alone driver of runCpuBench() for measuring (not a test):
 //   batchscope_cpu_bench [shape] [F32|F16|BF16|Q8_0|Q4_0] [threads] [repeats] [N...]
+// BATCHSCOPE_BENCH_KV=f16 selects the F16 KV cache.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -80,8 +81,9 @@ int main(int argc, char** argv) {
         o.concurrency.clear();
         for (int i = 5; i < argc; ++i) o.concurrency.push_back(std::atoi(argv[i]));
     }
-    std::printf("isa=%s threads=%d shape=%s type=%s\n", std::string(cpu::cpuIsaName(cpu::activeCpuIsa())).c_str(),
-                o.threads, o.shape.c_str(), std::string(ggmlTypeName(o.weightType)).c_str());
+    if (const char* kv = std::getenv("BATCHSCOPE_BENCH_KV"); kv && std::string(kv) == "f16") o.kvType = cpu::KvType::F16;
+    std::printf("kv=%s isa=%s threads=%d shape=%s type=%s\n", o.kvType == cpu::KvType::F16 ? "f16" : "f32",
+                std::string(cpu::cpuIsaName(cpu::activeCpuIsa())).c_str(), o.threads, o.shape.c_str(), std::string(ggmlTypeName(o.weightType)).c_str());
     auto r = cpu::runCpuBench(o, [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); });
     if (!r) {
         std::fprintf(stderr, "error: %s\n", r.error().message.c_str());

@@ -118,7 +118,8 @@ struct Loaded {
     std::unique_ptr<CpuLlamaExecutor> ex;
 };
 
-Loaded load(GgmlType type, std::uint64_t seed, cpu::CpuIsa isa, int threads = 2) {
+Loaded load(GgmlType type, std::uint64_t seed, cpu::CpuIsa isa, int threads = 2,
+            cpu::KvType kvType = cpu::KvType::F32) {
     auto bytes = cpu::makeRandomLlamaGguf(*cpu::llamaShapeByName("tiny"), type, seed);
     EXPECT_TRUE(bytes.ok());
     Loaded l;
@@ -126,14 +127,16 @@ Loaded load(GgmlType type, std::uint64_t seed, cpu::CpuIsa isa, int threads = 2)
     auto ex = CpuLlamaExecutor::create(GgufFile::fromBytes(*bytes).value(), threads, {}, {}, isa);
     EXPECT_TRUE(ex.ok()) << (ex.ok() ? "" : ex.error().message);
     l.ex = std::move(*ex);
+    l.ex->setKvCacheType(kvType);
     l.ex->configureKvCache(kNumBlocks, kBlockSize);
     return l;
 }
 
 // The mixed schedule: chunked prefills of odd sizes, decodes, a late arrival, a shared prefix,
 // a preempted sequence recomputed into new blocks, and a 50-token chunk (the BLAS path).
-double runMixedSchedule(GgmlType type, cpu::CpuIsa isa, std::size_t* rows = nullptr) {
-    Loaded l = load(type, 7, isa);
+double runMixedSchedule(GgmlType type, cpu::CpuIsa isa, std::size_t* rows = nullptr,
+                        cpu::KvType kvType = cpu::KvType::F32) {
+    Loaded l = load(type, 7, isa, 2, kvType);
     Driver d(*l.ex);
     d.add(prompt(13, 1));
     d.add(prompt(7, 2));
@@ -152,7 +155,7 @@ double runMixedSchedule(GgmlType type, cpu::CpuIsa isa, std::size_t* rows = null
     // E: B "preempted" and recomputed from scratch (prompt + generated) into fresh blocks.
     d.add(d.seqs()[1].tokens);
     d.step({1, 0, 1, 1, static_cast<std::int32_t>(d.seqs()[4].tokens.size())});
-    // F: a long prompt in one chunk goes through the sgemm path.
+    // F: a long prompt in one chunk (the sgemm path at the scalar and AVX2 levels).
     d.add(prompt(50, 5));
     d.step({1, 0, 1, 1, 1, 50});
     d.step({1, 0, 1, 1, 1, 1});
@@ -176,6 +179,15 @@ TEST(CpuLlamaForward, F32MatchesReferenceOnMixedBatches) {
         EXPECT_EQ(rows, 30u);  // every needsNextToken row of the schedule
         EXPECT_LE(err, 1e-4) << cpu::cpuIsaName(isa);
         std::printf("%s: max relative logit error %.3g over %zu rows\n", std::string(cpu::cpuIsaName(isa)).c_str(), err, rows);
+    }
+}
+
+TEST(CpuLlamaForward, HalfKvCacheStaysCloseToReference) {
+    // K/V rounded to half precision: ~5e-4 relative per element.
+    for (cpu::CpuIsa isa : isaLevels()) {
+        const double err = runMixedSchedule(GgmlType::F32, isa, nullptr, cpu::KvType::F16);
+        EXPECT_LE(err, 1e-3) << cpu::cpuIsaName(isa);
+        std::printf("%s F16 KV: max relative logit error %.3g\n", std::string(cpu::cpuIsaName(isa)).c_str(), err);
     }
 }
 
@@ -241,4 +253,11 @@ TEST(CpuLlamaForward, RejectsUnsupportedModels) {
     EXPECT_EQ((*ex)->kvBytesPerBlock(16), 2u * 2 * 16 * 32 * 4);  // layers * K,V * slots * kvDim * f32
     EXPECT_EQ((*ex)->modelInfo().parameterCount, shape.vocabSize * 64u + 2 * (2 * 64 * 64 + 2 * 64 * 32 + 3 * 64 * 160 + 128) + 64);
     EXPECT_EQ((*ex)->maxContextLength(), 256);
+    EXPECT_EQ((*ex)->modelInfo().kvCacheBytes, 0u);
+    (*ex)->configureKvCache(10, 16);
+    EXPECT_EQ((*ex)->modelInfo().kvCacheBytes, 10 * (*ex)->kvBytesPerBlock(16));
+    // A step before configureKvCache or with another block size fails as a whole.
+    ModelBatch batch;
+    batch.blockSize = 8;
+    EXPECT_THROW((*ex)->execute(batch), std::exception);
 }

@@ -165,51 +165,96 @@ TEST(CpuWeightTypes, Q4LayoutLowNibblesFirst) {
     }
 }
 
+namespace {
+
+// Softmax-weighted sum in double for one query head over paged rows (already half-rounded when
+// the cache is F16).
+std::vector<double> attendReference(const float* q, const std::vector<const float*>& kb, const std::vector<const float*>& vb,
+                                    std::int64_t blockSize, std::int64_t stride, std::int64_t headDim, std::int64_t positions) {
+    std::vector<double> w(static_cast<std::size_t>(positions)), out(static_cast<std::size_t>(headDim), 0.0);
+    double mx = -1e300, sum = 0;
+    for (std::int64_t j = 0; j < positions; ++j) {
+        const float* k = kb[static_cast<std::size_t>(j / blockSize)] + (j % blockSize) * stride;
+        double d = 0;
+        for (std::int64_t i = 0; i < headDim; ++i) d += double(q[i]) * k[i];
+        w[static_cast<std::size_t>(j)] = d * 0.125;
+        mx = std::max(mx, w[static_cast<std::size_t>(j)]);
+    }
+    for (double& x : w) sum += (x = std::exp(x - mx));
+    for (std::int64_t i = 0; i < headDim; ++i)
+        for (std::int64_t j = 0; j < positions; ++j)
+            out[static_cast<std::size_t>(i)] +=
+                w[static_cast<std::size_t>(j)] / sum * vb[static_cast<std::size_t>(j / blockSize)][(j % blockSize) * stride + i];
+    return out;
+}
+
+}  // namespace
+
 TEST(CpuVecOps, AttentionEveryIsaMatchesScalar) {
-    // Paged K/V: 3 blocks of 5 slots, rows of `stride` floats, the head at an offset.
-    for (std::int64_t headDim : {16, 64, 80, 128}) {
-        for (std::int64_t positions : {1, 4, 7, 13}) {
-            const std::int64_t blockSize = 5, stride = headDim * 2 + 16, offset = 16;
-            const auto q = randomVector(static_cast<std::size_t>(headDim), 7);
-            const auto kPool = randomVector(static_cast<std::size_t>(4 * blockSize * stride), 8);
-            const auto vPool = randomVector(static_cast<std::size_t>(4 * blockSize * stride), 9);
-            const std::int64_t order[] = {2, 0, 3};  // physical blocks out of order
-            std::vector<const float*> kb, vb;
-            for (std::int64_t b : order) {
-                kb.push_back(kPool.data() + b * blockSize * stride + offset);
-                vb.push_back(vPool.data() + b * blockSize * stride + offset);
-            }
-            auto run = [&](CpuIsa isa) {
-                std::vector<float> scores(static_cast<std::size_t>(positions)), out(static_cast<std::size_t>(headDim));
-                const AttendArgs args{q.data(), kb.data(), vb.data(), blockSize, stride, headDim, positions, 0.125f,
-                                      scores.data(), out.data()};
-                vecOps(isa).attend(args);
-                return out;
-            };
-            const auto ref = run(CpuIsa::Scalar);
-            // Independent check of the scalar version: softmax-weighted sum in double.
-            std::vector<double> w(static_cast<std::size_t>(positions));
-            double mx = -1e300, sum = 0;
-            for (std::int64_t j = 0; j < positions; ++j) {
-                const float* k = kb[static_cast<std::size_t>(j / blockSize)] + (j % blockSize) * stride;
-                double d = 0;
-                for (std::int64_t i = 0; i < headDim; ++i) d += double(q[static_cast<std::size_t>(i)]) * k[i];
-                w[static_cast<std::size_t>(j)] = d * 0.125;
-                mx = std::max(mx, w[static_cast<std::size_t>(j)]);
-            }
-            for (double& x : w) sum += (x = std::exp(x - mx));
-            for (std::int64_t i = 0; i < headDim; ++i) {
-                double o = 0;
-                for (std::int64_t j = 0; j < positions; ++j)
-                    o += w[static_cast<std::size_t>(j)] / sum * vb[static_cast<std::size_t>(j / blockSize)][(j % blockSize) * stride + i];
-                ASSERT_NEAR(ref[static_cast<std::size_t>(i)], o, 1e-5) << "headDim=" << headDim << " positions=" << positions;
-            }
-            for (CpuIsa isa : {CpuIsa::Avx2, CpuIsa::Avx512}) {
-                if (isa > detectCpuIsa()) continue;
-                const auto out = run(isa);
-                for (std::size_t i = 0; i < out.size(); ++i)
-                    ASSERT_NEAR(out[i], ref[i], 1e-5) << cpuIsaName(isa) << " headDim=" << headDim << " positions=" << positions;
+    // Paged K/V: blocks of 5 slots, rows of `stride` values, the head at an offset; F32 and F16
+    // caches; 1 to 4 query heads sharing the K/V head (GQA).
+    for (bool half : {false, true}) {
+        for (std::int64_t heads : {1, 2, 3, 4}) {
+            for (std::int64_t headDim : {16, 64, 80, 128}) {
+                for (std::int64_t positions : {1, 4, 7, 13}) {
+                    const std::int64_t blockSize = 5, stride = headDim * 2 + 16, offset = 16;
+                    const auto q = randomVector(static_cast<std::size_t>(heads * headDim), 7);
+                    auto kPool = randomVector(static_cast<std::size_t>(4 * blockSize * stride), 8);
+                    auto vPool = randomVector(static_cast<std::size_t>(4 * blockSize * stride), 9);
+                    std::vector<std::uint16_t> kHalf(kPool.size()), vHalf(vPool.size());
+                    if (half) {  // the reference sees exactly the stored half values
+                        vecOps(CpuIsa::Scalar).toHalf(kPool.data(), kHalf.data(), static_cast<std::int64_t>(kPool.size()));
+                        vecOps(CpuIsa::Scalar).toHalf(vPool.data(), vHalf.data(), static_cast<std::int64_t>(vPool.size()));
+                        for (std::size_t i = 0; i < kPool.size(); ++i) kPool[i] = halfToFloat(kHalf[i]);
+                        for (std::size_t i = 0; i < vPool.size(); ++i) vPool[i] = halfToFloat(vHalf[i]);
+                    }
+                    const std::int64_t order[] = {2, 0, 3};  // physical blocks out of order
+                    std::vector<const float*> kb, vb;
+                    std::vector<const void*> kArg, vArg;
+                    for (std::int64_t b : order) {
+                        const std::int64_t at = b * blockSize * stride + offset;
+                        kb.push_back(kPool.data() + at);
+                        vb.push_back(vPool.data() + at);
+                        kArg.push_back(half ? static_cast<const void*>(kHalf.data() + at) : kb.back());
+                        vArg.push_back(half ? static_cast<const void*>(vHalf.data() + at) : vb.back());
+                    }
+                    auto run = [&](CpuIsa isa) {
+                        std::vector<float> scores(static_cast<std::size_t>(heads * positions)),
+                            out(static_cast<std::size_t>(heads * headDim));
+                        AttendArgs args{q.data(), kArg.data(), vArg.data(), blockSize, stride, headDim, positions,
+                                        0.125f, scores.data(), out.data()};
+                        args.heads = heads;
+                        (half ? vecOps(isa).attendF16 : vecOps(isa).attend)(args);
+                        return out;
+                    };
+                    for (CpuIsa isa : {CpuIsa::Scalar, CpuIsa::Avx2, CpuIsa::Avx512}) {
+                        if (isa > detectCpuIsa()) continue;
+                        const auto out = run(isa);
+                        for (std::int64_t g = 0; g < heads; ++g) {
+                            const auto ref = attendReference(q.data() + g * headDim, kb, vb, blockSize, stride, headDim, positions);
+                            for (std::int64_t i = 0; i < headDim; ++i)
+                                ASSERT_NEAR(out[static_cast<std::size_t>(g * headDim + i)], ref[static_cast<std::size_t>(i)], 1e-5)
+                                    << cpuIsaName(isa) << " half=" << half << " heads=" << heads << " headDim=" << headDim
+                                    << " positions=" << positions << " head=" << g;
+                        }
+                    }
+                }
             }
         }
+    }
+}
+
+TEST(CpuVecOps, ToHalfEveryIsaMatchesScalar) {
+    auto x = randomVector(100, 3);
+    x[5] = 1e-6f;   // subnormal in half
+    x[6] = 70000;   // overflows to inf
+    x[7] = -0.0f;
+    std::vector<std::uint16_t> ref(x.size()), out(x.size());
+    vecOps(CpuIsa::Scalar).toHalf(x.data(), ref.data(), 100);
+    for (std::size_t i = 0; i < x.size(); ++i) EXPECT_EQ(ref[i], floatToHalf(x[i]));
+    for (CpuIsa isa : {CpuIsa::Avx2, CpuIsa::Avx512}) {
+        if (isa > detectCpuIsa()) continue;
+        vecOps(isa).toHalf(x.data(), out.data(), 100);
+        EXPECT_EQ(out, ref) << cpuIsaName(isa);
     }
 }
