@@ -32,6 +32,12 @@ BS_AVX512_INLINE __m512 load16(const std::byte* row, std::int64_t k) {
     }
 }
 
+template <WeightType T>
+BS_AVX512_INLINE void prefetchRow(const std::byte* p) {
+    _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
+    if constexpr (T == WeightType::F32) _mm_prefetch(reinterpret_cast<const char*>(p) + 64, _MM_HINT_T0);
+}
+
 // R weight rows x C tokens of float-like weights: each weight vector is loaded (and converted)
 // once and multiplied into C token vectors.
 template <WeightType T, int R, int C>
@@ -47,6 +53,10 @@ BS_AVX512 void tileFloat(const KernelArgs& a, std::int64_t n, std::int64_t t) {
         for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
     }
     const float* xs = a.x + t * K;
+    // The first token tile of a row group prefetches the next group (rows are contiguous): a
+    // matrix larger than the L3 (the output projection) otherwise stalls on every new group.
+    const std::size_t ahead = t == 0 ? w.rowBytes() * R : 0;
+    const std::size_t elemBytes = T == WeightType::F32 ? 4 : 2;
     std::int64_t k = 0;
     for (; k + 16 <= K; k += 16) {
         __m512 xv[C];
@@ -54,6 +64,7 @@ BS_AVX512 void tileFloat(const KernelArgs& a, std::int64_t n, std::int64_t t) {
         for (int c = 0; c < C; ++c) xv[c] = _mm512_loadu_ps(xs + c * K + k);
         #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
+            if (ahead != 0) prefetchRow<T>(rows[r] + ahead + static_cast<std::size_t>(k) * elemBytes);
             const __m512 wv = load16<T>(rows[r], k);
             #pragma GCC unroll 8
             for (int c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(wv, xv[c], acc[r][c]);
@@ -186,12 +197,6 @@ void rows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
 // software prefetch of the next 8-row group so the memory system always has lines in flight.
 // Rows are contiguous, so "the next group" is the next 8 * rowBytes of one stream.
 constexpr int kGemvRows = 8;
-
-template <WeightType T>
-BS_AVX512_INLINE void prefetchRow(const std::byte* p) {
-    _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
-    if constexpr (T == WeightType::F32) _mm_prefetch(reinterpret_cast<const char*>(p) + 64, _MM_HINT_T0);
-}
 
 template <WeightType T>
 BS_AVX512 void gemvFloat(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
