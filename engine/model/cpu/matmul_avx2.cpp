@@ -45,6 +45,9 @@ BS_AVX2 void tileFloat(const KernelArgs& a, std::int64_t n, std::int64_t t) {
         for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
     }
     const float* xs = a.x + t * K;
+    // The first token tile of a row group prefetches the next group (see matmul_avx512.cpp).
+    const std::size_t ahead = t == 0 ? w.rowBytes() * R : 0;
+    const std::size_t elemBytes = T == WeightType::F32 ? 4 : 2;
     std::int64_t k = 0;
     for (; k + 8 <= K; k += 8) {
         __m256 xv[C];
@@ -52,6 +55,9 @@ BS_AVX2 void tileFloat(const KernelArgs& a, std::int64_t n, std::int64_t t) {
         for (int c = 0; c < C; ++c) xv[c] = _mm256_loadu_ps(xs + c * K + k);
         #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
+            if (ahead != 0)
+                _mm_prefetch(reinterpret_cast<const char*>(rows[r] + ahead + static_cast<std::size_t>(k) * elemBytes),
+                             _MM_HINT_T0);
             const __m256 wv = load8<T>(rows[r], k);
             #pragma GCC unroll 8
             for (int c = 0; c < C; ++c) acc[r][c] = _mm256_fmadd_ps(wv, xv[c], acc[r][c]);
