@@ -107,7 +107,16 @@ BS_AVX2 void tileQuant(const KernelArgs& a, std::int64_t n, std::int64_t t) {
     }
     const ActivationQ8* xs = a.xq + t * nb;
     const __m256i ones = _mm256_set1_epi16(1);
+    // As in tileFloat: the first token tile of a row group prefetches the next group.
+    const std::size_t ahead = t == 0 ? w.rowBytes() * R : 0;
+    constexpr std::size_t blockBytes = T == WeightType::Q8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
     for (std::int64_t b = 0; b < nb; ++b) {
+        if (ahead != 0) {
+            #pragma GCC unroll 8
+            for (int r = 0; r < R; ++r)
+                _mm_prefetch(reinterpret_cast<const char*>(rows[r] + ahead + static_cast<std::size_t>(b) * blockBytes),
+                             _MM_HINT_T0);
+        }
         __m256i xv[C];
         float dx[C];
         #pragma GCC unroll 8
