@@ -45,6 +45,9 @@ BS_AVX2 void tileFloat(const KernelArgs& a, std::int64_t n, std::int64_t t) {
         for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
     }
     const float* xs = a.x + t * K;
+    // The first token tile of a row group prefetches the next group (see matmul_avx512.cpp).
+    const std::size_t ahead = t == 0 ? w.rowBytes() * R : 0;
+    const std::size_t elemBytes = T == WeightType::F32 ? 4 : 2;
     std::int64_t k = 0;
     for (; k + 8 <= K; k += 8) {
         __m256 xv[C];
@@ -52,6 +55,9 @@ BS_AVX2 void tileFloat(const KernelArgs& a, std::int64_t n, std::int64_t t) {
         for (int c = 0; c < C; ++c) xv[c] = _mm256_loadu_ps(xs + c * K + k);
         #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
+            if (ahead != 0)
+                _mm_prefetch(reinterpret_cast<const char*>(rows[r] + ahead + static_cast<std::size_t>(k) * elemBytes),
+                             _MM_HINT_T0);
             const __m256 wv = load8<T>(rows[r], k);
             #pragma GCC unroll 8
             for (int c = 0; c < C; ++c) acc[r][c] = _mm256_fmadd_ps(wv, xv[c], acc[r][c]);
@@ -101,7 +107,16 @@ BS_AVX2 void tileQuant(const KernelArgs& a, std::int64_t n, std::int64_t t) {
     }
     const ActivationQ8* xs = a.xq + t * nb;
     const __m256i ones = _mm256_set1_epi16(1);
+    // As in tileFloat: the first token tile of a row group prefetches the next group.
+    const std::size_t ahead = t == 0 ? w.rowBytes() * R : 0;
+    constexpr std::size_t blockBytes = T == WeightType::Q8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
     for (std::int64_t b = 0; b < nb; ++b) {
+        if (ahead != 0) {
+            #pragma GCC unroll 8
+            for (int r = 0; r < R; ++r)
+                _mm_prefetch(reinterpret_cast<const char*>(rows[r] + ahead + static_cast<std::size_t>(b) * blockBytes),
+                             _MM_HINT_T0);
+        }
         __m256i xv[C];
         float dx[C];
         #pragma GCC unroll 8
@@ -163,9 +178,64 @@ void rows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     }
 }
 
+// Single-token (T = 1) product of float-like weights (the N = 1 decode path): 4 rows at a time,
+// two vectors per row per step (8 independent accumulators) and a software prefetch of the next
+// 4-row group (rows are contiguous: one stream, 4 * rowBytes ahead). See matmul_avx512.cpp.
+constexpr int kGemvRows = 4;
+
+template <WeightType T>
+BS_AVX2 void gemvFloat(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
+    const WeightMatrix& w = *a.w;
+    const std::int64_t K = w.cols;
+    const std::size_t rb = w.rowBytes();
+    const std::size_t ahead = rb * kGemvRows;
+    const std::size_t elemBytes = T == WeightType::F32 ? 4 : 2;
+    const float* x = a.x;
+    std::int64_t n = n0;
+    for (; n + kGemvRows <= n1; n += kGemvRows) {
+        const std::byte* base = w.row(n);
+        __m256 acc0[kGemvRows], acc1[kGemvRows];
+        #pragma GCC unroll 4
+        for (int r = 0; r < kGemvRows; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
+        std::int64_t k = 0;
+        for (; k + 16 <= K; k += 16) {
+            const __m256 x0 = _mm256_loadu_ps(x + k);
+            const __m256 x1 = _mm256_loadu_ps(x + k + 8);
+            #pragma GCC unroll 4
+            for (int r = 0; r < kGemvRows; ++r) {
+                const std::byte* row = base + r * rb;
+                _mm_prefetch(reinterpret_cast<const char*>(row + ahead + static_cast<std::size_t>(k) * elemBytes),
+                             _MM_HINT_T0);
+                acc0[r] = _mm256_fmadd_ps(load8<T>(row, k), x0, acc0[r]);
+                acc1[r] = _mm256_fmadd_ps(load8<T>(row, k + 8), x1, acc1[r]);
+            }
+        }
+        for (; k + 8 <= K; k += 8) {
+            const __m256 x0 = _mm256_loadu_ps(x + k);
+            #pragma GCC unroll 4
+            for (int r = 0; r < kGemvRows; ++r) acc0[r] = _mm256_fmadd_ps(load8<T>(base + r * rb, k), x0, acc0[r]);
+        }
+        #pragma GCC unroll 4
+        for (int r = 0; r < kGemvRows; ++r) {
+            float s = hsum(_mm256_add_ps(acc0[r], acc1[r]));
+            for (std::int64_t kk = k; kk < K; ++kk) s += loadElement(T, base + r * rb, kk) * x[kk];
+            a.y[n + r] = s;
+        }
+    }
+    if (n < n1) rows<T>(a, n, n1);
+}
+
 }  // namespace
 
 void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
+    if (a.tokens == 1) {
+        switch (a.w->type) {
+        case WeightType::F32: gemvFloat<WeightType::F32>(a, n0, n1); return;
+        case WeightType::F16: gemvFloat<WeightType::F16>(a, n0, n1); return;
+        case WeightType::BF16: gemvFloat<WeightType::BF16>(a, n0, n1); return;
+        default: break;
+        }
+    }
     switch (a.w->type) {
     case WeightType::F32: rows<WeightType::F32>(a, n0, n1); return;
     case WeightType::F16: rows<WeightType::F16>(a, n0, n1); return;

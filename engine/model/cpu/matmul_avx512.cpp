@@ -32,6 +32,12 @@ BS_AVX512_INLINE __m512 load16(const std::byte* row, std::int64_t k) {
     }
 }
 
+template <WeightType T>
+BS_AVX512_INLINE void prefetchRow(const std::byte* p) {
+    _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
+    if constexpr (T == WeightType::F32) _mm_prefetch(reinterpret_cast<const char*>(p) + 64, _MM_HINT_T0);
+}
+
 // R weight rows x C tokens of float-like weights: each weight vector is loaded (and converted)
 // once and multiplied into C token vectors.
 template <WeightType T, int R, int C>
@@ -47,6 +53,10 @@ BS_AVX512 void tileFloat(const KernelArgs& a, std::int64_t n, std::int64_t t) {
         for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
     }
     const float* xs = a.x + t * K;
+    // The first token tile of a row group prefetches the next group (rows are contiguous): a
+    // matrix larger than the L3 (the output projection) otherwise stalls on every new group.
+    const std::size_t ahead = t == 0 ? w.rowBytes() * R : 0;
+    const std::size_t elemBytes = T == WeightType::F32 ? 4 : 2;
     std::int64_t k = 0;
     for (; k + 16 <= K; k += 16) {
         __m512 xv[C];
@@ -54,6 +64,7 @@ BS_AVX512 void tileFloat(const KernelArgs& a, std::int64_t n, std::int64_t t) {
         for (int c = 0; c < C; ++c) xv[c] = _mm512_loadu_ps(xs + c * K + k);
         #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
+            if (ahead != 0) prefetchRow<T>(rows[r] + ahead + static_cast<std::size_t>(k) * elemBytes);
             const __m512 wv = load16<T>(rows[r], k);
             #pragma GCC unroll 8
             for (int c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(wv, xv[c], acc[r][c]);
@@ -109,7 +120,16 @@ BS_VNNI void tileQuant(const KernelArgs& a, std::int64_t n, std::int64_t t) {
         for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
     }
     const ActivationQ8* xs = a.xq + t * nb;
+    // As in tileFloat: the first token tile of a row group prefetches the next group.
+    const std::size_t ahead = t == 0 ? w.rowBytes() * R : 0;
+    constexpr std::size_t blockBytes = T == WeightType::Q8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
     for (std::int64_t b = 0; b < nb; ++b) {
+        if (ahead != 0) {
+            #pragma GCC unroll 8
+            for (int r = 0; r < R; ++r)
+                _mm_prefetch(reinterpret_cast<const char*>(rows[r] + ahead + static_cast<std::size_t>(b) * blockBytes),
+                             _MM_HINT_T0);
+        }
         __m256i xv[C];
         float dx[C];
         #pragma GCC unroll 8
@@ -181,6 +201,53 @@ void rows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     }
 }
 
+// Single-token (T = 1) product of float-like weights, the decode path at N = 1: 8 rows at a
+// time, two vectors per row per step (16 independent accumulators hide the FMA latency), and a
+// software prefetch of the next 8-row group so the memory system always has lines in flight.
+// Rows are contiguous, so "the next group" is the next 8 * rowBytes of one stream.
+constexpr int kGemvRows = 8;
+
+template <WeightType T>
+BS_AVX512 void gemvFloat(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
+    const WeightMatrix& w = *a.w;
+    const std::int64_t K = w.cols;
+    const std::size_t rb = w.rowBytes();
+    const std::size_t ahead = rb * kGemvRows;
+    const std::size_t elemBytes = T == WeightType::F32 ? 4 : 2;
+    const float* x = a.x;
+    std::int64_t n = n0;
+    for (; n + kGemvRows <= n1; n += kGemvRows) {
+        const std::byte* base = w.row(n);
+        __m512 acc0[kGemvRows], acc1[kGemvRows];
+        #pragma GCC unroll 8
+        for (int r = 0; r < kGemvRows; ++r) acc0[r] = acc1[r] = _mm512_setzero_ps();
+        std::int64_t k = 0;
+        for (; k + 32 <= K; k += 32) {
+            const __m512 x0 = _mm512_loadu_ps(x + k);
+            const __m512 x1 = _mm512_loadu_ps(x + k + 16);
+            #pragma GCC unroll 8
+            for (int r = 0; r < kGemvRows; ++r) {
+                const std::byte* row = base + r * rb;
+                prefetchRow<T>(row + ahead + static_cast<std::size_t>(k) * elemBytes);
+                acc0[r] = _mm512_fmadd_ps(load16<T>(row, k), x0, acc0[r]);
+                acc1[r] = _mm512_fmadd_ps(load16<T>(row, k + 16), x1, acc1[r]);
+            }
+        }
+        for (; k + 16 <= K; k += 16) {
+            const __m512 x0 = _mm512_loadu_ps(x + k);
+            #pragma GCC unroll 8
+            for (int r = 0; r < kGemvRows; ++r) acc0[r] = _mm512_fmadd_ps(load16<T>(base + r * rb, k), x0, acc0[r]);
+        }
+        #pragma GCC unroll 8
+        for (int r = 0; r < kGemvRows; ++r) {
+            float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r]));
+            for (std::int64_t kk = k; kk < K; ++kk) s += loadElement(T, base + r * rb, kk) * x[kk];
+            a.y[n + r] = s;
+        }
+    }
+    if (n < n1) rows<T>(a, n, n1);
+}
+
 }  // namespace
 
 void matmulRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
@@ -188,6 +255,14 @@ void matmulRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     if (quant && !cpuHasVnni()) {
         matmulRowsAvx2(a, n0, n1);
         return;
+    }
+    if (a.tokens == 1) {
+        switch (a.w->type) {
+        case WeightType::F32: gemvFloat<WeightType::F32>(a, n0, n1); return;
+        case WeightType::F16: gemvFloat<WeightType::F16>(a, n0, n1); return;
+        case WeightType::BF16: gemvFloat<WeightType::BF16>(a, n0, n1); return;
+        default: break;
+        }
     }
     switch (a.w->type) {
     case WeightType::F32: rows<WeightType::F32>(a, n0, n1); return;

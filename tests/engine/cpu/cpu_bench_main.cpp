@@ -31,7 +31,10 @@ int kernelBench(int argc, char** argv) {
         tokens.clear();
         for (int i = 2; i < argc; ++i) tokens.push_back(std::atoi(argv[i]));
     }
-    const std::int64_t N = 4096, K = 1024;
+    // BATCHSCOPE_KBENCH_ROWS / _COLS change the 4096 x 1024 matrix (e.g. a model's shapes).
+    const char* rowsEnv = std::getenv("BATCHSCOPE_KBENCH_ROWS");
+    const char* colsEnv = std::getenv("BATCHSCOPE_KBENCH_COLS");
+    const std::int64_t N = rowsEnv ? std::atoll(rowsEnv) : 4096, K = colsEnv ? std::atoll(colsEnv) : 1024;
     std::vector<float> src(static_cast<std::size_t>(N * K));
     for (std::size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>((i * 2654435761u) % 1000) * 1e-3f - 0.5f;
     cpu::ThreadPool pool(1);

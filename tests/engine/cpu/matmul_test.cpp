@@ -69,6 +69,8 @@ std::vector<Case> cases() {
         for (std::int64_t tokens : {1, 2, 3, 4, 5, 9}) {
             out.push_back({t, 13, 96, tokens});
             if (!quantised(t)) out.push_back({t, 7, 77, tokens});  // K tail, row tail
+            // T = 1 kernel: two 8-row groups plus a row tail, and a K with a 16-wide step left.
+            if (!quantised(t)) out.push_back({t, 19, 117, tokens});
         }
     }
     return out;
