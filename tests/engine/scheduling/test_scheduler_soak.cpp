@@ -66,16 +66,18 @@ TEST(SchedulerSoak, TenThousandRandomRequests) {
     });
     std::mt19937 rng(11);
     std::vector<std::future<GenerationResult>> futures;
-    std::vector<RequestId> ids;
-    st.scheduler.start();
+    // The first 2,000 are queued before the start, so the batch fills at once and the KV pool
+    // (300 blocks of 16 tokens for up to 64 sequences of ~120 tokens) must preempt; the rest
+    // arrive while it runs, with cancellations and priority changes mixed in.
     for (int i = 0; i < 10000; ++i) {
+        if (i == 2000) st.scheduler.start();
         GenerationOptions o;
         o.maxTokens = 1 + int(rng() % 48);
         o.priority = static_cast<Priority>(rng() % 4);
         if (rng() % 10 == 0) o.stopStrings = {" the"};
         futures.push_back(st.client.generate(std::string(1 + rng() % 200, char('a' + rng() % 26)), o));
-        if (rng() % 20 == 0) st.scheduler.cancel(RequestId(1 + rng() % std::uint32_t(i + 1)));
-        if (rng() % 50 == 0) st.scheduler.setPriority(RequestId(1 + rng() % std::uint32_t(i + 1)), Priority::Critical);
+        if (i >= 2000 && rng() % 20 == 0) st.scheduler.cancel(RequestId(1 + rng() % std::uint32_t(i + 1)));
+        if (i >= 2000 && rng() % 50 == 0) st.scheduler.setPriority(RequestId(1 + rng() % std::uint32_t(i + 1)), Priority::Critical);
     }
     int cancelled = 0, failed = 0, finished = 0;
     for (auto& f : futures) {
