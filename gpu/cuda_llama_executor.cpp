@@ -5,8 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "engine/tokenizer/byte_tokenizer.h"
-#include "engine/tokenizer/tokenizer_factory.h"
+#include "engine/model/cpu/llama_model_common.h"
 #include "gpu/cuda_check.h"
 #include "gpu/cuda_executor_state.h"
 
@@ -16,49 +15,6 @@ using engine::ErrorCode;
 using engine::makeError;
 
 namespace {
-
-// As the CPU runtime: the file's own tokenizer; files without tokenizer metadata get the byte
-// tokenizer.
-engine::Result<std::unique_ptr<engine::Tokenizer>> makeTokenizer(const engine::GgufFile& file, std::int32_t vocab) {
-    if (file.find("tokenizer.ggml.model") != nullptr) {
-        auto tok = engine::createTokenizerFromGguf(file);
-        if (!tok) return tok.error();
-        if ((*tok)->vocabSize() != vocab)
-            return makeError(ErrorCode::InvalidFormat, "tokenizer has " + std::to_string((*tok)->vocabSize()) +
-                                                           " tokens, token_embd.weight has " + std::to_string(vocab) +
-                                                           " rows");
-        return tok;
-    }
-    if (vocab < 258)
-        return makeError(ErrorCode::InvalidFormat, "no tokenizer metadata, and the vocabulary of " +
-                                                       std::to_string(vocab) +
-                                                       " tokens is too small for the byte tokenizer (258)");
-    return std::unique_ptr<engine::Tokenizer>(std::make_unique<engine::ByteTokenizer>(vocab));
-}
-
-engine::ModelInfo describe(const engine::GgufFile& file, const engine::cpu::LlamaWeights& w,
-                           const engine::Tokenizer& tok, std::uint64_t deviceBytes) {
-    engine::ModelInfo info;
-    const auto& c = w.config;
-    info.path = file.path() == "<memory>" ? "" : file.path();
-    info.name = file.getString("general.name")
-                    .value_or(info.path.empty() ? "in-memory model" : std::filesystem::path(info.path).stem().string());
-    info.architecture = "llama";
-    info.backend = "cuda";
-    info.parameterCount = c.parameterCount(w.tiedOutput);
-    info.fileSizeBytes = file.fileSize();
-    info.weightBytes = deviceBytes;
-    info.contextLength = c.contextLength;
-    info.vocabSize = c.vocabSize;
-    info.embeddingDim = c.dim;
-    info.layerCount = c.layers;
-    info.headCount = c.heads;
-    info.kvHeadCount = c.kvHeads;
-    info.feedForwardDim = c.ffnDim;
-    info.tokenizerKind = std::string(tok.kind());
-    for (const auto& t : file.tensors()) ++info.tensorTypeCounts[std::string(engine::ggmlTypeName(t.type))];
-    return info;
-}
 
 std::string mib(std::size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
@@ -89,7 +45,7 @@ engine::Result<std::unique_ptr<CudaLlamaExecutor>> CudaLlamaExecutor::create(std
     }
     auto weights = engine::cpu::llamaWeightsFromGguf(*file, *config, readProgress, stop);
     if (!weights) return weights.error();
-    auto tok = makeTokenizer(*file, config->vocabSize);
+    auto tok = engine::cpu::llamaTokenizerFromGguf(*file, config->vocabSize);
     if (!tok) return tok.error();
 
     std::unique_ptr<CudaLlamaExecutor> ex(new CudaLlamaExecutor());
@@ -108,7 +64,7 @@ engine::Result<std::unique_ptr<CudaLlamaExecutor>> CudaLlamaExecutor::create(std
     }
     ex->m_config = *config;
     ex->m_tokenizer = std::move(*tok);
-    ex->m_info = describe(*file, *weights, *ex->m_tokenizer, st.weights.deviceBytes);
+    ex->m_info = engine::cpu::describeLlamaModel(*file, *weights, *ex->m_tokenizer, "cuda", st.weights.deviceBytes);
     return ex;  // `file` (the mapping) is released here: the weights live on the device
 }
 
@@ -158,32 +114,7 @@ void CudaLlamaExecutor::configureKvCache(std::int32_t numBlocks, std::int32_t bl
 }
 
 std::string CudaLlamaExecutor::checkSequence(const engine::SequenceStep& s) const {
-    const auto& c = m_config;
-    const auto n = static_cast<std::int64_t>(s.tokens.size());
-    if (n == 0) return "empty token slice";
-    if (s.startPosition < 0) return "negative start position " + std::to_string(s.startPosition);
-    const std::int64_t end = s.startPosition + n;
-    if (end > c.contextLength)
-        return "positions up to " + std::to_string(end - 1) + " exceed the model's context length of " +
-               std::to_string(c.contextLength) + " tokens";
-    for (std::int64_t i = 0; i < n; ++i) {
-        const engine::TokenId t = s.tokens[static_cast<std::size_t>(i)];
-        if (t < 0 || t >= c.vocabSize)
-            return "token id " + std::to_string(t) + " at position " + std::to_string(s.startPosition + i) +
-                   " is outside the vocabulary of " + std::to_string(c.vocabSize) + " tokens";
-    }
-    const std::int32_t bs = m_state->blockSize;
-    const std::int64_t blocksNeeded = (end + bs - 1) / bs;
-    if (static_cast<std::int64_t>(s.blockTable.size()) < blocksNeeded)
-        return "block table has " + std::to_string(s.blockTable.size()) + " blocks, " +
-               std::to_string(blocksNeeded) + " needed for " + std::to_string(end) + " positions";
-    for (std::int64_t b = 0; b < blocksNeeded; ++b) {
-        const engine::BlockId id = s.blockTable[static_cast<std::size_t>(b)];
-        if (id < 0 || id >= m_state->numBlocks)
-            return "block id " + std::to_string(id) + " outside the pool of " + std::to_string(m_state->numBlocks) +
-                   " blocks";
-    }
-    return {};
+    return engine::cpu::checkLlamaSequenceStep(m_config, s, m_state->blockSize, m_state->numBlocks);
 }
 
 engine::Result<std::unique_ptr<engine::ModelExecutor>> loadCudaLlamaExecutor(const std::string& path,

@@ -4,54 +4,9 @@
 #include <filesystem>
 #include <thread>
 
-#include "engine/tokenizer/byte_tokenizer.h"
-#include "engine/tokenizer/tokenizer_factory.h"
+#include "engine/model/cpu/llama_model_common.h"
 
 namespace batchscope::engine {
-
-namespace {
-
-// The file's own tokenizer; files without tokenizer metadata get the byte tokenizer.
-Result<std::unique_ptr<Tokenizer>> makeTokenizer(const GgufFile& file, std::int32_t vocab) {
-    if (file.find("tokenizer.ggml.model") != nullptr) {
-        auto tok = createTokenizerFromGguf(file);
-        if (!tok) return tok.error();
-        // Padded embeddings (more rows than tokens) are common; fewer rows than tokens is not.
-        if ((*tok)->vocabSize() > vocab)
-            return makeError(ErrorCode::InvalidFormat, "tokenizer has " + std::to_string((*tok)->vocabSize()) +
-                                                           " tokens, token_embd.weight only " + std::to_string(vocab) + " rows");
-        return tok;
-    }
-    if (vocab < 258)
-        return makeError(ErrorCode::InvalidFormat, "no tokenizer metadata, and the vocabulary of " + std::to_string(vocab) +
-                                                       " tokens is too small for the byte tokenizer (258)");
-    return std::unique_ptr<Tokenizer>(std::make_unique<ByteTokenizer>(vocab));
-}
-
-ModelInfo describe(const GgufFile& file, const cpu::LlamaWeights& w, const Tokenizer& tok) {
-    ModelInfo info;
-    const auto& c = w.config;
-    info.path = file.path() == "<memory>" ? "" : file.path();
-    info.name = file.getString("general.name").value_or(
-        info.path.empty() ? "in-memory model" : std::filesystem::path(info.path).stem().string());
-    info.architecture = "llama";
-    info.backend = "cpu";
-    info.parameterCount = c.parameterCount(w.tiedOutput);
-    info.fileSizeBytes = file.fileSize();
-    info.weightBytes = w.weightBytes;
-    info.contextLength = c.contextLength;
-    info.vocabSize = c.vocabSize;
-    info.embeddingDim = c.dim;
-    info.layerCount = c.layers;
-    info.headCount = c.heads;
-    info.kvHeadCount = c.kvHeads;
-    info.feedForwardDim = c.ffnDim;
-    info.tokenizerKind = std::string(tok.kind());
-    for (const auto& t : file.tensors()) ++info.tensorTypeCounts[std::string(ggmlTypeName(t.type))];
-    return info;
-}
-
-}  // namespace
 
 CpuLlamaExecutor::~CpuLlamaExecutor() = default;
 
@@ -65,7 +20,7 @@ Result<std::unique_ptr<CpuLlamaExecutor>> CpuLlamaExecutor::create(std::unique_p
     if (progress) weightProgress = [&](double f) { progress(0.05 + 0.95 * f, "weights"); };
     auto weights = cpu::llamaWeightsFromGguf(*file, *config, weightProgress, stop);
     if (!weights) return weights.error();
-    auto tok = makeTokenizer(*file, config->vocabSize);
+    auto tok = cpu::llamaTokenizerFromGguf(*file, config->vocabSize);
     if (!tok) return tok.error();
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
@@ -74,7 +29,7 @@ Result<std::unique_ptr<CpuLlamaExecutor>> CpuLlamaExecutor::create(std::unique_p
     ex->m_weights = std::move(*weights);
     ex->m_tokenizer = std::move(*tok);
     ex->m_forward = std::make_unique<cpu::LlamaForward>(ex->m_weights, threads, isa.value_or(cpu::activeCpuIsa()));
-    ex->m_info = describe(*ex->m_file, ex->m_weights, *ex->m_tokenizer);
+    ex->m_info = cpu::describeLlamaModel(*ex->m_file, ex->m_weights, *ex->m_tokenizer, "cpu", ex->m_weights.weightBytes);
     return ex;
 }
 

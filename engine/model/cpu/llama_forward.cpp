@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/model/cpu/llama_forward.h"
 
+#include "engine/model/cpu/llama_model_common.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -36,30 +38,7 @@ void LlamaForward::configureKvCache(std::int32_t numBlocks, std::int32_t blockSi
 }
 
 std::string LlamaForward::checkSequence(const SequenceStep& s) const {
-    const auto& c = m_w.config;
-    const auto n = static_cast<std::int64_t>(s.tokens.size());
-    if (n == 0) return "empty token slice";
-    if (s.startPosition < 0) return "negative start position " + std::to_string(s.startPosition);
-    const std::int64_t end = s.startPosition + n;
-    if (end > c.contextLength)
-        return "positions up to " + std::to_string(end - 1) + " exceed the model's context length of " +
-               std::to_string(c.contextLength) + " tokens";
-    for (std::int64_t i = 0; i < n; ++i) {
-        if (s.tokens[static_cast<std::size_t>(i)] < 0 || s.tokens[static_cast<std::size_t>(i)] >= c.vocabSize)
-            return "token id " + std::to_string(s.tokens[static_cast<std::size_t>(i)]) + " at position " +
-                   std::to_string(s.startPosition + i) + " is outside the vocabulary of " +
-                   std::to_string(c.vocabSize) + " tokens";
-    }
-    const std::int64_t blocksNeeded = (end + m_blockSize - 1) / m_blockSize;
-    if (static_cast<std::int64_t>(s.blockTable.size()) < blocksNeeded)
-        return "block table has " + std::to_string(s.blockTable.size()) + " blocks, " +
-               std::to_string(blocksNeeded) + " needed for " + std::to_string(end) + " positions";
-    for (std::int64_t b = 0; b < blocksNeeded; ++b) {
-        const BlockId id = s.blockTable[static_cast<std::size_t>(b)];
-        if (id < 0 || id >= m_numBlocks)
-            return "block id " + std::to_string(id) + " outside the pool of " + std::to_string(m_numBlocks) + " blocks";
-    }
-    return {};
+    return checkLlamaSequenceStep(m_w.config, s, m_blockSize, m_numBlocks);
 }
 
 std::byte* LlamaForward::kvSlot(int layer, int kOrV, const SequenceStep& s, std::int32_t pos) {

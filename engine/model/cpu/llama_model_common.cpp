@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/model/cpu/llama_model_common.h"
+
+#include <filesystem>
+
+#include "engine/tokenizer/byte_tokenizer.h"
+#include "engine/tokenizer/tokenizer_factory.h"
+
+namespace batchscope::engine::cpu {
+
+Result<std::unique_ptr<Tokenizer>> llamaTokenizerFromGguf(const GgufFile& file, std::int32_t vocab) {
+    if (file.find("tokenizer.ggml.model") != nullptr) {
+        auto tok = createTokenizerFromGguf(file);
+        if (!tok) return tok.error();
+        if ((*tok)->vocabSize() > vocab)
+            return makeError(ErrorCode::InvalidFormat, "tokenizer has " + std::to_string((*tok)->vocabSize()) +
+                                                           " tokens, token_embd.weight only " + std::to_string(vocab) + " rows");
+        return tok;
+    }
+    if (vocab < 258)
+        return makeError(ErrorCode::InvalidFormat, "no tokenizer metadata, and the vocabulary of " + std::to_string(vocab) +
+                                                       " tokens is too small for the byte tokenizer (258)");
+    return std::unique_ptr<Tokenizer>(std::make_unique<ByteTokenizer>(vocab));
+}
+
+ModelInfo describeLlamaModel(const GgufFile& file, const LlamaWeights& w, const Tokenizer& tok,
+                             std::string_view backend, std::uint64_t weightBytes) {
+    ModelInfo info;
+    const auto& c = w.config;
+    info.path = file.path() == "<memory>" ? "" : file.path();
+    info.name = file.getString("general.name").value_or(
+        info.path.empty() ? "in-memory model" : std::filesystem::path(info.path).stem().string());
+    info.architecture = "llama";
+    info.backend = std::string(backend);
+    info.parameterCount = c.parameterCount(w.tiedOutput);
+    info.fileSizeBytes = file.fileSize();
+    info.weightBytes = weightBytes;
+    info.contextLength = c.contextLength;
+    info.vocabSize = c.vocabSize;
+    info.embeddingDim = c.dim;
+    info.layerCount = c.layers;
+    info.headCount = c.heads;
+    info.kvHeadCount = c.kvHeads;
+    info.feedForwardDim = c.ffnDim;
+    info.tokenizerKind = std::string(tok.kind());
+    for (const auto& t : file.tensors()) ++info.tensorTypeCounts[std::string(ggmlTypeName(t.type))];
+    return info;
+}
+
+std::string checkLlamaSequenceStep(const LlamaConfig& c, const SequenceStep& s, std::int32_t blockSize,
+                                   std::int32_t numBlocks) {
+    const auto n = static_cast<std::int64_t>(s.tokens.size());
+    if (n == 0) return "empty token slice";
+    if (s.startPosition < 0) return "negative start position " + std::to_string(s.startPosition);
+    const std::int64_t end = s.startPosition + n;
+    if (end > c.contextLength)
+        return "positions up to " + std::to_string(end - 1) + " exceed the model's context length of " +
+               std::to_string(c.contextLength) + " tokens";
+    for (std::int64_t i = 0; i < n; ++i) {
+        const TokenId t = s.tokens[static_cast<std::size_t>(i)];
+        if (t < 0 || t >= c.vocabSize)
+            return "token id " + std::to_string(t) + " at position " + std::to_string(s.startPosition + i) +
+                   " is outside the vocabulary of " + std::to_string(c.vocabSize) + " tokens";
+    }
+    const std::int64_t blocksNeeded = (end + blockSize - 1) / blockSize;
+    if (static_cast<std::int64_t>(s.blockTable.size()) < blocksNeeded)
+        return "block table has " + std::to_string(s.blockTable.size()) + " blocks, " +
+               std::to_string(blocksNeeded) + " needed for " + std::to_string(end) + " positions";
+    for (std::int64_t b = 0; b < blocksNeeded; ++b) {
+        const BlockId id = s.blockTable[static_cast<std::size_t>(b)];
+        if (id < 0 || id >= numBlocks)
+            return "block id " + std::to_string(id) + " outside the pool of " + std::to_string(numBlocks) + " blocks";
+    }
+    return {};
+}
+
+}  // namespace batchscope::engine::cpu
