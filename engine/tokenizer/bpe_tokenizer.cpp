@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/tokenizer/bpe_tokenizer.h"
 
-#include <queue>
+#include "engine/tokenizer/symbol_merge.h"
+
 
 #include "engine/tokenizer/gpt2_pretokenizer.h"
 #include "engine/tokenizer/unicode_data.h"
@@ -31,27 +32,6 @@ const ByteMap& byteMap() {
     static const ByteMap map;
     return map;
 }
-
-struct Symbol {
-    int prev;
-    int next;
-    std::size_t offset;  ///< into the mapped word
-    std::size_t length;  ///< bytes; 0 once merged away
-};
-
-struct Bigram {
-    int rank;
-    int left;
-    int right;
-    std::size_t size;
-};
-
-// Lowest rank first; on a tie the leftmost pair (as llama.cpp's llm_bigram_bpe::comparator).
-struct BigramOrder {
-    bool operator()(const Bigram& l, const Bigram& r) const {
-        return l.rank > r.rank || (l.rank == r.rank && l.left > r.left);
-    }
-};
 
 }  // namespace
 
@@ -97,7 +77,7 @@ std::vector<TokenId> BpeTokenizer::encode(std::string_view text, bool addBos) co
 void BpeTokenizer::encodeWord(std::string_view word, std::string& mapped, std::vector<TokenId>& out) const {
     // Each byte becomes one code point, i.e. one initial symbol.
     mapped.clear();
-    std::vector<Symbol> symbols;
+    std::vector<MergeSymbol> symbols;
     symbols.reserve(word.size());
     for (unsigned char b : word) {
         const std::size_t offset = mapped.size();
@@ -108,33 +88,15 @@ void BpeTokenizer::encodeWord(std::string_view word, std::string& mapped, std::v
     if (symbols.empty()) return;
     symbols.back().next = -1;
 
-    std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue;
     std::string key;
-    auto addBigram = [&](int left, int right) {
-        if (left == -1 || right == -1) return;
-        const Symbol& l = symbols[left];
-        const Symbol& r = symbols[right];
-        auto rank = mergeRank(std::string_view(mapped).substr(l.offset, l.length),
-                              std::string_view(mapped).substr(r.offset, r.length), key);
-        if (rank) queue.push({*rank, left, right, l.length + r.length});
-    };
-    for (int i = 1; i < static_cast<int>(symbols.size()); ++i) addBigram(i - 1, i);
-
-    while (!queue.empty()) {
-        const Bigram bigram = queue.top();
-        queue.pop();
-        Symbol& left = symbols[bigram.left];
-        Symbol& right = symbols[bigram.right];
-        // Stale: a side was merged away or grew (symbols only grow rightwards from a fixed start,
-        // so equal total length means the same text).
-        if (left.length == 0 || right.length == 0 || left.length + right.length != bigram.size) continue;
-        left.length += right.length;
-        right.length = 0;
-        left.next = right.next;
-        if (right.next >= 0) symbols[right.next].prev = bigram.left;
-        addBigram(left.prev, bigram.left);
-        addBigram(bigram.left, left.next);
-    }
+    // Lowest merge rank first, leftmost on a tie (as llama.cpp's llm_bigram_bpe).
+    mergeSymbols<int>(
+        symbols,
+        [&](const MergeSymbol& l, const MergeSymbol& r) {
+            return mergeRank(std::string_view(mapped).substr(l.offset, l.length),
+                             std::string_view(mapped).substr(r.offset, r.length), key);
+        },
+        [](int a, int b) { return a < b; });
 
     for (int i = 0; i != -1; i = symbols[i].next) {
         const std::string_view piece = std::string_view(mapped).substr(symbols[i].offset, symbols[i].length);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/tokenizer/spm_tokenizer.h"
 
+#include "engine/tokenizer/symbol_merge.h"
+
 #include <cstdio>
-#include <queue>
 
 #include "engine/tokenizer/unicode_data.h"
 
@@ -11,27 +12,6 @@ namespace batchscope::engine {
 namespace {
 
 constexpr std::string_view kSpaceMarker = "\xe2\x96\x81";  // U+2581 LOWER ONE EIGHTH BLOCK
-
-struct Symbol {
-    int prev;
-    int next;
-    std::size_t offset;  ///< into the escaped text
-    std::size_t length;  ///< bytes; 0 once merged into its left neighbour
-};
-
-struct Bigram {
-    float score;
-    int left;
-    int right;
-    std::size_t size;
-};
-
-// Highest score first; on a tie the leftmost pair (as llama.cpp's llm_bigram_spm::comparator).
-struct BigramOrder {
-    bool operator()(const Bigram& l, const Bigram& r) const {
-        return l.score < r.score || (l.score == r.score && l.left > r.left);
-    }
-};
 
 std::string replaceSpaces(std::string_view text, bool addPrefix) {
     std::string out;
@@ -87,7 +67,7 @@ void SpmTokenizer::emitBytes(std::string_view text, std::vector<TokenId>& out) c
 }
 
 void SpmTokenizer::encodeEscaped(const std::string& text, std::vector<TokenId>& out) const {
-    std::vector<Symbol> symbols;
+    std::vector<MergeSymbol> symbols;
     symbols.reserve(text.size());
     // One symbol per code point. Unlike llama.cpp (which trusts the lead byte's length), an
     // invalid byte is a symbol of its own, so it cannot swallow the next character; for valid
@@ -98,32 +78,15 @@ void SpmTokenizer::encodeEscaped(const std::string& text, std::vector<TokenId>& 
     }
     if (symbols.empty()) return;
     symbols.back().next = -1;
-    std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue;
-    auto tryAddBigram = [&](int left, int right) {
-        if (left == -1 || right == -1) return;
-        const std::string_view merged(text.data() + symbols[left].offset,
-                                      symbols[left].length + symbols[right].length);
-        const auto id = m_vocab.find(merged);
-        if (!id) return;
-        queue.push({m_vocab.scores[static_cast<std::size_t>(*id)], left, right,
-                    merged.size()});
-    };
-    for (int i = 1; i < static_cast<int>(symbols.size()); ++i) tryAddBigram(i - 1, i);
-
-    while (!queue.empty()) {
-        const Bigram bigram = queue.top();
-        queue.pop();
-        Symbol& left = symbols[bigram.left];
-        Symbol& right = symbols[bigram.right];
-        // Stale entry: one side was merged away or grew since the bigram was queued.
-        if (left.length == 0 || right.length == 0 || left.length + right.length != bigram.size) continue;
-        left.length += right.length;
-        right.length = 0;
-        left.next = right.next;
-        if (right.next >= 0) symbols[right.next].prev = bigram.left;
-        tryAddBigram(left.prev, bigram.left);
-        tryAddBigram(bigram.left, left.next);
-    }
+    // Highest score first, leftmost on a tie (as llama.cpp's llm_bigram_spm).
+    mergeSymbols<float>(
+        symbols,
+        [&](const MergeSymbol& l, const MergeSymbol& r) -> std::optional<float> {
+            const auto id = m_vocab.find(std::string_view(text.data() + l.offset, l.length + r.length));
+            if (!id) return std::nullopt;
+            return m_vocab.scores[static_cast<std::size_t>(*id)];
+        },
+        [](float a, float b) { return a > b; });
 
     for (int i = 0; i != -1; i = symbols[i].next) {
         const std::string_view piece(text.data() + symbols[i].offset, symbols[i].length);
