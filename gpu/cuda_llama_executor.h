@@ -1,6 +1,7 @@
 // ModelExecutor for Llama-family GGUF models on one CUDA device.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
+#include <optional>
 #include <memory>
 #include <stop_token>
 #include <string>
@@ -42,6 +43,8 @@ public:
     ~CudaLlamaExecutor() override;
 
     std::size_t kvBytesPerBlock(std::int32_t blockSize) const override;
+    /// The engine sizes its KV pool to at most this (what fits in device memory).
+    std::optional<std::int32_t> maxKvBlocks(std::int32_t blockSize) const override { return suggestedKvBlocks(blockSize); }
     /// Allocates (and zeroes) the device pool. Throws std::runtime_error when it does not fit,
     /// naming the sizes and suggestedKvBlocks().
     void configureKvCache(std::int32_t numBlocks, std::int32_t blockSize) override;
