@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/model/cpu/aligned_vector.h"
 #include "engine/model/cpu/llama_weights.h"
 #include "engine/model/cpu/matmul.h"
 #include "engine/model/cpu/thread_pool.h"
@@ -68,14 +69,15 @@ private:
     Matmul m_matmul;
     CpuIsa m_isa;
     KvType m_kvType;
-    std::vector<std::byte> m_kv;
+    AlignedVector<std::byte> m_kv;  // rows of kvDim elements start on cache lines
     std::int32_t m_numBlocks = 0;
     std::int32_t m_blockSize = 0;
 
     // Per-step state and scratch (resized per step, reused).
     std::vector<TokenInfo> m_tokens;
     std::vector<float> m_ropeCos, m_ropeSin;  // [T][ropeDim / 2]
-    std::vector<float> m_x, m_xn, m_q, m_k, m_v, m_att, m_tmp, m_gate, m_up;
+    // Token-major activations, 64-byte aligned (rows are multiples of 16 floats).
+    AlignedVector<float> m_x, m_xn, m_q, m_k, m_v, m_att, m_tmp, m_gate, m_up;
     struct AttentionScratch {
         std::vector<float> scores;
         std::vector<const void*> kBlocks, vBlocks;
