@@ -8,13 +8,19 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "engine/model/cpu/row_ops.h"
 #include "engine/model/cpu/vec_ops.h"
 
 namespace batchscope::engine::cpu {
 
 LlamaForward::LlamaForward(const LlamaWeights& weights, int threads, CpuIsa isa, KvType kvType)
     : m_w(weights), m_pool(threads), m_matmul(m_pool, isa), m_isa(isa), m_kvType(kvType),
-      m_scores(static_cast<std::size_t>(m_pool.threadCount())) {}
+      m_scores(static_cast<std::size_t>(m_pool.threadCount())) {
+    // llama.cpp NORM mode: pair (2i, 2i+1) rotates by pos * base^(-2i / ropeDim).
+    const auto& c = m_w.config;
+    for (std::int64_t i = 0; i < c.ropeDim / 2; ++i)
+        m_ropeInvFreq.push_back(std::pow(static_cast<double>(c.ropeBase), -2.0 * double(i) / c.ropeDim));
+}
 
 void LlamaForward::setKvType(KvType type) {
     m_kvType = type;
@@ -71,8 +77,7 @@ void LlamaForward::prepareTokens(const ModelBatch& batch, const std::vector<std:
         const TokenId id = tok.seq->tokens[static_cast<std::size_t>(tok.pos - tok.seq->startPosition)];
         dequantizeRow(m_w.tokenEmbedding.type, m_w.tokenEmbedding.row(id), c.dim, m_x.data() + t * dim);
         for (std::size_t i = 0; i < half; ++i) {
-            // llama.cpp NORM mode: pair (2i, 2i+1) rotates by pos * base^(-2i / ropeDim).
-            const double theta = tok.pos * std::pow(static_cast<double>(c.ropeBase), -2.0 * double(i) / c.ropeDim);
+            const double theta = tok.pos * m_ropeInvFreq[i];
             m_ropeCos[t * half + i] = static_cast<float>(std::cos(theta));
             m_ropeSin[t * half + i] = static_cast<float>(std::sin(theta));
         }
@@ -81,13 +86,8 @@ void LlamaForward::prepareTokens(const ModelBatch& batch, const std::vector<std:
 
 void LlamaForward::rmsNorm(const float* x, const std::vector<float>& w, float* out, std::int64_t rows) {
     const std::int64_t dim = m_w.config.dim;
-    for (std::int64_t t = 0; t < rows; ++t) {
-        const float* xr = x + t * dim;
-        double ss = 0.0;
-        for (std::int64_t i = 0; i < dim; ++i) ss += static_cast<double>(xr[i]) * xr[i];
-        const auto scale = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(dim) + m_w.config.normEps));
-        for (std::int64_t i = 0; i < dim; ++i) out[t * dim + i] = xr[i] * scale * w[static_cast<std::size_t>(i)];
-    }
+    const RowOps& ops = rowOps(m_isa);
+    for (std::int64_t t = 0; t < rows; ++t) ops.rmsNorm(x + t * dim, w.data(), out + t * dim, dim, m_w.config.normEps);
 }
 
 void LlamaForward::rope(float* v, std::int64_t heads) {
@@ -176,11 +176,9 @@ void LlamaForward::layerForward(int layer) {
     const MatmulTarget gateUp[] = {{&L.gate, m_gate.data()}, {&L.up, m_up.data()}};
     m_matmul.runMany(gateUp, m_xn.data(), T);
     const std::int64_t ffn = c.ffnDim;
+    const RowOps& rows = rowOps(m_isa);
     m_pool.parallelFor(T, 1, [&](std::int64_t t0, std::int64_t t1, int) {
-        for (std::int64_t i = t0 * ffn; i < t1 * ffn; ++i) {
-            const float g = m_gate[static_cast<std::size_t>(i)];
-            m_gate[static_cast<std::size_t>(i)] = g / (1.0f + std::exp(-g)) * m_up[static_cast<std::size_t>(i)];
-        }
+        rows.swiglu(m_gate.data() + t0 * ffn, m_up.data() + t0 * ffn, (t1 - t0) * ffn);
     });
     m_matmul.run(L.down, m_gate.data(), T, m_tmp.data());
     for (std::size_t i = 0; i < m_x.size(); ++i) m_x[i] += m_tmp[i];

@@ -75,6 +75,7 @@ private:
 
     // Per-step state and scratch (resized per step, reused).
     std::vector<TokenInfo> m_tokens;
+    std::vector<double> m_ropeInvFreq;        // [ropeDim / 2], fixed by the config
     std::vector<float> m_ropeCos, m_ropeSin;  // [T][ropeDim / 2]
     // Token-major activations, 64-byte aligned (rows are multiples of 16 floats).
     AlignedVector<float> m_x, m_xn, m_q, m_k, m_v, m_att, m_tmp, m_gate, m_up;

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <vector>
 
+#include "engine/model/cpu/aligned_vector.h"
 #include "engine/model/cpu/matmul.h"
 
 #include "engine/model/cpu/cpu_bench.h"
@@ -44,7 +45,8 @@ int kernelBench(int argc, char** argv) {
         for (std::int64_t n = 0; n < N; ++n) cpu::quantizeRow(type, src.data() + n * K, K, w.data() + n * rb);
         const cpu::WeightMatrix m{type, w.data(), N, K};
         for (int T : tokens) {
-            std::vector<float> x(src.begin(), src.begin() + T * K), y(static_cast<std::size_t>(T * N));
+            // Aligned like the runtime's activation buffers.
+            cpu::AlignedVector<float> x(src.begin(), src.begin() + T * K), y(static_cast<std::size_t>(T * N));
             for (int blas : {0, 1}) {
                 cpu::Matmul mm(pool, cpu::activeCpuIsa());
                 mm.setBlasMinTokens(blas ? 1 : -1);

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/model/cpu/row_ops.h"
+
+#include <cmath>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace batchscope::engine::cpu {
+
+namespace {
+
+void rmsNormScalar(const float* x, const float* w, float* out, std::int64_t n, float eps) {
+    double ss = 0.0;
+    for (std::int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+    const auto scale = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(n) + eps));
+    for (std::int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
+}
+
+void swigluScalar(float* gate, const float* up, std::int64_t n) {
+    for (std::int64_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+#if defined(__x86_64__)
+#define BS_AVX2 __attribute__((target("avx2,fma")))
+#define BS_AVX2_INLINE BS_AVX2 __attribute__((always_inline)) inline
+
+BS_AVX2_INLINE float hsum8(__m256 v) {
+    const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+
+// e^x for x clamped to [-87, 88] (results stay normal floats): x = n ln2 + r, |r| <= ln2 / 2,
+// e^r by the Cephes expf polynomial, 2^n through the exponent field.
+BS_AVX2_INLINE __m256 exp8(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+BS_AVX2 void rmsNormAvx2(const float* x, const float* w, float* out, std::int64_t n, float eps) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    std::int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
+        a0 = _mm256_fmadd_ps(v0, v0, a0);
+        a1 = _mm256_fmadd_ps(v1, v1, a1);
+    }
+    float ss = hsum8(_mm256_add_ps(a0, a1));
+    for (std::int64_t j = i; j < n; ++j) ss += x[j] * x[j];
+    const float scale = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
+    const __m256 sv = _mm256_set1_ps(scale);
+    for (i = 0; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), sv), _mm256_loadu_ps(w + i)));
+    for (; i < n; ++i) out[i] = x[i] * scale * w[i];
+}
+
+BS_AVX2 void swigluAvx2(float* gate, const float* up, std::int64_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 floor = _mm256_set1_ps(-88.0f);
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 g = _mm256_loadu_ps(gate + i);
+        const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), g));
+        const __m256 s = _mm256_div_ps(g, _mm256_add_ps(one, e));
+        // Below -88, e^-g is past the clamp: silu(g) = g e^g underflows to 0 there.
+        const __m256 live = _mm256_cmp_ps(g, floor, _CMP_GE_OQ);
+        _mm256_storeu_ps(gate + i, _mm256_mul_ps(_mm256_and_ps(s, live), _mm256_loadu_ps(up + i)));
+    }
+    swigluScalar(gate + i, up + i, n - i);
+}
+#endif
+
+}  // namespace
+
+const RowOps& rowOps(CpuIsa isa) {
+    static const RowOps scalar{rmsNormScalar, swigluScalar};
+#if defined(__x86_64__)
+    static const RowOps avx2{rmsNormAvx2, swigluAvx2};
+    if (isa != CpuIsa::Scalar) return avx2;
+#else
+    (void)isa;
+#endif
+    return scalar;
+}
+
+}  // namespace batchscope::engine::cpu
