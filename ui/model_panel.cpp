@@ -67,7 +67,10 @@ void ModelPanel::setModelInfo(const engine::ModelInfo& info) {
     add(tr("Feed-forward"), QString::number(info.feedForwardDim));
     add(tr("File size"), info.fileSizeBytes ? formatBytes(info.fileSizeBytes) : tr("—"));
     add(tr("Weights in memory"), formatBytes(info.weightBytes));
-    add(tr("KV cache"), formatBytes(info.kvCacheBytes));
+    add(tr("KV cache"), info.kvCacheType.empty()
+                            ? formatBytes(info.kvCacheBytes)
+                            : QStringLiteral("%1 (%2)").arg(formatBytes(info.kvCacheBytes),
+                                                             QString::fromStdString(info.kvCacheType)));
     QStringList types;
     for (const auto& [type, count] : info.tensorTypeCounts)
         types << QStringLiteral("%1 ×%2").arg(QString::fromStdString(type)).arg(count);

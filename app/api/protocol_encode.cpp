@@ -180,6 +180,7 @@ QJsonObject modelInfoToJson(const engine::ModelInfo& m) {
             {"file_size_bytes", double(m.fileSizeBytes)},
             {"weight_bytes", double(m.weightBytes)},
             {"kv_cache_bytes", double(m.kvCacheBytes)},
+            {"kv_cache_type", QString::fromStdString(m.kvCacheType)},
             {"context_length", m.contextLength},
             {"vocab_size", m.vocabSize},
             {"embedding_dim", m.embeddingDim},

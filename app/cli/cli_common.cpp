@@ -11,6 +11,8 @@ void addEngineOptions(QCommandLineParser& parser) {
         {"model", "GGUF model file (default: the bundled demo model; 'simulated' for no model).", "file"},
         {"device", "cpu, cuda or auto (default auto).", "device", "auto"},
         {"threads", "CPU threads (default: all cores).", "n", "0"},
+        {"kv-type", "KV-cache element type on the CPU: auto, f32 or f16 (default auto: F32 for F32 "
+                    "models, F16 for 16-bit and quantised ones).", "type", "auto"},
         {"max-batch-size", "Sequences per step (default 32).", "n", "32"},
         {"token-budget", "Tokens per step, prefill + decode (default 512).", "n", "512"},
         {"kv-memory-mb", "KV-cache memory in MiB (default 256).", "mib", "256"},
@@ -31,6 +33,15 @@ std::optional<long long> positiveInt(const QCommandLineParser& parser, const QSt
     return v;
 }
 
+std::optional<engine::KvCacheType> kvCacheType(const QCommandLineParser& parser) {
+    const QString v = parser.value("kv-type").toLower();
+    if (v == "auto") return engine::KvCacheType::Auto;
+    if (v == "f32") return engine::KvCacheType::F32;
+    if (v == "f16") return engine::KvCacheType::F16;
+    std::cerr << "error: --kv-type must be auto, f32 or f16 (got '" << parser.value("kv-type").toStdString() << "')\n";
+    return std::nullopt;
+}
+
 std::optional<engine::ExecutorOptions> executorOptions(const QCommandLineParser& parser) {
     engine::ExecutorOptions o;
     o.modelPath = parser.value("model").toStdString();
@@ -45,6 +56,9 @@ std::optional<engine::ExecutorOptions> executorOptions(const QCommandLineParser&
     auto threads = positiveInt(parser, "threads", 0, 1024);
     if (!threads) return std::nullopt;
     o.threads = int(*threads);
+    auto kv = kvCacheType(parser);
+    if (!kv) return std::nullopt;
+    o.kvCache = *kv;
     return o;
 }
 

@@ -12,13 +12,15 @@
 
 namespace batchscope::app {
 
-/// Adds --model, --device, --threads, --max-batch-size, --token-budget, --kv-memory-mb,
+/// Adds --model, --device, --threads, --kv-type, --max-batch-size, --token-budget, --kv-memory-mb,
 /// --block-size, --queue-capacity to a parser.
 void addEngineOptions(QCommandLineParser& parser);
 
 /// Reads them back; nullopt (after printing the reason to stderr) for a bad value.
 std::optional<engine::ExecutorOptions> executorOptions(const QCommandLineParser& parser);
 std::optional<engine::EngineConfig> engineConfig(const QCommandLineParser& parser);
+/// --kv-type (auto, f32, f16); nullopt after printing the error.
+std::optional<engine::KvCacheType> kvCacheType(const QCommandLineParser& parser);
 
 /// Parses argv (without the subcommand word); prints help/errors. Returns -1 to continue,
 /// else the exit code to return.

@@ -17,6 +17,7 @@ struct ModelInfo {
     std::uint64_t fileSizeBytes = 0;
     std::uint64_t weightBytes = 0;   ///< bytes of weights resident (mapped or uploaded)
     std::uint64_t kvCacheBytes = 0;  ///< bytes of the KV block pool
+    std::string kvCacheType;         ///< KV element type, "F32" or "F16" ("" when not applicable)
     std::int32_t contextLength = 0;  ///< tokens
     std::int32_t vocabSize = 0;
     std::int32_t embeddingDim = 0;

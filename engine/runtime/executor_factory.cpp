@@ -77,7 +77,7 @@ Result<std::unique_ptr<ModelExecutor>> createExecutor(const ExecutorOptions& opt
             g_fallbackReason = loaded.error().message;
         }
     }
-    return loadCpuLlamaExecutor(path, options.threads, progress, std::move(stopToken));
+    return loadCpuLlamaExecutor(path, options.threads, progress, std::move(stopToken), options.kvCache);
 }
 
 }  // namespace batchscope::engine

@@ -13,11 +13,18 @@ namespace batchscope::engine {
 
 enum class DeviceKind { Auto, Cpu, Cuda };
 
+/// Element type of the CPU runtime's KV cache. Auto follows the weights (as vLLM's
+/// kv_cache_dtype "auto"): F32 for F32 models, whose results then match the reference exactly;
+/// F16 for F16/BF16/quantised models, whose precision is already at or below F16's. F16 halves
+/// KV memory and the KV reads that dominate decode at large batches.
+enum class KvCacheType { Auto, F32, F16 };
+
 struct ExecutorOptions {
     /// GGUF path; "" selects the bundled demo model; "simulated" selects the simulated executor.
     std::string modelPath;
     DeviceKind device = DeviceKind::Auto;
     int threads = 0;  ///< CPU threads; 0 = hardware concurrency
+    KvCacheType kvCache = KvCacheType::Auto;  ///< CPU runtime only
 };
 
 /// Progress of a long load: fraction in [0, 1] and a short stage name ("mapping", "weights").

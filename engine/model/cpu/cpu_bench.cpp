@@ -113,7 +113,7 @@ CpuBenchResult runOnce(CpuLlamaExecutor& ex, const CpuBenchOptions& o, int n, co
         if (batch.sequences.empty()) break;
         const bool decodeStep = prefillDone;
         double attnFlops = 0, kvBytes = 0;
-        attentionCost(batch, cfg, o.kvType, attnFlops, kvBytes);
+        attentionCost(batch, cfg, ex.forwardPass().kvType(), attnFlops, kvBytes);
         const auto t0 = Clock::now();
         const StepResult res = ex.execute(batch);
         const auto t1 = Clock::now();
@@ -195,7 +195,8 @@ Result<std::vector<CpuBenchResult>> runCpuBench(const CpuBenchOptions& o, const 
     if (!ex) return ex.error();
     if (o.promptTokens + o.generatedTokens > (*ex)->maxContextLength())
         return makeError(ErrorCode::InvalidArgument, "prompt + generated tokens exceed the model's context");
-    (*ex)->setKvCacheType(o.kvType);
+    (*ex)->setKvCacheType(o.kvCache);
+    if (log) log(std::string("KV cache: ") + ((*ex)->forwardPass().kvType() == KvType::F16 ? "F16" : "F32"));
     const int maxN = *std::max_element(o.concurrency.begin(), o.concurrency.end());
     const int blocksPerSeq = (o.promptTokens + o.generatedTokens + o.blockSize - 1) / o.blockSize;
     (*ex)->configureKvCache(maxN * blocksPerSeq, o.blockSize);

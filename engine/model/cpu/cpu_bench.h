@@ -8,6 +8,7 @@
 
 #include "engine/core/result.h"
 #include "engine/model/cpu/vec_ops.h"
+#include "engine/runtime/executor_factory.h"
 #include "engine/model/gguf_types.h"
 
 namespace batchscope::engine::cpu {
@@ -22,7 +23,7 @@ struct CpuBenchOptions {
     int prefillTokenBudget = 2048;           ///< tokens per prefill step
     int blockSize = 16;
     int threads = 2;
-    KvType kvType = KvType::F32;
+    KvCacheType kvCache = KvCacheType::Auto;  ///< Auto follows the weight type
     int repeats = 3;                         ///< figures are medians over repeats
     std::uint64_t seed = 1;
 };

@@ -45,6 +45,7 @@ void CpuLlamaExecutor::configureKvCache(std::int32_t numBlocks, std::int32_t blo
 ModelInfo CpuLlamaExecutor::modelInfo() const {
     ModelInfo info = m_info;
     info.kvCacheBytes = m_kvCacheBytes.load(std::memory_order_acquire);
+    info.kvCacheType = m_forward->kvType() == cpu::KvType::F16 ? "F16" : "F32";
     return info;
 }
 
@@ -70,14 +71,25 @@ StepResult CpuLlamaExecutor::executeWithLogits(const ModelBatch& batch, std::vec
     return result;
 }
 
+void CpuLlamaExecutor::setKvCacheType(KvCacheType type) {
+    if (type == KvCacheType::Auto) {
+        // The weights that dominate the model: the layers' matrices (norms are always F32).
+        const bool f32 = m_weights.layers.empty() || m_weights.layers.front().wq.type == cpu::WeightType::F32;
+        type = f32 ? KvCacheType::F32 : KvCacheType::F16;
+    }
+    setKvCacheType(type == KvCacheType::F16 ? cpu::KvType::F16 : cpu::KvType::F32);
+}
+
 Result<std::unique_ptr<ModelExecutor>> loadCpuLlamaExecutor(const std::string& path, int threads,
-                                                            const LoadProgress& progress, std::stop_token stop) {
+                                                            const LoadProgress& progress, std::stop_token stop,
+                                                            KvCacheType kvCache) {
     if (progress) progress(0.0, "mapping");
     auto file = GgufFile::open(path);
     if (!file) return makeError(file.error().code, path + ": " + file.error().message);
     if (stop.stop_requested()) return makeError(ErrorCode::Cancelled, "model load cancelled");
     auto ex = CpuLlamaExecutor::create(std::move(*file), threads, progress, stop);
     if (!ex) return makeError(ex.error().code, path + ": " + ex.error().message);
+    (*ex)->setKvCacheType(kvCache);
     if (progress) progress(1.0, "weights");
     return std::unique_ptr<ModelExecutor>(std::move(*ex));
 }

@@ -46,6 +46,8 @@ public:
     /// KV element type (default F32, exact). Call before configureKvCache(); changing it drops
     /// a configured pool. F16 halves KV memory and traffic at a small accuracy cost.
     void setKvCacheType(cpu::KvType type) { m_forward->setKvType(type); }
+    /// setKvCacheType() with KvCacheType::Auto resolved for this model's weights.
+    void setKvCacheType(KvCacheType type);
 
     const cpu::LlamaConfig& config() const { return m_weights.config; }
     cpu::LlamaForward& forwardPass() { return *m_forward; }
@@ -67,8 +69,10 @@ private:
 /// Opens `path` and loads it for the CPU. progress gets fractions in [0, 1] with stages
 /// "mapping" and "weights"; stop is checked between tensors (ErrorCode::Cancelled). Errors name
 /// the file and what was wrong (missing tensor, wrong shape, unsupported type/architecture).
+/// kvCache: see KvCacheType (Auto follows the weight type).
 Result<std::unique_ptr<ModelExecutor>> loadCpuLlamaExecutor(const std::string& path, int threads,
                                                             const LoadProgress& progress = {},
-                                                            std::stop_token stop = {});
+                                                            std::stop_token stop = {},
+                                                            KvCacheType kvCache = KvCacheType::Auto);
 
 }  // namespace batchscope::engine

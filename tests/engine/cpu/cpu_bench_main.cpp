@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Stand-alone driver of runCpuBench() for measuring (not a test):
 //   batchscope_cpu_bench [shape] [F32|F16|BF16|Q8_0|Q4_0] [threads] [repeats] [N...]
-// BATCHSCOPE_BENCH_KV=f16 selects the F16 KV cache.
+// BATCHSCOPE_BENCH_KV=f16|f32 selects the KV cache type (default: auto, by weight type).
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -86,8 +86,9 @@ int main(int argc, char** argv) {
         o.concurrency.clear();
         for (int i = 5; i < argc; ++i) o.concurrency.push_back(std::atoi(argv[i]));
     }
-    if (const char* kv = std::getenv("BATCHSCOPE_BENCH_KV"); kv && std::string(kv) == "f16") o.kvType = cpu::KvType::F16;
-    std::printf("kv=%s isa=%s threads=%d shape=%s type=%s\n", o.kvType == cpu::KvType::F16 ? "f16" : "f32",
+    if (const char* kv = std::getenv("BATCHSCOPE_BENCH_KV"); kv && std::string(kv) == "f16") o.kvCache = KvCacheType::F16;
+    if (const char* kv = std::getenv("BATCHSCOPE_BENCH_KV"); kv && std::string(kv) == "f32") o.kvCache = KvCacheType::F32;
+    std::printf("kv=%s isa=%s threads=%d shape=%s type=%s\n", o.kvCache == KvCacheType::F16 ? "f16" : o.kvCache == KvCacheType::F32 ? "f32" : "auto",
                 std::string(cpu::cpuIsaName(cpu::activeCpuIsa())).c_str(), o.threads, o.shape.c_str(), std::string(ggmlTypeName(o.weightType)).c_str());
     auto r = cpu::runCpuBench(o, [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); });
     if (!r) {

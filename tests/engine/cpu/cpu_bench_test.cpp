@@ -28,7 +28,8 @@ TEST(CpuBench, RunsEveryConcurrencyLevelOnATinyModel) {
         EXPECT_LE(x.tokenLatencyP50Ms, x.tokenLatencyP99Ms);
         EXPECT_GT(x.decodeGflops, 0);
     }
-    EXPECT_EQ(log.size(), 1u + 2 * 2);  // model generation + one line per run
+    ASSERT_EQ(log.size(), 2u + 2 * 2);  // model generation, KV type, one line per run
+    EXPECT_EQ(log[1], "KV cache: F32");  // the tiny model's weights are F32 (auto)
     const std::string table = cpu::formatCpuBenchTable(*r);
     EXPECT_NE(table.find("| 3 |"), std::string::npos) << table;
 }

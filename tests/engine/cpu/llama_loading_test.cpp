@@ -84,6 +84,27 @@ TEST(CpuLlamaLoading, LoadsFromPathWithProgressAndTokenizer) {
     EXPECT_EQ((*ex)->tokenizer().decode(ids), "hi there");
 }
 
+TEST(CpuLlamaLoading, KvCacheTypeAutoFollowsTheWeightsAndCanBeOverridden) {
+    struct Case {
+        GgmlType weights;
+        KvCacheType requested;
+        const char* expected;
+    };
+    for (const Case c : {Case{GgmlType::F32, KvCacheType::Auto, "F32"}, Case{GgmlType::F16, KvCacheType::Auto, "F16"},
+                         Case{GgmlType::Q8_0, KvCacheType::Auto, "F16"}, Case{GgmlType::F16, KvCacheType::F32, "F32"},
+                         Case{GgmlType::F32, KvCacheType::F16, "F16"}}) {
+        auto f = GgufFile::fromBytes(tinyBytes(c.weights));
+        ASSERT_TRUE(f.ok());
+        auto ex = CpuLlamaExecutor::create(std::move(*f), 1);
+        ASSERT_TRUE(ex.ok()) << ex.error().message;
+        EXPECT_EQ((*ex)->modelInfo().kvCacheType, "F32") << "create() alone keeps the exact F32 pool";
+        const std::size_t f32Bytes = (*ex)->kvBytesPerBlock(16);
+        (*ex)->setKvCacheType(c.requested);
+        EXPECT_EQ((*ex)->modelInfo().kvCacheType, c.expected) << ggmlTypeName(c.weights);
+        EXPECT_EQ((*ex)->kvBytesPerBlock(16), std::string(c.expected) == "F16" ? f32Bytes / 2 : f32Bytes);
+    }
+}
+
 TEST(CpuLlamaLoading, CancelledLoadReturnsCancelled) {
     std::stop_source stop;
     auto f = GgufFile::fromBytes(tinyBytes());
