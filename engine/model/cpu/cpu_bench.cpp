@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "engine/model/cpu/cpu_llama_executor.h"
+#include "engine/model/cpu/machine_probe.h"
 #include "engine/model/cpu/random_llama_gguf.h"
 
 namespace batchscope::engine::cpu {
@@ -101,7 +102,7 @@ CpuBenchResult runOnce(CpuLlamaExecutor& ex, const CpuBenchOptions& o, int n, co
     CpuBenchResult r;
     r.sequences = n;
     std::vector<double> ttft, stepMs;
-    double decodeFlops = 0, decodeBytes = 0;
+    double decodeFlops = 0, decodeBytes = 0, prefillFlops = 0;
     int decodeTokens = 0;
     const auto start = Clock::now();
     Clock::time_point prefillEnd = start;
@@ -127,12 +128,15 @@ CpuBenchResult runOnce(CpuLlamaExecutor& ex, const CpuBenchOptions& o, int n, co
             ++s.generated;
             if (s.generated < o.generatedTokens) s.tokens.push_back(*res.nextTokens[b]);
         }
+        const double stepFlops = static_cast<double>(batch.tokenCount()) * cost.layerFlopsPerToken +
+                                 sampled * cost.outputFlopsPerToken + attnFlops;
         if (decodeStep) {
             stepMs.push_back(msSince(t0, t1));
             decodeTokens += sampled;
-            const double T = static_cast<double>(batch.tokenCount());
-            decodeFlops += T * cost.layerFlopsPerToken + sampled * cost.outputFlopsPerToken + attnFlops;
+            decodeFlops += stepFlops;
             decodeBytes += cost.layerBytes + cost.outputBytes + kvBytes;
+        } else {
+            prefillFlops += stepFlops;
         }
         if (!prefillDone && std::all_of(seqs.begin(), seqs.end(), [](const Seq& s) { return s.generated > 0; })) {
             prefillDone = true;
@@ -152,6 +156,7 @@ CpuBenchResult runOnce(CpuLlamaExecutor& ex, const CpuBenchOptions& o, int n, co
     r.tokenLatencyP99Ms = percentile(stepMs, 0.99);
     r.decodeGflops = decodeS > 0 ? decodeFlops / decodeS / 1e9 : 0;
     r.decodeGBps = decodeS > 0 ? decodeBytes / decodeS / 1e9 : 0;
+    r.promptGflops = prefillS > 0 ? prefillFlops / prefillS / 1e9 : 0;
     return r;
 }
 
@@ -167,7 +172,9 @@ CpuBenchResult medianOf(const std::vector<CpuBenchResult>& runs) {
     for (auto f : {&CpuBenchResult::promptTokensPerSec, &CpuBenchResult::decodeTokensPerSec,
                    &CpuBenchResult::totalTokensPerSec, &CpuBenchResult::ttftMsMean, &CpuBenchResult::tokenLatencyP50Ms,
                    &CpuBenchResult::tokenLatencyP99Ms, &CpuBenchResult::decodeGflops, &CpuBenchResult::decodeGBps,
-                   &CpuBenchResult::wallSeconds})
+                   &CpuBenchResult::promptGflops, &CpuBenchResult::wallSeconds, &CpuBenchResult::machineReadGBps,
+                   &CpuBenchResult::machinePeakGflops, &CpuBenchResult::decodeBandwidthFraction,
+                   &CpuBenchResult::decodePeakFraction, &CpuBenchResult::promptPeakFraction})
         med(f);
     return m;
 }
@@ -201,11 +208,19 @@ Result<std::vector<CpuBenchResult>> runCpuBench(const CpuBenchOptions& o, const 
     const int blocksPerSeq = (o.promptTokens + o.generatedTokens + o.blockSize - 1) / o.blockSize;
     (*ex)->configureKvCache(maxN * blocksPerSeq, o.blockSize);
     const Cost cost = modelCost((*ex)->forwardPass().weights());
+    MachineProbe probe((*ex)->forwardPass().pool(), (*ex)->forwardPass().isa(), o.probeBufferBytes);
     std::vector<CpuBenchResult> results;
     for (int n : o.concurrency) {
         std::vector<CpuBenchResult> runs;
         for (int rep = 0; rep < o.repeats; ++rep) {
-            runs.push_back(runOnce(**ex, o, n, cost));
+            const double readGBps = probe.readBandwidthGBps(), peak = probe.fmaPeakGflops();
+            CpuBenchResult r = runOnce(**ex, o, n, cost);
+            r.machineReadGBps = readGBps;
+            r.machinePeakGflops = peak;
+            r.decodeBandwidthFraction = r.decodeGBps / readGBps;
+            r.decodePeakFraction = r.decodeGflops / peak;
+            r.promptPeakFraction = r.promptGflops / peak;
+            runs.push_back(r);
             if (log) {
                 char line[200];
                 std::snprintf(line, sizeof line, "N=%d run %d: decode %.1f tok/s, prompt %.1f tok/s", n, rep + 1,
@@ -220,13 +235,17 @@ Result<std::vector<CpuBenchResult>> runCpuBench(const CpuBenchOptions& o, const 
 
 std::string formatCpuBenchTable(const std::vector<CpuBenchResult>& results) {
     std::string out =
-        "| N | prompt tok/s | decode tok/s | total tok/s | TTFT ms | token p50 ms | token p99 ms | GFLOP/s | GB/s |\n"
-        "|---|---|---|---|---|---|---|---|---|\n";
+        "| N | prompt tok/s | decode tok/s | total tok/s | TTFT ms | token p50 ms | token p99 ms "
+        "| prompt GFLOP/s (% peak) | decode GFLOP/s (% peak) | decode GB/s (% read bw) | machine: read GB/s, peak GFLOP/s |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& r : results) {
-        char line[256];
-        std::snprintf(line, sizeof line, "| %d | %.0f | %.1f | %.1f | %.0f | %.2f | %.2f | %.1f | %.1f |\n", r.sequences,
-                      r.promptTokensPerSec, r.decodeTokensPerSec, r.totalTokensPerSec, r.ttftMsMean,
-                      r.tokenLatencyP50Ms, r.tokenLatencyP99Ms, r.decodeGflops, r.decodeGBps);
+        char line[320];
+        std::snprintf(line, sizeof line,
+                      "| %d | %.0f | %.1f | %.1f | %.0f | %.2f | %.2f | %.0f (%.0f%%) | %.0f (%.0f%%) | %.1f (%.0f%%) | %.0f, %.0f |\n",
+                      r.sequences, r.promptTokensPerSec, r.decodeTokensPerSec, r.totalTokensPerSec, r.ttftMsMean,
+                      r.tokenLatencyP50Ms, r.tokenLatencyP99Ms, r.promptGflops, 100 * r.promptPeakFraction,
+                      r.decodeGflops, 100 * r.decodePeakFraction, r.decodeGBps, 100 * r.decodeBandwidthFraction,
+                      r.machineReadGBps, r.machinePeakGflops);
         out += line;
     }
     return out;

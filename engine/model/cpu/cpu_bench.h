@@ -25,6 +25,7 @@ struct CpuBenchOptions {
     int threads = 2;
     KvCacheType kvCache = KvCacheType::Auto;  ///< Auto follows the weight type
     int repeats = 3;                         ///< figures are medians over repeats
+    std::size_t probeBufferBytes = std::size_t{256} << 20;  ///< MachineProbe's streamed buffer
     std::uint64_t seed = 1;
 };
 
@@ -39,7 +40,14 @@ struct CpuBenchResult {
     double tokenLatencyP99Ms = 0;
     double decodeGflops = 0;         ///< useful FLOP/s in the decode phase (matmuls + attention)
     double decodeGBps = 0;           ///< weight + KV bytes read per decode step / step time
+    double promptGflops = 0;         ///< useful FLOP/s in the prefill phase
     double wallSeconds = 0;
+    // Against a MachineProbe taken just before each run (fractions in [0, 1], medians of runs):
+    double machineReadGBps = 0;      ///< memory read bandwidth measured on the same threads
+    double machinePeakGflops = 0;    ///< F32 FMA peak of the same threads and ISA level
+    double decodeBandwidthFraction = 0;  ///< decodeGBps / machineReadGBps
+    double decodePeakFraction = 0;       ///< decodeGflops / machinePeakGflops
+    double promptPeakFraction = 0;       ///< promptGflops / machinePeakGflops
 };
 
 /// Runs every concurrency level. `log` (optional) receives progress lines. Errors: bad shape,

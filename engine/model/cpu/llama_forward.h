@@ -48,6 +48,7 @@ public:
 
     const LlamaWeights& weights() const { return m_w; }
     ThreadPool& pool() { return m_pool; }
+    CpuIsa isa() const { return m_isa; }
     Matmul& matmul() { return m_matmul; }
 
 private:

@@ -15,6 +15,7 @@ TEST(CpuBench, RunsEveryConcurrencyLevelOnATinyModel) {
     o.prefillTokenBudget = 40;
     o.generatedTokens = 5;
     o.repeats = 2;
+    o.probeBufferBytes = std::size_t{8} << 20;  // a small probe keeps the test fast
     std::vector<std::string> log;
     auto r = cpu::runCpuBench(o, [&](const std::string& line) { log.push_back(line); });
     ASSERT_TRUE(r.ok()) << r.error().message;
@@ -27,6 +28,13 @@ TEST(CpuBench, RunsEveryConcurrencyLevelOnATinyModel) {
         EXPECT_GT(x.ttftMsMean, 0);
         EXPECT_LE(x.tokenLatencyP50Ms, x.tokenLatencyP99Ms);
         EXPECT_GT(x.decodeGflops, 0);
+        EXPECT_GT(x.promptGflops, 0);
+        EXPECT_GT(x.machineReadGBps, 0);
+        EXPECT_GT(x.machinePeakGflops, 0);
+        // A run cannot beat the probe's compute ceiling by much (the probe is a best of 3;
+        // the margin absorbs a probe taken while the machine was briefly busier).
+        EXPECT_LT(x.decodePeakFraction, 1.5);
+        EXPECT_GT(x.decodeBandwidthFraction, 0);  // no upper bound: the tiny model sits in cache
     }
     ASSERT_EQ(log.size(), 2u + 2 * 2);  // model generation, KV type, one line per run
     EXPECT_EQ(log[1], "KV cache: F32");  // the tiny model's weights are F32 (auto)
