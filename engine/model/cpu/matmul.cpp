@@ -96,10 +96,14 @@ void Matmul::runMany(std::span<const MatmulTarget> targets, const float* x, std:
         for (std::int64_t t = 0; t < tokens; ++t) quantizeActivations(x + t * K, K, m_xq.data() + t * nb);
         xq = m_xq.data();
     }
-    // Chunks of whole 4-row tiles; enough chunks per thread to balance a shared machine.
-    const std::int64_t wanted = std::max<std::int64_t>(1, m_pool.threadCount() * 8);
+    // Chunks of whole 4-row tiles; enough chunks per thread to balance a shared machine. The
+    // packed AVX-512 path works in 32-row panels and prefetches the next panel of its chunk
+    // while computing one, so it gets fewer, panel-aligned chunks.
+    const bool packed = m_isa == CpuIsa::Avx512 && tokens >= detail::kPackedMinTokens && !anyQuantised;
+    const std::int64_t align = packed ? 32 : 4;
+    const std::int64_t wanted = std::max<std::int64_t>(1, m_pool.threadCount() * (packed ? 4 : 8));
     std::int64_t grain = (totalRows + wanted - 1) / wanted;
-    grain = std::max<std::int64_t>(16, (grain + 3) / 4 * 4);
+    grain = std::max<std::int64_t>(packed ? 64 : 16, (grain + align - 1) / align * align);
     m_chunks.clear();
     for (const auto& t : targets)
         for (std::int64_t n = 0; n < t.w->rows; n += grain) m_chunks.push_back({&t, n, std::min(t.w->rows, n + grain)});

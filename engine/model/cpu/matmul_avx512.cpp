@@ -258,6 +258,10 @@ void matmulRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
         matmulRowsAvx2(a, n0, n1);
         return;
     }
+    if (a.tokens >= kPackedMinTokens && !quant) {
+        n0 = matmulRowsAvx512Packed(a, n0, n1);
+        if (n0 >= n1) return;
+    }
     if (a.tokens == 1) {
         switch (a.w->type) {
         case WeightType::F32: gemvFloat<WeightType::F32>(a, n0, n1); return;

@@ -17,6 +17,12 @@ struct KernelArgs {
 void matmulRowsScalar(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 void matmulRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+/// The packed outer-product path for F32/F16/BF16 at large T (matmul_avx512_packed.cpp):
+/// computes whole 32-row panels from n0 and returns the first row it did not compute (n0 for
+/// other types); the caller finishes [returned, n1) with the register tiles.
+std::int64_t matmulRowsAvx512Packed(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+/// Tokens from which matmulRowsAvx512 takes the packed path (kernel bench, docs/cpu-runtime.md).
+inline constexpr std::int64_t kPackedMinTokens = 96;
 
 /// One element of a float-like row (F32/F16/BF16), for K tails.
 float loadElement(WeightType type, const std::byte* row, std::int64_t k);

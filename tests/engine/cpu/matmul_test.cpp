@@ -72,6 +72,11 @@ std::vector<Case> cases() {
             // T = 1 kernel: two 8-row groups plus a row tail, and a K with a 16-wide step left.
             if (!quantised(t)) out.push_back({t, 19, 117, tokens});
         }
+        if (quantised(t)) continue;
+        // The packed AVX-512 path (T >= kPackedMinTokens = 96): two 32-row panels plus a 13-row tail
+        // left to the register tiles, K with a 4-wide tail, whole and partial 12-token tiles.
+        for (std::int64_t tokens : {96, 109}) out.push_back({t, 77, 100, tokens});
+        out.push_back({t, 96, 512, 98});
     }
     return out;
 }
@@ -121,7 +126,7 @@ TEST(CpuMatmul, ThreadedAndBlasPathsMatchScalar) {
     ThreadPool single(1);  // the caller runs every chunk range at once
     std::uint32_t seed = 200;
     for (WeightType type : {WeightType::F32, WeightType::F16, WeightType::BF16, WeightType::Q8_0, WeightType::Q4_0}) {
-        for (std::int64_t tokens : {1, 6, 70}) {
+        for (std::int64_t tokens : {1, 6, 70, 100}) {
             const Case c{type, 203, 128, tokens};
             const Problem p = makeProblem(c, seed++);
             std::vector<float> ref(static_cast<std::size_t>(tokens * c.rows));
