@@ -69,17 +69,29 @@ void LlamaForward::prepareTokens(const ModelBatch& batch, const std::vector<std:
     for (auto* v : {&m_x, &m_xn, &m_q, &m_att, &m_tmp}) v->resize(T * dim);
     for (auto* v : {&m_k, &m_v}) v->resize(T * kv);
     for (auto* v : {&m_gate, &m_up}) v->resize(T * ffn);
-    const std::size_t half = static_cast<std::size_t>(c.ropeDim / 2);
-    m_ropeCos.resize(T * half);
-    m_ropeSin.resize(T * half);
+    std::int32_t maxPos = 0;
     for (std::size_t t = 0; t < T; ++t) {
         const auto& tok = m_tokens[t];
         const TokenId id = tok.seq->tokens[static_cast<std::size_t>(tok.pos - tok.seq->startPosition)];
         dequantizeRow(m_w.tokenEmbedding.type, m_w.tokenEmbedding.row(id), c.dim, m_x.data() + t * dim);
+        maxPos = std::max(maxPos, tok.pos);
+    }
+    growRopeTable(maxPos);
+}
+
+void LlamaForward::growRopeTable(std::int32_t maxPos) {
+    const auto half = static_cast<std::size_t>(m_w.config.ropeDim / 2);
+    const std::size_t have = half == 0 ? 0 : m_ropeCos.size() / half;
+    if (static_cast<std::size_t>(maxPos) < have) return;
+    // Doubling keeps the number of regrowths logarithmic in the longest context seen.
+    const std::size_t rows = std::max<std::size_t>(static_cast<std::size_t>(maxPos) + 1, 2 * have);
+    m_ropeCos.resize(rows * half);
+    m_ropeSin.resize(rows * half);
+    for (std::size_t p = have; p < rows; ++p) {
         for (std::size_t i = 0; i < half; ++i) {
-            const double theta = tok.pos * m_ropeInvFreq[i];
-            m_ropeCos[t * half + i] = static_cast<float>(std::cos(theta));
-            m_ropeSin[t * half + i] = static_cast<float>(std::sin(theta));
+            const double theta = static_cast<double>(p) * m_ropeInvFreq[i];
+            m_ropeCos[p * half + i] = static_cast<float>(std::cos(theta));
+            m_ropeSin[p * half + i] = static_cast<float>(std::sin(theta));
         }
     }
 }
@@ -87,15 +99,38 @@ void LlamaForward::prepareTokens(const ModelBatch& batch, const std::vector<std:
 void LlamaForward::rmsNorm(const float* x, const std::vector<float>& w, float* out, std::int64_t rows) {
     const std::int64_t dim = m_w.config.dim;
     const RowOps& ops = rowOps(m_isa);
-    for (std::int64_t t = 0; t < rows; ++t) ops.rmsNorm(x + t * dim, w.data(), out + t * dim, dim, m_w.config.normEps);
+    forRows(rows, [&](std::int64_t t0, std::int64_t t1) {
+        for (std::int64_t t = t0; t < t1; ++t) ops.rmsNorm(x + t * dim, w.data(), out + t * dim, dim, m_w.config.normEps);
+    });
+}
+
+void LlamaForward::addResidual() {
+    const auto dim = static_cast<std::size_t>(m_w.config.dim);
+    forRows(static_cast<std::int64_t>(m_tokens.size()), [&](std::int64_t t0, std::int64_t t1) {
+        for (std::size_t i = static_cast<std::size_t>(t0) * dim; i < static_cast<std::size_t>(t1) * dim; ++i)
+            m_x[i] += m_tmp[i];
+    });
+}
+
+template <class F>
+void LlamaForward::forRows(std::int64_t rows, F&& body) {
+    // Element-wise row work is worth spreading only at prefill sizes (a wake-up costs more than
+    // a few decode rows).
+    constexpr std::int64_t kParallelRows = 64;
+    if (rows < kParallelRows) {
+        body(std::int64_t{0}, rows);
+        return;
+    }
+    m_pool.parallelFor(rows, 16, [&](std::int64_t t0, std::int64_t t1, int) { body(t0, t1); });
 }
 
 void LlamaForward::rope(float* v, std::int64_t heads) {
     const auto& c = m_w.config;
     const std::int64_t half = c.ropeDim / 2, hd = c.headDim;
     for (std::size_t t = 0; t < m_tokens.size(); ++t) {
-        const float* cs = m_ropeCos.data() + t * static_cast<std::size_t>(half);
-        const float* sn = m_ropeSin.data() + t * static_cast<std::size_t>(half);
+        const auto row = static_cast<std::size_t>(m_tokens[t].pos) * static_cast<std::size_t>(half);
+        const float* cs = m_ropeCos.data() + row;
+        const float* sn = m_ropeSin.data() + row;
         for (std::int64_t h = 0; h < heads; ++h) {
             float* p = v + (static_cast<std::int64_t>(t) * heads + h) * hd;
             for (std::int64_t i = 0; i < half; ++i) {
@@ -171,7 +206,7 @@ void LlamaForward::layerForward(int layer) {
     }
     attention(layer);
     m_matmul.run(L.wo, m_att.data(), T, m_tmp.data());
-    for (std::size_t i = 0; i < m_x.size(); ++i) m_x[i] += m_tmp[i];
+    addResidual();
     rmsNorm(m_x.data(), L.ffnNorm, m_xn.data(), T);
     const MatmulTarget gateUp[] = {{&L.gate, m_gate.data()}, {&L.up, m_up.data()}};
     m_matmul.runMany(gateUp, m_xn.data(), T);
@@ -181,7 +216,7 @@ void LlamaForward::layerForward(int layer) {
         rows.swiglu(m_gate.data() + t0 * ffn, m_up.data() + t0 * ffn, (t1 - t0) * ffn);
     });
     m_matmul.run(L.down, m_gate.data(), T, m_tmp.data());
-    for (std::size_t i = 0; i < m_x.size(); ++i) m_x[i] += m_tmp[i];
+    addResidual();
 }
 
 void LlamaForward::forward(const ModelBatch& batch, const std::vector<std::string>& errors,

@@ -61,6 +61,12 @@ private:
     void attention(int layer);
     void rmsNorm(const float* x, const std::vector<float>& w, float* out, std::int64_t rows);
     void rope(float* v, std::int64_t heads);
+    /// Extends the cos/sin table to cover positions [0, maxPos].
+    void growRopeTable(std::int32_t maxPos);
+    void addResidual();  ///< m_x += m_tmp
+    /// body(t0, t1) over [0, rows): inline for few rows, on the pool for prefill-sized steps.
+    template <class F>
+    void forRows(std::int64_t rows, F&& body);
     /// Byte address of a position's K (kOrV = 0) or V row in the pool.
     std::byte* kvSlot(int layer, int kOrV, const SequenceStep& s, std::int32_t pos);
     std::size_t kvElementBytes() const { return m_kvType == KvType::F16 ? 2 : 4; }
@@ -77,7 +83,7 @@ private:
     // Per-step state and scratch (resized per step, reused).
     std::vector<TokenInfo> m_tokens;
     std::vector<double> m_ropeInvFreq;        // [ropeDim / 2], fixed by the config
-    std::vector<float> m_ropeCos, m_ropeSin;  // [T][ropeDim / 2]
+    std::vector<float> m_ropeCos, m_ropeSin;  // [position][ropeDim / 2], grown on demand
     // Token-major activations, 64-byte aligned (rows are multiples of 16 floats).
     AlignedVector<float> m_x, m_xn, m_q, m_k, m_v, m_att, m_tmp, m_gate, m_up;
     struct AttentionScratch {
