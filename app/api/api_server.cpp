@@ -9,6 +9,7 @@
 #include <QtDebug>
 
 #include "app/api/api_session.h"
+#include "app/api/handshake_gate.h"
 
 namespace batchscope::app::api {
 
@@ -58,10 +59,22 @@ bool ApiServer::listenOn(const QHostAddress& address, quint16 port, QString* err
     connect(server, &QWebSocketServer::originAuthenticationRequired, this,
             &ApiServer::onOriginCheck, Qt::DirectConnection);
     connect(server, &QWebSocketServer::newConnection, this, [this, server] { onNewConnection(server); });
-    connect(tcp, &QTcpServer::newConnection, server, [tcp, server] {
+    // The Host check runs on the raw request head, so a refused client gets an HTTP 403 and
+    // never an upgrade (QWebSocketServer only exposes the headers after answering 101).
+    connect(tcp, &QTcpServer::newConnection, server, [this, tcp, server] {
         while (QTcpSocket* socket = tcp->nextPendingConnection()) {
             socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-            server->handleConnection(socket);
+            const QPointer<QWebSocketServer> target = server;
+            HandshakeGate::start(
+                socket, [this](const QString& host) { return checkHost(host); },
+                [target](QTcpSocket* accepted) {
+                    if (target) {
+                        target->handleConnection(accepted);
+                    } else {
+                        accepted->deleteLater();
+                    }
+                },
+                m_options.authTimeoutMs);
         }
     });
     if (!tcp->listen(address, port)) {

@@ -42,7 +42,8 @@ struct ApiServerOptions {
     double burst = 400;                ///< bucket size
     qint64 sendBufferLimit = 1 << 20;  ///< pending bytes above which telemetry is dropped
     qint64 hardSendBufferLimit = 64LL << 20;  ///< pending bytes above which a client is dropped
-    int authTimeoutMs = 10000;         ///< time to send hello when no Authorization header
+    /// Time to send the request head, and then hello when there is no Authorization header.
+    int authTimeoutMs = 10000;
 };
 
 /// Lives on the GUI/main thread (it uses the bridge's signals there). Never touches the engine

@@ -4,6 +4,7 @@
 #include <QTcpSocket>
 #include <QtTest>
 
+#include "app/api/handshake_gate.h"
 #include "tests/api/api_test_harness.h"
 
 using namespace batchscope;
@@ -129,12 +130,11 @@ private slots:
         QVERIFY(bad);
         QVERIFY(QTest::qWaitFor([&] { return bad->state() == QAbstractSocket::UnconnectedState; }, 10000));
         const QByteArray badReply = bad->readAll();
-        // Upgrade accepted, then a close frame (0x88) with code 1008 and no service.
-        const qsizetype body = badReply.indexOf("\r\n\r\n") + 4;
-        QVERIFY(body >= 4);
-        QCOMPARE(quint8(badReply.at(body)), quint8(0x88));
-        QCOMPARE(quint8(badReply.at(body + 2)), quint8(0x03));
-        QCOMPARE(quint8(badReply.at(body + 3)), quint8(0xF0));
+        // Refused before any upgrade: an HTTP 403 naming the host, then the server closes.
+        QVERIFY2(badReply.startsWith("HTTP/1.1 403"), badReply.constData());
+        QVERIFY(badReply.contains("evil.example.com"));
+        QVERIFY(!badReply.contains("101 Switching"));
+        QCOMPARE(h.server->connectionCount(), 0);
 
         auto good = rawHandshake(h.server->port(), "localhost:" + QByteArray::number(h.server->port()), auth);
         QVERIFY(good);
@@ -143,6 +143,34 @@ private slots:
         good->write(clientFrame(R"({"type":"ping","id":9})"));
         QVERIFY(QTest::qWaitFor([&] { return good->bytesAvailable() > 0; }, 10000));
         QVERIFY(good->readAll().contains("\"pong\""));
+    }
+
+    void oversizedOrIncompleteRequestHeadsAreRefused() {
+        HarnessConfig config;
+        config.server.authTimeoutMs = 300;
+        Harness h(config);
+        // A head over 16 KiB without its blank line: 431, closed.
+        auto big = std::make_unique<QTcpSocket>();
+        big->connectToHost(QHostAddress::LocalHost, h.server->port());
+        QVERIFY(big->waitForConnected(5000));
+        big->write("GET / HTTP/1.1\r\nHost: localhost\r\nX-Filler: " + QByteArray(20000, 'a'));
+        QVERIFY(QTest::qWaitFor([&] { return big->state() == QAbstractSocket::UnconnectedState; }, 10000));
+        QVERIFY(big->readAll().startsWith("HTTP/1.1 431"));
+        // A head that never completes: 408 after the timeout, closed.
+        auto slow = std::make_unique<QTcpSocket>();
+        slow->connectToHost(QHostAddress::LocalHost, h.server->port());
+        QVERIFY(slow->waitForConnected(5000));
+        slow->write("GET / HTTP/1.1\r\nHost: localhost\r\n");
+        QVERIFY(QTest::qWaitFor([&] { return slow->state() == QAbstractSocket::UnconnectedState; }, 10000));
+        QVERIFY(slow->readAll().startsWith("HTTP/1.1 408"));
+        QCOMPARE(h.server->connectionCount(), 0);
+    }
+
+    void hostHeaderParsing() {
+        QCOMPARE(HandshakeGate::hostHeader("GET / HTTP/1.1\r\nhOsT:  localhost:8080 \r\nX: y"),
+                 QStringLiteral("localhost:8080"));
+        QCOMPARE(HandshakeGate::hostHeader("GET / HTTP/1.1\r\nX-Host: a\r\n"), QString());
+        QCOMPARE(HandshakeGate::hostHeader("GET / HTTP/1.1\r\nHost: [::1]:9\r\n"), QStringLiteral("[::1]:9"));
     }
 
     void unauthenticatedConnectionTimesOut() {
