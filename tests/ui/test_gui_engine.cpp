@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QPlainTextEdit>
+#include <QProgressDialog>
 #include <QPushButton>
 #include <QFile>
 #include <QSettings>
@@ -14,9 +15,13 @@
 #include <QTest>
 #include <QTimer>
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
 
 #include "app/bridge/engine_bridge.h"
 #include "app/gui/gui_controller.h"
+#include "engine/runtime/executor_factory.h"
 #include "ui/main_window.h"
 #include "ui/model_panel.h"
 #include "ui/output_pane.h"
@@ -44,6 +49,7 @@ private slots:
     void cancelRunningFromTable();
     void changeQueuedPriorityInTable();
     void malformedModelKeepsOldModelServing();
+    void cancellingALoadFromTheProgressDialogKeepsOldModel();
     void reloadingModelReplacesEngineAndViews();
     void eventLoopStaysResponsiveWith256Requests();
     void screenshotUnderLoad();
@@ -251,6 +257,52 @@ void TestGuiEngine::malformedModelKeepsOldModelServing() {
     QCOMPARE(m_window->modelPanel()->valueOf(QStringLiteral("Architecture")),
              QStringLiteral("simulated"));
     const RequestId id = submitOne(QStringLiteral("still alive?"), 8);
+    QVERIFY(id != engine::kInvalidRequestId);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(id), RequestState::Finished, 10000);
+}
+
+void TestGuiEngine::cancellingALoadFromTheProgressDialogKeepsOldModel() {
+    // A device loader that reports progress, then blocks until its stop token fires: the load
+    // is still running when the user presses Cancel, whatever the machine's speed. (It uses the
+    // device-loader hook that the CUDA backend registers in the real app.)
+    std::atomic<bool> sawStop{false};
+    engine::registerCudaExecutorFactory(
+        [&sawStop](const engine::ExecutorOptions&, const engine::LoadProgress& progress,
+                   std::stop_token stop) -> engine::Result<std::unique_ptr<engine::ModelExecutor>> {
+            if (progress) progress(0.25, "weights");
+            while (!stop.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            sawStop = true;
+            return engine::makeError(engine::ErrorCode::Cancelled, "model load cancelled");
+        });
+    // Undone however the test ends (a failed QVERIFY returns early); a still-blocked worker is
+    // cancelled and joined by the loader's destructor.
+    struct Restore {
+        app::GuiController& controller;
+        ~Restore() {
+            engine::registerCudaExecutorFactory({});
+            controller.setInteractive(false);
+        }
+    } restore{*m_controller};
+    engine::Engine* before = m_bridge->engine();
+    m_controller->setInteractive(true);
+    QSignalSpy failed(m_controller.get(), &app::GuiController::modelLoadFailed);
+    QVERIFY(m_controller->loadModel(QStringLiteral("/models/slow.gguf")));
+    QVERIFY(m_controller->isLoading());
+    auto* dialog = m_window->findChild<QProgressDialog*>();
+    QVERIFY(dialog);
+    QTRY_VERIFY_WITH_TIMEOUT(dialog->value() == 250, 5000);  // the loader's progress arrived
+    QVERIFY(dialog->labelText().contains(QStringLiteral("weights")));
+    auto* cancel = dialog->findChild<QPushButton*>();
+    QVERIFY(cancel);
+    cancel->click();
+    QVERIFY(failed.wait(10000));
+    QVERIFY(sawStop);
+    QVERIFY(!m_controller->isLoading());
+    QCOMPARE(m_bridge->engine(), before);
+    QVERIFY2(m_window->statusBar()->currentMessage().contains(QStringLiteral("previous model keeps serving")),
+             qPrintable(m_window->statusBar()->currentMessage()));
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->findChild<QProgressDialog*>() == nullptr, 5000);
+    const RequestId id = submitOne(QStringLiteral("still serving after a cancelled load"), 4);
     QVERIFY(id != engine::kInvalidRequestId);
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(id), RequestState::Finished, 10000);
 }
