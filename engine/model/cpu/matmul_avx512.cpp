@@ -4,14 +4,8 @@
 #include "engine/model/cpu/matmul_kernels.h"
 
 #if defined(__x86_64__)
-// g++ 12's AVX-512 intrinsics pass _mm512_undefined_*() as the merge source, which trips
-// -Wuninitialized at every inlined use (a compiler bug, fixed in g++ 13).
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
+#include "engine/model/cpu/matmul_avx512_common.h"
 
-#define BS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
-#define BS_AVX512_INLINE BS_AVX512 __attribute__((always_inline)) inline
 #define BS_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
 
 namespace batchscope::engine::cpu::detail {
@@ -19,18 +13,6 @@ namespace {
 
 constexpr int kRows = 4;    // weight rows per tile
 constexpr int kTokens = 6;  // tokens per tile (4 x 6 accumulators + 6 inputs + 1 weight: 31 zmm)
-
-template <WeightType T>
-BS_AVX512_INLINE __m512 load16(const std::byte* row, std::int64_t k) {
-    if constexpr (T == WeightType::F32) {
-        return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + k);
-    } else if constexpr (T == WeightType::F16) {
-        return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * k)));
-    } else {
-        const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * k));
-        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-    }
-}
 
 template <WeightType T>
 BS_AVX512_INLINE void prefetchRow(const std::byte* p) {
@@ -203,51 +185,69 @@ void rows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     }
 }
 
-// Single-token (T = 1) product of float-like weights, the decode path at N = 1: 8 rows at a
-// time, two vectors per row per step (16 independent accumulators hide the FMA latency), and a
-// software prefetch of the next 8-row group so the memory system always has lines in flight.
-// Rows are contiguous, so "the next group" is the next 8 * rowBytes of one stream.
-constexpr int kGemvRows = 8;
+// Single-token (T = 1) product of float-like weights, the decode path at N = 1, which is
+// memory-bound: R rows at a time, V vectors of each row per step (R x V independent
+// accumulators hide the FMA latency), and a software prefetch of the same offset one R-row
+// group ahead (rows are contiguous, so that is the same stream further on). R = 1, V = 8 reads
+// one sequential stream per thread; it used 70-96 % of the probed read bandwidth on the medium
+// F16 model where 8 rows x 2 vectors (8 streams) used 63-76 % (docs/cpu-runtime.md, pass 3).
+constexpr int kGemvRows = 1;
+constexpr int kGemvVectors = 8;
 
-template <WeightType T>
-BS_AVX512 void gemvFloat(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
+template <WeightType T, int R, int V>
+BS_AVX512 void gemvFloatRV(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     const WeightMatrix& w = *a.w;
     const std::int64_t K = w.cols;
     const std::size_t rb = w.rowBytes();
-    const std::size_t ahead = rb * kGemvRows;
-    const std::size_t elemBytes = T == WeightType::F32 ? 4 : 2;
+    const std::size_t ahead = rb * R;
+    constexpr std::size_t elemBytes = T == WeightType::F32 ? 4 : 2;
+    constexpr std::int64_t step = 16 * V;
+    constexpr std::size_t stepBytes = step * elemBytes;
     const float* x = a.x;
     std::int64_t n = n0;
-    for (; n + kGemvRows <= n1; n += kGemvRows) {
+    for (; n + R <= n1; n += R) {
         const std::byte* base = w.row(n);
-        __m512 acc0[kGemvRows], acc1[kGemvRows];
+        __m512 acc[V][R];
         #pragma GCC unroll 8
-        for (int r = 0; r < kGemvRows; ++r) acc0[r] = acc1[r] = _mm512_setzero_ps();
-        std::int64_t k = 0;
-        for (; k + 32 <= K; k += 32) {
-            const __m512 x0 = _mm512_loadu_ps(x + k);
-            const __m512 x1 = _mm512_loadu_ps(x + k + 16);
+        for (int v = 0; v < V; ++v)
             #pragma GCC unroll 8
-            for (int r = 0; r < kGemvRows; ++r) {
+            for (int r = 0; r < R; ++r) acc[v][r] = _mm512_setzero_ps();
+        std::int64_t k = 0;
+        for (; k + step <= K; k += step) {
+            __m512 xv[V];
+            #pragma GCC unroll 8
+            for (int v = 0; v < V; ++v) xv[v] = _mm512_loadu_ps(x + k + 16 * v);
+            #pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
                 const std::byte* row = base + r * rb;
-                prefetchRow<T>(row + ahead + static_cast<std::size_t>(k) * elemBytes);
-                acc0[r] = _mm512_fmadd_ps(load16<T>(row, k), x0, acc0[r]);
-                acc1[r] = _mm512_fmadd_ps(load16<T>(row, k + 16), x1, acc1[r]);
+                #pragma GCC unroll 8
+                for (std::size_t l = 0; l < stepBytes; l += 64)
+                    _mm_prefetch(reinterpret_cast<const char*>(row + ahead + static_cast<std::size_t>(k) * elemBytes + l), _MM_HINT_T0);
+                #pragma GCC unroll 8
+                for (int v = 0; v < V; ++v) acc[v][r] = _mm512_fmadd_ps(load16<T>(row, k + 16 * v), xv[v], acc[v][r]);
             }
         }
         for (; k + 16 <= K; k += 16) {
             const __m512 x0 = _mm512_loadu_ps(x + k);
             #pragma GCC unroll 8
-            for (int r = 0; r < kGemvRows; ++r) acc0[r] = _mm512_fmadd_ps(load16<T>(base + r * rb, k), x0, acc0[r]);
+            for (int r = 0; r < R; ++r) acc[0][r] = _mm512_fmadd_ps(load16<T>(base + r * rb, k), x0, acc[0][r]);
         }
         #pragma GCC unroll 8
-        for (int r = 0; r < kGemvRows; ++r) {
-            float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r]));
+        for (int r = 0; r < R; ++r) {
+            __m512 sum = acc[0][r];
+            #pragma GCC unroll 8
+            for (int v = 1; v < V; ++v) sum = _mm512_add_ps(sum, acc[v][r]);
+            float s = _mm512_reduce_add_ps(sum);
             for (std::int64_t kk = k; kk < K; ++kk) s += loadElement(T, base + r * rb, kk) * x[kk];
             a.y[n + r] = s;
         }
     }
     if (n < n1) rows<T>(a, n, n1);
+}
+
+template <WeightType T>
+void gemvFloat(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
+    gemvFloatRV<T, kGemvRows, kGemvVectors>(a, n0, n1);
 }
 
 }  // namespace

@@ -9,34 +9,16 @@
 #include "engine/model/cpu/matmul_kernels.h"
 
 #if defined(__x86_64__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-
 #include <algorithm>
 
 #include "engine/model/cpu/aligned_vector.h"
-
-#define BS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
-#define BS_AVX512_INLINE BS_AVX512 __attribute__((always_inline)) inline
+#include "engine/model/cpu/matmul_avx512_common.h"
 
 namespace batchscope::engine::cpu::detail {
 namespace {
 
 constexpr int kPanelRows = 32;   // two vectors of output rows
 constexpr int kTileTokens = 12;  // 12 x 2 accumulators + 2 weights + 1 broadcast: 27 zmm
-
-template <WeightType T>
-BS_AVX512_INLINE __m512 load16(const std::byte* row, std::int64_t k) {
-    if constexpr (T == WeightType::F32) {
-        return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + k);
-    } else if constexpr (T == WeightType::F16) {
-        return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * k)));
-    } else {
-        const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * k));
-        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-    }
-}
 
 // In-register transpose: r[i] holds row i (16 values); afterwards r[j] holds column j.
 BS_AVX512_INLINE void transpose16(__m512 r[16]) {

@@ -69,9 +69,11 @@ std::vector<Case> cases() {
         for (std::int64_t tokens : {1, 2, 3, 4, 5, 9}) {
             out.push_back({t, 13, 96, tokens});
             if (!quantised(t)) out.push_back({t, 7, 77, tokens});  // K tail, row tail
-            // T = 1 kernel: two 8-row groups plus a row tail, and a K with a 16-wide step left.
+            // K with 16-wide steps and a scalar tail left after the wide loop.
             if (!quantised(t)) out.push_back({t, 19, 117, tokens});
         }
+        // T = 1 kernel (1 row x 128-element steps): two full steps, two 16-wide steps, a tail.
+        if (!quantised(t)) out.push_back({t, 19, 300, 1});
         if (quantised(t)) continue;
         // The packed AVX-512 path (T >= kPackedMinTokens = 96): two 32-row panels plus a 13-row tail
         // left to the register tiles, K with a 4-wide tail, whole and partial 12-token tiles.
