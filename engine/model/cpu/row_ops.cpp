@@ -4,7 +4,7 @@
 #include <cmath>
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "engine/model/cpu/simd_exp.h"
 #endif
 
 namespace batchscope::engine::cpu {
@@ -32,25 +32,6 @@ BS_AVX2_INLINE float hsum8(__m256 v) {
     return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
 }
 
-// e^x for x clamped to [-87, 88] (results stay normal floats): x = n ln2 + r, |r| <= ln2 / 2,
-// e^r by the Cephes expf polynomial, 2^n through the exponent field.
-BS_AVX2_INLINE __m256 exp8(__m256 x) {
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-}
-
 BS_AVX2 void rmsNormAvx2(const float* x, const float* w, float* out, std::int64_t n, float eps) {
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     std::int64_t i = 0;
@@ -74,7 +55,7 @@ BS_AVX2 void swigluAvx2(float* gate, const float* up, std::int64_t n) {
     std::int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m256 g = _mm256_loadu_ps(gate + i);
-        const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), g));
+        const __m256 e = detail::exp8(_mm256_sub_ps(_mm256_setzero_ps(), g));
         const __m256 s = _mm256_div_ps(g, _mm256_add_ps(one, e));
         // Below -88, e^-g is past the clamp: silu(g) = g e^g underflows to 0 there.
         const __m256 live = _mm256_cmp_ps(g, floor, _CMP_GE_OQ);

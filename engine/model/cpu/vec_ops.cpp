@@ -12,6 +12,8 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+
+#include "engine/model/cpu/simd_exp.h"
 #endif
 
 namespace batchscope::engine::cpu {
@@ -21,29 +23,32 @@ namespace {
 // Attention of one head, shared by every level and element type; a macro rather than a
 // template so the ISA-specific DOT/AXPY inline into each target-attributed function (g++ will
 // not inline them into a generic one).
-#define BATCHSCOPE_ATTEND_BODY(E, DOT, AXPY)                                                     \
-    float maxScore = -INFINITY;                                                                  \
+#define BATCHSCOPE_ATTEND_BODY(E, DOT, AXPY, SOFTMAX)                                            \
     for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {                 \
         const E* k = static_cast<const E*>(a.kBlocks[b]);                                        \
         const std::int64_t n = std::min(a.blockSize, a.positions - j0);                          \
-        for (std::int64_t s = 0; s < n; ++s) {                                                   \
-            const float v = DOT(a.q, k + s * a.stride, a.headDim) * a.scale;                     \
-            a.scores[j0 + s] = v;                                                                \
-            maxScore = std::max(maxScore, v);                                                    \
-        }                                                                                        \
+        for (std::int64_t s = 0; s < n; ++s) a.scores[j0 + s] = DOT(a.q, k + s * a.stride, a.headDim) * a.scale; \
     }                                                                                            \
-    float sum = 0.0f;                                                                            \
-    for (std::int64_t j = 0; j < a.positions; ++j) {                                             \
-        a.scores[j] = std::exp(a.scores[j] - maxScore);                                          \
-        sum += a.scores[j];                                                                      \
-    }                                                                                            \
-    const float inv = 1.0f / sum;                                                                \
+    SOFTMAX(a.scores, a.positions);                                                              \
     for (std::int64_t i = 0; i < a.headDim; ++i) a.out[i] = 0.0f;                                \
     for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {                 \
         const E* v = static_cast<const E*>(a.vBlocks[b]);                                       \
         const std::int64_t n = std::min(a.blockSize, a.positions - j0);                          \
-        for (std::int64_t s = 0; s < n; ++s) AXPY(a.out, a.scores[j0 + s] * inv, v + s * a.stride, a.headDim); \
+        for (std::int64_t s = 0; s < n; ++s) AXPY(a.out, a.scores[j0 + s], v + s * a.stride, a.headDim); \
     }
+
+// s[i] = e^(s[i] - max) / sum, in place, n >= 1.
+void softmaxScalar(float* s, std::int64_t n) {
+    float maxScore = -INFINITY;
+    for (std::int64_t j = 0; j < n; ++j) maxScore = std::max(maxScore, s[j]);
+    float sum = 0.0f;
+    for (std::int64_t j = 0; j < n; ++j) {
+        s[j] = std::exp(s[j] - maxScore);
+        sum += s[j];
+    }
+    const float inv = 1.0f / sum;
+    for (std::int64_t j = 0; j < n; ++j) s[j] *= inv;
+}
 
 // Runs a single-head attend function for each head of a group.
 template <void (*One)(const AttendArgs&)>
@@ -73,9 +78,9 @@ void axpyScalar(float* y, float s, const E* x, std::int64_t n) {
     for (std::int64_t i = 0; i < n; ++i) y[i] += s * elem(x + i);
 }
 
-void attendScalar(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(float, dotScalar<float>, axpyScalar<float>) }
+void attendScalar(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(float, dotScalar<float>, axpyScalar<float>, softmaxScalar) }
 void attendScalarF16(const AttendArgs& a) {
-    BATCHSCOPE_ATTEND_BODY(std::uint16_t, dotScalar<std::uint16_t>, axpyScalar<std::uint16_t>)
+    BATCHSCOPE_ATTEND_BODY(std::uint16_t, dotScalar<std::uint16_t>, axpyScalar<std::uint16_t>, softmaxScalar)
 }
 void toHalfScalar(const float* in, std::uint16_t* out, std::int64_t n) {
     for (std::int64_t i = 0; i < n; ++i) out[i] = floatToHalf(in[i]);
@@ -96,6 +101,29 @@ BS_AVX2_INLINE float hsum8(__m256 v) {
     const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
     return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+
+// softmaxScalar with 8-lane max, exp and sum.
+BS_AVX2 void softmaxAvx2(float* s, std::int64_t n) {
+    std::int64_t j = 0;
+    __m256 mv = _mm256_set1_ps(-INFINITY);
+    for (; j + 8 <= n; j += 8) mv = _mm256_max_ps(mv, _mm256_loadu_ps(s + j));
+    const __m128 h = _mm_max_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
+    const __m128 q = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    float maxScore = _mm_cvtss_f32(_mm_max_ss(q, _mm_movehdup_ps(q)));
+    for (; j < n; ++j) maxScore = std::max(maxScore, s[j]);
+    const __m256 m = _mm256_set1_ps(maxScore);
+    __m256 sv = _mm256_setzero_ps();
+    for (j = 0; j + 8 <= n; j += 8) {
+        const __m256 e = detail::exp8(_mm256_sub_ps(_mm256_loadu_ps(s + j), m));
+        _mm256_storeu_ps(s + j, e);
+        sv = _mm256_add_ps(sv, e);
+    }
+    float sum = hsum8(sv);
+    for (; j < n; ++j) sum += (s[j] = std::exp(s[j] - maxScore));
+    const __m256 inv = _mm256_set1_ps(1.0f / sum);
+    for (j = 0; j + 8 <= n; j += 8) _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), inv));
+    for (; j < n; ++j) s[j] *= 1.0f / sum;
 }
 
 template <typename E>
@@ -122,9 +150,9 @@ BS_AVX2_INLINE void axpyAvx2(float* y, float s, const E* x, std::int64_t n) {
 
 BS_AVX2 float dotAvx2F32(const float* a, const float* b, std::int64_t n) { return dotAvx2<float>(a, b, n); }
 BS_AVX2 void axpyAvx2F32(float* y, float s, const float* x, std::int64_t n) { axpyAvx2<float>(y, s, x, n); }
-BS_AVX2 void attendAvx2(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(float, dotAvx2<float>, axpyAvx2<float>) }
+BS_AVX2 void attendAvx2(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(float, dotAvx2<float>, axpyAvx2<float>, softmaxAvx2) }
 BS_AVX2 void attendAvx2F16(const AttendArgs& a) {
-    BATCHSCOPE_ATTEND_BODY(std::uint16_t, dotAvx2<std::uint16_t>, axpyAvx2<std::uint16_t>)
+    BATCHSCOPE_ATTEND_BODY(std::uint16_t, dotAvx2<std::uint16_t>, axpyAvx2<std::uint16_t>, softmaxAvx2)
 }
 BS_AVX2 void toHalfAvx2(const float* in, std::uint16_t* out, std::int64_t n) {
     std::int64_t i = 0;
@@ -166,6 +194,27 @@ BS_AVX512_INLINE void axpyAvx512(float* y, float s, const E* x, std::int64_t n) 
     std::int64_t i = 0;
     for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_fmadd_ps(sv, load16(x + i), _mm512_loadu_ps(y + i)));
     for (; i < n; ++i) y[i] += s * elem(x + i);
+}
+
+// softmaxScalar with 16-lane max, exp and sum.
+BS_AVX512 void softmaxAvx512(float* s, std::int64_t n) {
+    std::int64_t j = 0;
+    __m512 mv = _mm512_set1_ps(-INFINITY);
+    for (; j + 16 <= n; j += 16) mv = _mm512_max_ps(mv, _mm512_loadu_ps(s + j));
+    float maxScore = _mm512_reduce_max_ps(mv);
+    for (; j < n; ++j) maxScore = std::max(maxScore, s[j]);
+    const __m512 m = _mm512_set1_ps(maxScore);
+    __m512 sv = _mm512_setzero_ps();
+    for (j = 0; j + 16 <= n; j += 16) {
+        const __m512 e = detail::exp16(_mm512_sub_ps(_mm512_loadu_ps(s + j), m));
+        _mm512_storeu_ps(s + j, e);
+        sv = _mm512_add_ps(sv, e);
+    }
+    float sum = _mm512_reduce_add_ps(sv);
+    for (; j < n; ++j) sum += (s[j] = std::exp(s[j] - maxScore));
+    const __m512 inv = _mm512_set1_ps(1.0f / sum);
+    for (j = 0; j + 16 <= n; j += 16) _mm512_storeu_ps(s + j, _mm512_mul_ps(_mm512_loadu_ps(s + j), inv));
+    for (; j < n; ++j) s[j] *= 1.0f / sum;
 }
 
 // Sums of four vectors as one __m128 {sum a, sum b, sum c, sum d}.
@@ -214,19 +263,7 @@ BS_AVX512 void attendAvx512Fixed(const AttendArgs& a) {
             for (int g = 0; g < G; ++g)
                 a.scores[g * a.positions + j0 + s] = dotAvx512(a.q + g * a.headDim, k + s * a.stride, a.headDim) * a.scale;
     }
-    #pragma GCC unroll 16
-    for (int g = 0; g < G; ++g) {
-        float* sc = a.scores + g * a.positions;
-        float maxScore = -INFINITY;
-        for (std::int64_t j = 0; j < a.positions; ++j) maxScore = std::max(maxScore, sc[j]);
-        float sum = 0.0f;
-        for (std::int64_t j = 0; j < a.positions; ++j) {
-            sc[j] = std::exp(sc[j] - maxScore);
-            sum += sc[j];
-        }
-        const float inv = 1.0f / sum;
-        for (std::int64_t j = 0; j < a.positions; ++j) sc[j] *= inv;
-    }
+    for (int g = 0; g < G; ++g) softmaxAvx512(a.scores + g * a.positions, a.positions);
     __m512 o[G][NV];
     #pragma GCC unroll 16
     for (int g = 0; g < G; ++g)
@@ -255,10 +292,10 @@ BS_AVX512 void attendAvx512Fixed(const AttendArgs& a) {
 }
 
 BS_AVX512 void attendAvx512Generic(const AttendArgs& a) {
-    BATCHSCOPE_ATTEND_BODY(float, dotAvx512<float>, axpyAvx512<float>)
+    BATCHSCOPE_ATTEND_BODY(float, dotAvx512<float>, axpyAvx512<float>, softmaxAvx512)
 }
 BS_AVX512 void attendAvx512GenericF16(const AttendArgs& a) {
-    BATCHSCOPE_ATTEND_BODY(std::uint16_t, dotAvx512<std::uint16_t>, axpyAvx512<std::uint16_t>)
+    BATCHSCOPE_ATTEND_BODY(std::uint16_t, dotAvx512<std::uint16_t>, axpyAvx512<std::uint16_t>, softmaxAvx512)
 }
 
 // Register budget: G * NV q vectors + G * 4 accumulators (+ G * NV outputs later) <= 32.

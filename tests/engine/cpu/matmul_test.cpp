@@ -205,11 +205,12 @@ TEST(CpuVecOps, AttentionEveryIsaMatchesScalar) {
     for (bool half : {false, true}) {
         for (std::int64_t heads : {1, 2, 3, 4}) {
             for (std::int64_t headDim : {16, 64, 80, 128}) {
-                for (std::int64_t positions : {1, 4, 7, 13}) {
+                for (std::int64_t positions : {1, 4, 7, 13, 37, 70}) {  // 37, 70: vector softmax loops and tails
                     const std::int64_t blockSize = 5, stride = headDim * 2 + 16, offset = 16;
                     const auto q = randomVector(static_cast<std::size_t>(heads * headDim), 7);
-                    auto kPool = randomVector(static_cast<std::size_t>(4 * blockSize * stride), 8);
-                    auto vPool = randomVector(static_cast<std::size_t>(4 * blockSize * stride), 9);
+                    const std::int64_t used = (positions + blockSize - 1) / blockSize, poolBlocks = used + 1;
+                    auto kPool = randomVector(static_cast<std::size_t>(poolBlocks * blockSize * stride), 8);
+                    auto vPool = randomVector(static_cast<std::size_t>(poolBlocks * blockSize * stride), 9);
                     std::vector<std::uint16_t> kHalf(kPool.size()), vHalf(vPool.size());
                     if (half) {  // the reference sees exactly the stored half values
                         vecOps(CpuIsa::Scalar).toHalf(kPool.data(), kHalf.data(), static_cast<std::int64_t>(kPool.size()));
@@ -217,10 +218,11 @@ TEST(CpuVecOps, AttentionEveryIsaMatchesScalar) {
                         for (std::size_t i = 0; i < kPool.size(); ++i) kPool[i] = halfToFloat(kHalf[i]);
                         for (std::size_t i = 0; i < vPool.size(); ++i) vPool[i] = halfToFloat(vHalf[i]);
                     }
-                    const std::int64_t order[] = {2, 0, 3};  // physical blocks out of order
                     std::vector<const float*> kb, vb;
                     std::vector<const void*> kArg, vArg;
-                    for (std::int64_t b : order) {
+                    for (std::int64_t i = 0; i < used; ++i) {
+                        // Physical blocks out of order (7 is coprime with every poolBlocks here).
+                        const std::int64_t b = (2 + 7 * i) % poolBlocks;
                         const std::int64_t at = b * blockSize * stride + offset;
                         kb.push_back(kPool.data() + at);
                         vb.push_back(vPool.data() + at);
