@@ -6,9 +6,7 @@
 #include <chrono>
 
 #if defined(__x86_64__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
+#include "engine/model/cpu/x86_simd.h"
 #endif
 
 namespace batchscope::engine::cpu {

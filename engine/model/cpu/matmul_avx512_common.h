@@ -2,13 +2,8 @@
 // Include only from .cpp files compiled for x86-64 (inside their __x86_64__ block).
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
-// g++ 12's AVX-512 intrinsics pass _mm512_undefined_*() as the merge source, which trips
-// -Wuninitialized at every inlined use (a compiler bug, fixed in g++ 13).
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-
 #include "engine/model/cpu/matmul_kernels.h"
+#include "engine/model/cpu/x86_simd.h"
 
 #define BS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
 #define BS_AVX512_INLINE BS_AVX512 __attribute__((always_inline)) inline

@@ -5,7 +5,7 @@
 // are the same steps; they are spelled out because the intrinsics differ by name.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
-#include <immintrin.h>
+#include "engine/model/cpu/x86_simd.h"
 
 namespace batchscope::engine::cpu::detail {
 

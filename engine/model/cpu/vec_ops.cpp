@@ -8,12 +8,8 @@
 #include "engine/model/cpu/weight_types.h"
 
 #if defined(__x86_64__)
-// g++ 12's AVX-512 intrinsics trip -Wuninitialized (see matmul_avx512.cpp).
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-
 #include "engine/model/cpu/simd_exp.h"
+#include "engine/model/cpu/x86_simd.h"
 #endif
 
 namespace batchscope::engine::cpu {
