@@ -16,6 +16,12 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
     parser.addOption({"model", "GGUF model file (default: the last one used, else the bundled demo model; "
                                "'simulated' runs without a model).", "file"});
     parser.addOption({"no-api", "Do not start the WebSocket API."});
+    parser.addOptions({
+        {"device", "cpu, cuda or auto (default auto).", "device", "auto"},
+        {"threads", "CPU threads (default: all cores).", "n", "0"},
+        {"kv-type", "KV-cache element type on the CPU: auto, f32 or f16 (default auto: F32 for F32 "
+                    "models, F16 for 16-bit and quantised ones).", "type", "auto"},
+    });
     api::addApiOptions(parser);
     if (int rc = parseOrExit(parser, args, "Open the desktop application."); rc >= 0) return rc;
     // The token file and settings live in ~/.config/batchscope (no organisation level).
@@ -26,7 +32,10 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
         std::cerr << "error: " << apiOptions.error().message << "\n";
         return 2;
     }
+    auto executor = executorOptions(parser);
+    if (!executor) return 2;
     GuiOptions options;
+    options.executor = *executor;
     options.modelPath = parser.value("model");
     options.simulated = options.modelPath == "simulated";
     options.port = int(apiOptions.value().port);

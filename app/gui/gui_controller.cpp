@@ -53,7 +53,7 @@ bool GuiController::loadModel(const QString& path) {
     engine::EngineConfig config;
     config.settings = m_window.schedulerSettings();
     config.settings.paused = false;
-    engine::ExecutorOptions options;
+    engine::ExecutorOptions options = m_executorDefaults;
     options.modelPath = path.toStdString();
     if (!m_loader->start(options, config)) {
         m_window.showStatusMessage(tr("A model is already loading"));

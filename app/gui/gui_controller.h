@@ -6,6 +6,7 @@
 #include <QString>
 
 #include "engine/core/ids.h"
+#include "engine/runtime/executor_factory.h"
 #include "ui/prompt_composer.h"
 
 class QProgressDialog;
@@ -28,6 +29,9 @@ public:
     /// Starts loading `path` ("simulated" for the simulated executor, "" for the demo model).
     /// Returns false if a load is already running.
     bool loadModel(const QString& path);
+    /// Device, threads and KV-cache type used by every later loadModel() (from the command
+    /// line: --device, --threads, --kv-type); the path field is ignored.
+    void setExecutorDefaults(const engine::ExecutorOptions& options) { m_executorDefaults = options; }
     bool isLoading() const;
     /// Dialogs (progress, error boxes) are on by default; tests turn them off.
     void setInteractive(bool interactive) { m_interactive = interactive; }
@@ -51,6 +55,7 @@ private:
     QString m_loadingPath, m_currentPath, m_lastError;
     engine::RequestId m_selectWhenVisible = engine::kInvalidRequestId;
     bool m_interactive = true;
+    engine::ExecutorOptions m_executorDefaults;
 };
 
 }  // namespace batchscope::app

@@ -43,6 +43,7 @@ int runGui(int argc, char** argv, const GuiOptions& options) {
         window.restoreSettings(settings);
     }
     GuiController controller(bridge, window);
+    controller.setExecutorDefaults(options.executor);
 
     std::unique_ptr<QObject> apiServer;
     if (apiStarter()) {

@@ -6,6 +6,8 @@
 #include <functional>
 #include <memory>
 
+#include "engine/runtime/executor_factory.h"
+
 namespace batchscope::ui { class MainWindow; }
 
 namespace batchscope::app {
@@ -16,6 +18,8 @@ struct GuiOptions {
     QString modelPath;    ///< GGUF path; "" = the last model used, else the demo model
     int port = -1;        ///< API port; -1: default
     bool simulated = false;  ///< use the simulated executor instead of a model file
+    /// Device, threads and KV type for every model the window loads (modelPath is ignored).
+    engine::ExecutorOptions executor;
 };
 
 /// HOOK for the WebSocket API server. Registered by the command line before runGui; runGui

@@ -50,6 +50,7 @@ private slots:
     void changeQueuedPriorityInTable();
     void malformedModelKeepsOldModelServing();
     void cancellingALoadFromTheProgressDialogKeepsOldModel();
+    void executorDefaultsApplyToLoadsFromTheWindow();
     void reloadingModelReplacesEngineAndViews();
     void eventLoopStaysResponsiveWith256Requests();
     void screenshotUnderLoad();
@@ -305,6 +306,28 @@ void TestGuiEngine::cancellingALoadFromTheProgressDialogKeepsOldModel() {
     const RequestId id = submitOne(QStringLiteral("still serving after a cancelled load"), 4);
     QVERIFY(id != engine::kInvalidRequestId);
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(id), RequestState::Finished, 10000);
+}
+
+void TestGuiEngine::executorDefaultsApplyToLoadsFromTheWindow() {
+    // `batchscope gui --kv-type f32 --threads 1` hands these to the controller; the demo model
+    // (F16 weights) would get an F16 KV cache under auto.
+    QSignalSpy loaded(m_controller.get(), &app::GuiController::modelLoaded);
+    engine::ExecutorOptions defaults;
+    defaults.device = engine::DeviceKind::Cpu;
+    defaults.threads = 1;
+    defaults.kvCache = engine::KvCacheType::F32;
+    m_controller->setExecutorDefaults(defaults);
+    QVERIFY(m_controller->loadModel(QString()));  // the demo model
+    QVERIFY(loaded.wait(20000));
+    QVERIFY2(m_window->modelPanel()->valueOf(QStringLiteral("KV cache")).endsWith(QStringLiteral("(F32)")),
+             qPrintable(m_window->modelPanel()->valueOf(QStringLiteral("KV cache"))));
+    m_controller->setExecutorDefaults(engine::ExecutorOptions{});
+    QVERIFY(m_controller->loadModel(QString()));
+    QVERIFY(loaded.wait(20000));
+    QVERIFY2(m_window->modelPanel()->valueOf(QStringLiteral("KV cache")).endsWith(QStringLiteral("(F16)")),
+             qPrintable(m_window->modelPanel()->valueOf(QStringLiteral("KV cache"))));
+    QVERIFY(m_controller->loadModel(QStringLiteral("simulated")));  // what the other tests use
+    QVERIFY(loaded.wait(10000));
 }
 
 void TestGuiEngine::reloadingModelReplacesEngineAndViews() {
