@@ -120,16 +120,15 @@ std::int64_t packedRows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
         // Rows are contiguous: the next panel is the next 32 * rowBytes bytes (if in range).
         const bool next = n + 2 * kPanelRows <= n1;
         const char* pf = next ? reinterpret_cast<const char*>(a.w->row(n + kPanelRows)) : nullptr;
+        // Token tile i prefetches lines [i * K, (i + 1) * K) of the next panel (one per k step).
         std::int64_t t = 0, pfDone = 0;
-        for (; t + kTileTokens <= a.tokens; t += kTileTokens, pfDone += K) {
-            const std::int64_t lines = next ? std::max<std::int64_t>(0, panelLines - pfDone) : 0;
-            outerTile<kTileTokens>(pack.data(), a.x + t * K, K, a.y + t * a.ldy + n, a.ldy, pf + 64 * pfDone * (lines > 0), lines);
-        }
-        if (t < a.tokens) {
-            const std::int64_t lines = next ? std::max<std::int64_t>(0, panelLines - pfDone) : 0;
-            tailTile<kTileTokens - 1>(pack.data(), a.x + t * K, K, a.y + t * a.ldy + n, a.ldy, a.tokens - t,
-                                      pf + 64 * pfDone * (lines > 0), lines);
-        }
+        auto pfLines = [&] { return next ? std::max<std::int64_t>(0, panelLines - pfDone) : 0; };
+        auto pfAt = [&] { return pfLines() > 0 ? pf + 64 * pfDone : nullptr; };
+        for (; t + kTileTokens <= a.tokens; t += kTileTokens, pfDone += K)
+            outerTile<kTileTokens>(pack.data(), a.x + t * K, K, a.y + t * a.ldy + n, a.ldy, pfAt(), pfLines());
+        if (t < a.tokens)
+            tailTile<kTileTokens - 1>(pack.data(), a.x + t * K, K, a.y + t * a.ldy + n, a.ldy, a.tokens - t, pfAt(),
+                                      pfLines());
     }
     return n;
 }
