@@ -3,6 +3,8 @@
 // per-function target attributes so the rest of the binary stays baseline x86-64.
 #include "engine/model/cpu/matmul_kernels.h"
 
+#include <algorithm>
+
 #if defined(__x86_64__)
 #include "engine/model/cpu/matmul_avx512_common.h"
 
@@ -191,8 +193,8 @@ void rows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
 
 // Single-token (T = 1) product of float-like weights, the decode path at N = 1, which is
 // memory-bound: R rows at a time, V vectors of each row per step (R x V independent
-// accumulators hide the FMA latency), and a software prefetch of the same offset one R-row
-// group ahead (rows are contiguous, so that is the same stream further on). R = 1, V = 8 reads
+// accumulators hide the FMA latency), and a software prefetch of the same offset some rows
+// ahead (rows are contiguous, so that is the same stream further on). R = 1, V = 8 reads
 // one sequential stream per thread; it used 70-96 % of the probed read bandwidth on the medium
 // F16 model where 8 rows x 2 vectors (8 streams) used 63-76 % (docs/cpu-runtime.md, pass 3).
 constexpr int kGemvRows = 1;
@@ -203,8 +205,13 @@ BS_AVX512 void gemvFloatRV(const KernelArgs& a, std::int64_t n0, std::int64_t n1
     const WeightMatrix& w = *a.w;
     const std::int64_t K = w.cols;
     const std::size_t rb = w.rowBytes();
-    const std::size_t ahead = rb * R;
     constexpr std::size_t elemBytes = T == WeightType::F32 ? 4 : 2;
+    // Prefetch distance: 16-bit rows are short (1 KB at K = 512), and one row of lead left a
+    // core at ~31-35 GB/s; ~8 KB of lead gave 36-46 GB/s (single-thread kernel bench, 64000 x
+    // 768 and 96000 x 512, three alternating rounds). F32 did best with one row (37-38 vs
+    // 35-36 GB/s at two or four).
+    const std::size_t aheadRows = elemBytes == 2 ? std::max<std::size_t>(1, (8192 + rb - 1) / rb) : 1;
+    const std::size_t ahead = rb * R * aheadRows;
     constexpr std::int64_t step = 16 * V;
     constexpr std::size_t stepBytes = step * elemBytes;
     const float* x = a.x;
