@@ -206,12 +206,7 @@ BS_AVX512 void gemvFloatRV(const KernelArgs& a, std::int64_t n0, std::int64_t n1
     const std::int64_t K = w.cols;
     const std::size_t rb = w.rowBytes();
     constexpr std::size_t elemBytes = T == WeightType::F32 ? 4 : 2;
-    // Prefetch distance: 16-bit rows are short (1 KB at K = 512), and one row of lead left a
-    // core at ~31-35 GB/s; ~8 KB of lead gave 36-46 GB/s (single-thread kernel bench, 64000 x
-    // 768 and 96000 x 512, three alternating rounds). F32 did best with one row (37-38 vs
-    // 35-36 GB/s at two or four).
-    const std::size_t aheadRows = elemBytes == 2 ? std::max<std::size_t>(1, (8192 + rb - 1) / rb) : 1;
-    const std::size_t ahead = rb * R * aheadRows;
+    const std::size_t ahead = rb * R * gemvPrefetchRows(T, rb);
     constexpr std::int64_t step = 16 * V;
     constexpr std::size_t stepBytes = step * elemBytes;
     const float* x = a.x;

@@ -21,6 +21,15 @@ void matmulRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 /// computes whole 32-row panels from n0 and returns the first row it did not compute (n0 for
 /// other types); the caller finishes [returned, n1) with the register tiles.
 std::int64_t matmulRowsAvx512Packed(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+/// Rows ahead that the T = 1 kernels prefetch: one for F32; ~8 KB of whole rows for 16-bit
+/// weights, whose short rows left too little lead at one row (single-thread kernel bench, T = 1:
+/// AVX-512 F16/BF16 31-36 -> 37-46 GB/s, AVX2 F16 26-34 -> 34-41 GB/s; F32 was best at one).
+inline std::size_t gemvPrefetchRows(WeightType type, std::size_t rowBytes) {
+    if (type == WeightType::F32 || rowBytes == 0) return 1;
+    const std::size_t rows = (8192 + rowBytes - 1) / rowBytes;
+    return rows > 0 ? rows : 1;
+}
+
 /// Tokens from which matmulRowsAvx512 takes the packed path (kernel bench, docs/cpu-runtime.md).
 inline constexpr std::int64_t kPackedMinTokens = 96;
 
