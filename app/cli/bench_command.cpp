@@ -118,12 +118,11 @@ int runBench(int argc, char** argv, const QStringList& args) {
         {"type", "Weight type of the random model: F32, F16, BF16, Q8_0, Q4_0 (default F32).", "type", "F32"},
         {"concurrency", "Concurrent sequences of the model benchmark (default 1,4,16,32).", "list", "1,4,16,32"},
         {"threads", "CPU threads of the model benchmark (default 2).", "n", "2"},
-        {"kv-type", "KV-cache element type of the model benchmark: auto, f32 or f16 (default auto: "
-                    "F32 for F32 models, F16 otherwise).", "type", "auto"},
         {"api", "WebSocket API benchmark: concurrent clients against an in-process server."},
         {"gui", "Engine throughput with the desktop window attached vs headless."},
         {"clients", "Clients of the API benchmark (default 50).", "n", "50"},
     });
+    parser.addOption(kvTypeOption());  // model benchmark
     if (int rc = parseOrExit(parser, args, "Benchmarks: scheduler (default), model (--shape/--model), API (--api)."); rc >= 0)
         return rc;
     auto reps = positiveInt(parser, "repetitions", 1, 100);

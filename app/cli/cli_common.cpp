@@ -6,13 +6,23 @@
 
 namespace batchscope::app {
 
-void addEngineOptions(QCommandLineParser& parser) {
+QCommandLineOption kvTypeOption() {
+    return {"kv-type", "KV-cache element type on the CPU: auto, f32 or f16 (default auto: F32 for F32 "
+                       "models, F16 for 16-bit and quantised ones).", "type", "auto"};
+}
+
+void addExecutorOptions(QCommandLineParser& parser) {
     parser.addOptions({
-        {"model", "GGUF model file (default: the bundled demo model; 'simulated' for no model).", "file"},
         {"device", "cpu, cuda or auto (default auto).", "device", "auto"},
         {"threads", "CPU threads (default: all cores).", "n", "0"},
-        {"kv-type", "KV-cache element type on the CPU: auto, f32 or f16 (default auto: F32 for F32 "
-                    "models, F16 for 16-bit and quantised ones).", "type", "auto"},
+        kvTypeOption(),
+    });
+}
+
+void addEngineOptions(QCommandLineParser& parser) {
+    parser.addOption({"model", "GGUF model file (default: the bundled demo model; 'simulated' for no model).", "file"});
+    addExecutorOptions(parser);
+    parser.addOptions({
         {"max-batch-size", "Sequences per step (default 32).", "n", "32"},
         {"token-budget", "Tokens per step, prefill + decode (default 512).", "n", "512"},
         {"kv-memory-mb", "KV-cache memory in MiB (default 256).", "mib", "256"},

@@ -15,6 +15,10 @@ namespace batchscope::app {
 /// Adds --model, --device, --threads, --kv-type, --max-batch-size, --token-budget, --kv-memory-mb,
 /// --block-size, --queue-capacity to a parser.
 void addEngineOptions(QCommandLineParser& parser);
+/// Adds only --device, --threads and --kv-type (the gui command, whose window holds the rest).
+void addExecutorOptions(QCommandLineParser& parser);
+/// The --kv-type option (default auto), for parsers that take it alone (bench).
+QCommandLineOption kvTypeOption();
 
 /// Reads them back; nullopt (after printing the reason to stderr) for a bad value.
 std::optional<engine::ExecutorOptions> executorOptions(const QCommandLineParser& parser);

@@ -16,12 +16,7 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
     parser.addOption({"model", "GGUF model file (default: the last one used, else the bundled demo model; "
                                "'simulated' runs without a model).", "file"});
     parser.addOption({"no-api", "Do not start the WebSocket API."});
-    parser.addOptions({
-        {"device", "cpu, cuda or auto (default auto).", "device", "auto"},
-        {"threads", "CPU threads (default: all cores).", "n", "0"},
-        {"kv-type", "KV-cache element type on the CPU: auto, f32 or f16 (default auto: F32 for F32 "
-                    "models, F16 for 16-bit and quantised ones).", "type", "auto"},
-    });
+    addExecutorOptions(parser);
     api::addApiOptions(parser);
     if (int rc = parseOrExit(parser, args, "Open the desktop application."); rc >= 0) return rc;
     // The token file and settings live in ~/.config/batchscope (no organisation level).
