@@ -99,7 +99,7 @@ void Matmul::runMany(std::span<const MatmulTarget> targets, const float* x, std:
     // Chunks of whole 4-row tiles; enough chunks per thread to balance a shared machine. The
     // packed AVX-512 path works in 32-row panels and prefetches the next panel of its chunk
     // while computing one, so it gets fewer, panel-aligned chunks.
-    const bool packed = m_isa == CpuIsa::Avx512 && tokens >= detail::kPackedMinTokens && !anyQuantised;
+    const bool packed = !anyQuantised && detail::usesPackedPath(m_isa, targets.front().w->type, tokens);
     const std::int64_t align = packed ? 32 : 4;
     const std::int64_t wanted = std::max<std::int64_t>(1, m_pool.threadCount() * (packed ? 4 : 8));
     std::int64_t grain = (totalRows + wanted - 1) / wanted;

@@ -264,7 +264,7 @@ void matmulRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
         matmulRowsAvx2(a, n0, n1);
         return;
     }
-    if (a.tokens >= kPackedMinTokens && !quant) {
+    if (usesPackedPath(CpuIsa::Avx512, a.w->type, a.tokens)) {
         n0 = matmulRowsAvx512Packed(a, n0, n1);
         if (n0 >= n1) return;
     }

@@ -32,6 +32,12 @@ inline std::size_t gemvPrefetchRows(WeightType type, std::size_t rowBytes) {
 
 /// Tokens from which matmulRowsAvx512 takes the packed path (kernel bench, docs/cpu-runtime.md).
 inline constexpr std::int64_t kPackedMinTokens = 96;
+/// Whether a product takes the packed path: the kernel dispatch and the chunking in
+/// Matmul::runMany (panel-aligned chunks) must agree.
+inline bool usesPackedPath(CpuIsa isa, WeightType type, std::int64_t tokens) {
+    const bool floatLike = type == WeightType::F32 || type == WeightType::F16 || type == WeightType::BF16;
+    return isa == CpuIsa::Avx512 && floatLike && tokens >= kPackedMinTokens;
+}
 
 /// One element of a float-like row (F32/F16/BF16), for K tails.
 float loadElement(WeightType type, const std::byte* row, std::int64_t k);
