@@ -76,7 +76,7 @@ chmod +x "$TMP/fakebin"/* "$TMP/pack"/*
 PATH="$TMP/fakebin:$PATH" GPU_CHECK_PACK_DIR="$TMP/pack" "$SCRIPT" "$TMP/fake" >"$TMP/fake.out" 2>&1
 check "fake GPU: a failed stage makes the run exit 1" [ $? -eq 1 ]
 check "fake GPU: exactly summary.md and the archive" only_two_files "$TMP/fake"
-check "fake GPU: build reads skipped (pack)" row_has "$TMP/fake" build "skipped: using the carried pack"
+check "fake GPU: build reads ok (the pack)" row_has "$TMP/fake" build "ok: using the carried pack"
 check "fake GPU: libraries of the pack ok" row_has "$TMP/fake" libraries "| ok |"
 check "fake GPU: all-passed test reads ok" row_has "$TMP/fake" gpu_probe_test "ok (2 tests)"
 check "fake GPU: all-skipped test reads SKIPPED with the reason" \
@@ -93,7 +93,8 @@ check "fake GPU: verdict FAILED" grep -qF "Verdict: **FAILED**" "$TMP/fake/summa
 gtest_fake 2 0 0 >"$TMP/pack/gpu_scheduler_test"
 PATH="$TMP/fakebin:$PATH" GPU_CHECK_PACK_DIR="$TMP/pack" "$SCRIPT" "$TMP/fake2" >"$TMP/fake2.out" 2>&1
 check "fake GPU, no failure: exit 0" [ $? -eq 0 ]
-check "fake GPU, no failure: verdict INCOMPLETE" grep -qF "Verdict: **INCOMPLETE" "$TMP/fake2/summary.md"
+check "fake GPU, no failure: verdict INCOMPLETE, naming the skipped stages" \
+    grep -qF "Verdict: **INCOMPLETE: skipped gpu_kernels_test, integration-cuda, sanitizer-kernels**" "$TMP/fake2/summary.md"
 
 # ---- 3. Qt Test logs ------------------------------------------------------------------------------
 cat >"$TMP/qskip.log" <<'EOF'
