@@ -195,7 +195,7 @@ record() {  # record NAME STATUS SECONDS
         *) SKIPPED=$((SKIPPED + 1)) SKIPPED_NAMES="${SKIPPED_NAMES:+$SKIPPED_NAMES, }$1" ;;
     esac
     log "stage $1: $2 (${3}s)"
-    ROWS+=("| $1 | $2 | $3 | ${EXPECT[$1]:-?} |")
+    ROWS+=("| $1 | ${2//|//} | $3 | ${EXPECT[$1]:-?} |")  # no '|' inside a table cell
 }
 skip_stage() { record "$1" "skipped: $2" 0; printf 'skipped: %s\n' "$2" >"$WORK/$1.log"; }
 no_gpu_stage() {  # no_gpu_stage NAME WHAT: a GPU stage on a machine without one
@@ -253,6 +253,8 @@ if [[ -z "$NO_GPU" ]] && ! ldconfig -p 2>/dev/null | grep -q 'libcublas.so.13' &
     done
 fi
 export BATCHSCOPE_SOURCE_DIR="$ROOT"
+# Packed binaries would look for the demo model at the build machine's source path.
+export BATCHSCOPE_DEMO_MODEL="${BATCHSCOPE_DEMO_MODEL:-$ROOT/resources/models/demo.gguf}"
 log "output in $OUT${NO_GPU:+ (no GPU: $NO_GPU)}"
 
 # shellcheck disable=SC2016  # expanded by the inner shell
@@ -376,7 +378,7 @@ tar -czf "$OUT/gpu-check-logs.tar.gz" -C "$WORK" .
     echo "Verdict: **$VERDICT** after $(( $(date +%s) - T0 ))s (budget ${BUDGET}s)"
     echo
     echo "Commit: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || cat "$PACK_DIR/COMMIT" 2>/dev/null || echo unknown); binaries: $BIN_KIND"
-    echo "GPU: $(head -n 1 "$WORK/gpus.txt" 2>/dev/null || echo none)"
+    echo "GPU: $(grep -m 1 '^GPU ' "$WORK/gpus.txt" 2>/dev/null || echo none)"
     echo
     echo "| stage | status | seconds | expected s |"
     echo "|---|---|---|---|"
