@@ -87,10 +87,11 @@ check_pack() {
 }
 
 pack() {
-    local build="${GPU_CHECK_PACK_BUILD_DIR:-$ROOT/build-gpu-pack}" nvcc t0 launcher=()
+    local build="${GPU_CHECK_PACK_BUILD_DIR:-$ROOT/build-gpu-pack}" nvcc t0 commit launcher=()
     nvcc="$(find_tool nvcc)" || { log "no nvcc found"; exit 1; }
     command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
     t0=$(date +%s)
+    commit="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"  # what is compiled
     log "configuring $build (nvcc $nvcc)"
     # No Qt and no BLAS (OpenBLAS alone is 36 MB); DT_RPATH (not RUNPATH) $ORIGIN/lib so that the
     # packed libraries' own dependencies (libspdlog -> libfmt) are found there too.
@@ -112,7 +113,7 @@ pack() {
             cp -L "$path" "$PACK_DIR/lib/$name"
         done < <(ldd_lines "$PACK_DIR/$b")
     done
-    git -C "$ROOT" describe --always --dirty >"$PACK_DIR/COMMIT" 2>/dev/null || echo unknown >"$PACK_DIR/COMMIT"
+    echo "$commit" >"$PACK_DIR/COMMIT"
     log "packed into $PACK_DIR ($(du -sh "$PACK_DIR" | cut -f1)) in $(( $(date +%s) - t0 ))s"
     check_pack "$PACK_DIR"
 }
