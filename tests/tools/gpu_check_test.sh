@@ -96,6 +96,13 @@ check "fake GPU, no failure: exit 0" [ $? -eq 0 ]
 check "fake GPU, no failure: verdict INCOMPLETE, naming the skipped stages" \
     grep -qF "Verdict: **INCOMPLETE: skipped gpu_kernels_test, integration-cuda, sanitizer-kernels**" "$TMP/fake2/summary.md"
 
+# A stage cut by the run's budget reads as skipped (no verdict on the code), later ones as not started.
+printf '#!/bin/sh\nsleep 60\n' >"$TMP/pack/gpu_probe_test"
+PATH="$TMP/fakebin:$PATH" GPU_CHECK_PACK_DIR="$TMP/pack" GPU_CHECK_BUDGET=26 "$SCRIPT" "$TMP/fake3" >"$TMP/fake3.out" 2>&1
+check "budget: exit 0" [ $? -eq 0 ]
+check "budget: the running stage reads cut" row_has "$TMP/fake3" gpu_probe_test "skipped: cut after"
+check "budget: a later stage reads not started" row_has "$TMP/fake3" bench "skipped: not started, the 26s budget is spent"
+
 # ---- 3. Qt Test logs ------------------------------------------------------------------------------
 cat >"$TMP/qskip.log" <<'EOF'
 ********* Start testing of SchedulerIntegrationTest *********
