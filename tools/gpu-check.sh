@@ -327,7 +327,7 @@ done
 
 # The scheduler integration suite on the CUDA executor (a Qt build only; it QSKIPs without one).
 if [[ $BIN_KIND == carried* ]]; then why="needs Qt 6, which the pack leaves out"
-elif [[ $BIN_KIND == built* ]]; then why="Qt 6 not found here: the suite was not built"
+elif [[ $BIN_KIND == built* && $UI == OFF ]]; then why="Qt 6 not found here: the suite was not built"
 else why="no binary"; fi
 if [[ -n "$NO_GPU" ]]; then
     no_gpu_stage integration-cuda "test_scheduler_integration with BATCHSCOPE_TEST_DEVICE=cuda${BIN[test_scheduler_integration]:+ }${BIN[test_scheduler_integration]:-" (cannot: $why)"}"
