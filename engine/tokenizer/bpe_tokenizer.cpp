@@ -2,9 +2,6 @@
 #include "engine/tokenizer/bpe_tokenizer.h"
 
 #include "engine/tokenizer/symbol_merge.h"
-
-
-#include "engine/tokenizer/gpt2_pretokenizer.h"
 #include "engine/tokenizer/unicode_data.h"
 
 namespace batchscope::engine {
@@ -37,11 +34,12 @@ const ByteMap& byteMap() {
 
 std::uint32_t BpeTokenizer::byteToCodepoint(unsigned char b) { return byteMap().toCp[b]; }
 
-BpeTokenizer::BpeTokenizer(Vocab vocab) : m_vocab(std::move(vocab)) {}
+BpeTokenizer::BpeTokenizer(Vocab vocab, PreTokenizer preTokenizer, bool ignoreMerges)
+    : m_vocab(std::move(vocab)), m_pre(std::move(preTokenizer)), m_userTokens(m_vocab), m_ignoreMerges(ignoreMerges) {}
 
-Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::create(Vocab vocab,
-                                                           const std::vector<std::string>& merges) {
-    std::unique_ptr<BpeTokenizer> tok(new BpeTokenizer(std::move(vocab)));
+Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::create(Vocab vocab, const std::vector<std::string>& merges,
+                                                           PreTokenizer preTokenizer, bool ignoreMerges) {
+    std::unique_ptr<BpeTokenizer> tok(new BpeTokenizer(std::move(vocab), std::move(preTokenizer), ignoreMerges));
     tok->m_ranks.reserve(merges.size());
     for (std::size_t i = 0; i < merges.size(); ++i) {
         const std::string& m = merges[i];
@@ -70,7 +68,13 @@ std::vector<TokenId> BpeTokenizer::encode(std::string_view text, bool addBos) co
     std::vector<TokenId> out;
     if (addBos && m_vocab.bos) out.push_back(*m_vocab.bos);
     std::string mapped;
-    for (std::string_view word : gpt2PreTokenize(text)) encodeWord(word, mapped, out);
+    for (const TextFragment& fragment : m_userTokens.partition(text)) {
+        if (fragment.token) {
+            out.push_back(*fragment.token);
+            continue;
+        }
+        for (std::string_view word : m_pre.split(fragment.text)) encodeWord(word, mapped, out);
+    }
     return out;
 }
 
@@ -87,6 +91,12 @@ void BpeTokenizer::encodeWord(std::string_view word, std::string& mapped, std::v
     }
     if (symbols.empty()) return;
     symbols.back().next = -1;
+    if (m_ignoreMerges) {
+        if (auto id = m_vocab.find(mapped)) {
+            out.push_back(*id);
+            return;
+        }
+    }
 
     std::string key;
     // Lowest merge rank first, leftmost on a tie (as llama.cpp's llm_bigram_bpe).
