@@ -40,7 +40,7 @@ BpeTokenizer::BpeTokenizer(Vocab vocab, PreTokenizer preTokenizer, bool ignoreMe
 Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::create(Vocab vocab, const std::vector<std::string>& merges,
                                                            PreTokenizer preTokenizer, bool ignoreMerges) {
     std::unique_ptr<BpeTokenizer> tok(new BpeTokenizer(std::move(vocab), std::move(preTokenizer), ignoreMerges));
-    tok->m_ranks.reserve(merges.size());
+    tok->m_merges.reserve(merges.size());
     for (std::size_t i = 0; i < merges.size(); ++i) {
         const std::string& m = merges[i];
         // As llama.cpp: split at the first space after the first byte.
@@ -49,8 +49,10 @@ Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::create(Vocab vocab, const st
             return makeError(ErrorCode::InvalidFormat, "tokenizer.ggml.merges[" + std::to_string(i) +
                              "] = '" + m + "' is not two symbols separated by a space");
         }
-        tok->m_ranks.emplace(m.substr(0, pos) + ' ' + m.substr(pos + 1), static_cast<int>(i));
+        tok->m_merges.push_back(m);
     }
+    // A merge listed twice keeps its first (lowest) rank, as llama.cpp's bpe_ranks.emplace.
+    tok->m_ranks.build(tok->m_merges, StringIndex::Repeats::FirstWins);
     return tok;
 }
 
@@ -59,9 +61,7 @@ std::optional<int> BpeTokenizer::mergeRank(std::string_view left, std::string_vi
     key.assign(left);
     key += ' ';
     key.append(right);
-    auto it = m_ranks.find(std::string_view(key));
-    if (it == m_ranks.end()) return std::nullopt;
-    return it->second;
+    return m_ranks.find(m_merges, key);
 }
 
 std::vector<TokenId> BpeTokenizer::encode(std::string_view text, bool addBos) const {

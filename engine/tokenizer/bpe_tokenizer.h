@@ -4,11 +4,11 @@
 #include <array>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "engine/core/result.h"
 #include "engine/tokenizer/pre_tokenizer.h"
+#include "engine/tokenizer/string_index.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "engine/tokenizer/user_token_matcher.h"
 #include "engine/tokenizer/vocab.h"
@@ -54,8 +54,9 @@ private:
     PreTokenizer m_pre;
     UserTokenMatcher m_userTokens;
     bool m_ignoreMerges;
-    /// "left right" -> rank.
-    std::unordered_map<std::string, int, StringViewHash, std::equal_to<>> m_ranks;
+    /// "left right" per merge, index = rank, and the index over them.
+    std::vector<std::string> m_merges;
+    StringIndex m_ranks;
 };
 
 }  // namespace batchscope::engine
