@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include "engine/model/gguf_file.h"
 #include "engine/model/gguf_writer.h"
@@ -203,6 +204,23 @@ TEST(PreTokenizerSelection, Llama3IgnoresMergesAndAddsBosByDefault) {
     w.setUInt32("tokenizer.ggml.bos_token_id", 256);
     auto withBos = load(w);
     EXPECT_TRUE(withBos->addsBosByDefault()) << "llama.cpp: llama3 pre-tokenizer defaults add_bos to true";
+}
+
+TEST(PreTokenizerSelection, OneTokenizerEncodesFromManyThreadsAlike) {
+    // Immutable after construction: concurrent encode() (each thread has its own PCRE2 match
+    // state) gives the same ids as a single thread. Run under TSan in CI.
+    auto tok = load(bpeVocab({{kUserDefined, "<tool>"}, {kNormal, "\xc4\xa0" "a"}}, {"\xc4\xa0 a"}, "llama-bpe"));
+    const std::string text = "Hello <tool> world 12345 \xe4\xb8\xad\xe6\x96\x87 a a a\n\n  end";
+    const auto expected = tok->encode(text, false);
+    std::vector<std::vector<TokenId>> results(4);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < results.size(); ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 200; ++i) results[t] = tok->encode(text, false);
+        });
+    }
+    for (auto& th : threads) th.join();
+    for (const auto& r : results) EXPECT_EQ(r, expected);
 }
 
 TEST(LargeVocabulary, GemmaSized262kSentencePieceLoadsAndEncodes) {
