@@ -114,23 +114,24 @@ QUrl ApiServer::url() const {
 }
 
 void ApiServer::onOriginCheck(QWebSocketCorsAuthenticator* authenticator) const {
-    // No Origin header: a non-browser client. A browser page must be on the allow list.
-    QString origin = authenticator->origin().trimmed();
-    if (origin.isEmpty()) {
-        authenticator->setAllowed(true);
-        return;
-    }
-    while (origin.endsWith(QLatin1Char('/'))) origin.chop(1);
-    bool allowed = false;
-    for (QString candidate : m_options.allowedOrigins) {
-        while (candidate.endsWith(QLatin1Char('/'))) candidate.chop(1);
-        allowed = allowed || candidate.compare(origin, Qt::CaseInsensitive) == 0;
-    }
-    if (!allowed) qInfo().noquote() << "API server: refused browser origin" << origin.left(200);
+    const bool allowed = originAllowed(authenticator->origin(), m_options);
+    if (!allowed) qInfo().noquote() << "API server: refused browser origin" << authenticator->origin().left(200);
     authenticator->setAllowed(allowed);
 }
 
-bool ApiServer::checkHost(const QString& hostHeader) const {
+bool ApiServer::originAllowed(const QString& originHeader, const ApiServerOptions& options) {
+    // No Origin header: a non-browser client. A browser page must be on the allow list.
+    QString origin = originHeader.trimmed();
+    if (origin.isEmpty()) return true;
+    while (origin.endsWith(QLatin1Char('/'))) origin.chop(1);
+    for (QString candidate : options.allowedOrigins) {
+        while (candidate.endsWith(QLatin1Char('/'))) candidate.chop(1);
+        if (candidate.compare(origin, Qt::CaseInsensitive) == 0) return true;
+    }
+    return false;
+}
+
+bool ApiServer::hostAllowed(const QString& hostHeader, const ApiServerOptions& options) {
     QString host = hostHeader.trimmed().toLower();
     if (host.startsWith(QLatin1Char('['))) {
         host = host.mid(1, host.indexOf(QLatin1Char(']')) - 1);
@@ -141,8 +142,8 @@ bool ApiServer::checkHost(const QString& hostHeader) const {
     if (host == QLatin1String("localhost") || host == QLatin1String("127.0.0.1") ||
         host == QLatin1String("::1"))
         return true;
-    if (!m_options.host.isNull() && QHostAddress(host) == m_options.host) return true;
-    for (const QString& allowed : m_options.allowedHosts)
+    if (!options.host.isNull() && QHostAddress(host) == options.host) return true;
+    for (const QString& allowed : options.allowedHosts)
         if (allowed.compare(host, Qt::CaseInsensitive) == 0) return true;
     return false;
 }

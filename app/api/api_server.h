@@ -84,7 +84,11 @@ public:
     /// A session's socket disconnected: cancel its requests and delete it later.
     void releaseSession(ApiSession* session);
     void forgetRequest(engine::RequestId id) { m_owners.remove(id); }
-    bool checkHost(const QString& hostHeader) const;
+    bool checkHost(const QString& hostHeader) const { return hostAllowed(hostHeader, m_options); }
+    /// The Host rule against DNS rebinding: loopback names, the --host address, --allow-host.
+    static bool hostAllowed(const QString& hostHeader, const ApiServerOptions& options);
+    /// The browser rule: no Origin (not a browser) or an Origin on --allow-origin.
+    static bool originAllowed(const QString& originHeader, const ApiServerOptions& options);
     void countDropped() { ++m_droppedEvents; }
 
 private:

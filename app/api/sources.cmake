@@ -1,4 +1,4 @@
-# The local WebSocket API (protocol, access token, server, sessions, load bench).
+# The local WebSocket and HTTP APIs (protocol, access token, server, sessions, load bench).
 # SPDX-License-Identifier: GPL-3.0-or-later
 target_sources(batchscope_app_core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/protocol.cpp
@@ -9,4 +9,8 @@ target_sources(batchscope_app_core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/api_session.cpp
     ${CMAKE_CURRENT_LIST_DIR}/api_load_bench.cpp
     ${CMAKE_CURRENT_LIST_DIR}/api_options.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/openai_request.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/prometheus_metrics.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/http_api_server.cpp
 )
+target_link_libraries(batchscope_app_core PRIVATE PkgConfig::CPP_HTTPLIB)

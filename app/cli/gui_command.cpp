@@ -5,6 +5,7 @@
 
 #include "app/api/api_options.h"
 #include "app/api/api_server.h"
+#include "app/api/http_api_server.h"
 #include "app/bridge/engine_bridge.h"
 #include "app/cli/cli_common.h"
 #include "app/gui/gui_main.h"
@@ -36,7 +37,13 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
     options.port = int(apiOptions.value().port);
     if (!parser.isSet("no-api")) {
         api::ApiServerOptions serverOptions = apiOptions.value();
-        setApiServerStarter([serverOptions](EngineBridge& bridge, int port, ApiEndpoint& endpoint) -> std::unique_ptr<QObject> {
+        auto httpOptions = api::httpOptionsFromParser(parser);
+        if (!httpOptions) {
+            std::cerr << "error: " << httpOptions.error().message << "\n";
+            return 2;
+        }
+        const std::optional<api::HttpApiOptions> http = httpOptions.value();
+        setApiServerStarter([serverOptions, http](EngineBridge& bridge, int port, ApiEndpoint& endpoint) -> std::unique_ptr<QObject> {
             api::ApiServerOptions o = serverOptions;
             if (port >= 0) o.port = quint16(port);
             auto server = std::make_unique<api::ApiServer>(bridge, o);
@@ -44,6 +51,14 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
             if (!server->listen(&error)) {
                 std::cerr << "warning: the WebSocket API did not start: " << error.toStdString() << "\n";
                 return nullptr;
+            }
+            if (http) {  // a child of the WebSocket server: it closes with it
+                auto* httpServer = new api::HttpApiServer(bridge, o, *http, server.get());
+                if (httpServer->listen(&error)) {
+                    std::cerr << "HTTP API on " << httpServer->url().toString().toStdString() << "\n";
+                } else {
+                    std::cerr << "warning: the HTTP API did not start: " << error.toStdString() << "\n";
+                }
             }
             endpoint.url = server->url().toString();
             endpoint.token = o.token;

@@ -1,4 +1,4 @@
-// `batchscope serve`: the engine and the WebSocket API without a window.
+// `batchscope serve`: the engine, the WebSocket API and (--http-port) the HTTP API without a window.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <QCoreApplication>
 #include <csignal>
@@ -7,6 +7,8 @@
 
 #include "app/api/api_options.h"
 #include "app/api/api_server.h"
+#include "app/api/http_api_server.h"
+#include <memory>
 #include "app/bridge/engine_bridge.h"
 #include "app/cli/cli_common.h"
 
@@ -21,13 +23,18 @@ int runServe(int argc, char** argv, const QStringList& args) {
     QCommandLineParser parser;
     addEngineOptions(parser);
     api::addApiOptions(parser);
-    if (int rc = parseOrExit(parser, args, "Run the engine and the WebSocket API without a window."); rc >= 0) return rc;
+    if (int rc = parseOrExit(parser, args, "Run the engine, the WebSocket API and (--http-port) the HTTP API without a window."); rc >= 0) return rc;
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("batchscope");
     QString tokenSource;
     auto apiOptions = api::apiOptionsFromParser(parser, &tokenSource);
     if (!apiOptions) {
         std::cerr << "error: " << apiOptions.error().message << "\n";
+        return 2;
+    }
+    auto httpOptions = api::httpOptionsFromParser(parser);
+    if (!httpOptions) {
+        std::cerr << "error: " << httpOptions.error().message << "\n";
         return 2;
     }
     auto engine = buildEngine(parser);
@@ -40,6 +47,14 @@ int runServe(int argc, char** argv, const QStringList& args) {
         std::cerr << "error: cannot start the WebSocket API: " << error.toStdString() << "\n";
         return 1;
     }
+    std::unique_ptr<api::HttpApiServer> http;
+    if (httpOptions.value()) {
+        http = std::make_unique<api::HttpApiServer>(bridge, apiOptions.value(), *httpOptions.value());
+        if (!http->listen(&error)) {
+            std::cerr << "error: cannot start the HTTP API: " << error.toStdString() << "\n";
+            return 1;
+        }
+    }
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     QTimer poll;
@@ -47,11 +62,13 @@ int runServe(int argc, char** argv, const QStringList& args) {
     poll.start(100);
     // The URL on stdout (scripts read it, e.g. with --port 0); the rest is a log on stderr.
     std::printf("listening on %s\n", server.url().toString().toUtf8().constData());
+    if (http) std::printf("http listening on %s\n", http->url().toString().toUtf8().constData());
     std::fflush(stdout);
     std::cerr << "serving " << bridge.engine()->modelInfo().name << " (" << bridge.engine()->modelInfo().backend
               << "); access token from " << tokenSource.toStdString() << "; Ctrl+C stops\n";
     const int rc = app.exec();
     server.close();
+    if (http) http->close();
     bridge.setEngine(nullptr);  // unfinished requests finish as cancelled
     return rc;
 }

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Real clients against `batchscope serve --model simulated --http-port 0`:
+#   promtool    Debian's `promtool check metrics` on /metrics after a few completions
+#   openai-sdk  the official OpenAI SDK for JavaScript (npm `openai`, installed into a temporary
+#               folder at test time): completions, plain and streamed, and the chat refusal
+# Exit 77 (CTest SKIP) with a message when the tool or the npm registry is not reachable.
+# Usage: http_clients_test.sh MODE /path/to/batchscope
+# SPDX-License-Identifier: GPL-3.0-or-later
+set -euo pipefail
+mode=$1
+binary=$2
+token=http-clients-test-token-0123456789
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+skip() { echo "SKIP: $*"; exit 77; }
+
+case $mode in
+promtool) command -v promtool >/dev/null || skip "promtool not installed (Debian package prometheus)";;
+openai-sdk)
+    command -v node >/dev/null && command -v npm >/dev/null || skip "node/npm not installed"
+    # Installed before the server starts: a registry that cannot be reached skips the test.
+    (cd "$work" && npm init -y >/dev/null && timeout 180 npm install --no-audit --no-fund openai@4 >npm.log 2>&1) ||
+        skip "npm could not install the openai package (no registry access?): $(tail -n 3 "$work/npm.log" | tr '\n' ' ')"
+    ;;
+*) echo "unknown mode $mode"; exit 2;;
+esac
+
+"$binary" serve --model simulated --port 0 --http-port 0 --token "$token" >"$work/serve.out" 2>"$work/serve.err" &
+server_pid=$!
+url=
+for _ in $(seq 1 100); do
+    url=$(sed -n 's/^http listening on //p' "$work/serve.out")
+    [ -n "$url" ] && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.err"; echo "FAIL: serve exited"; exit 1; }
+    sleep 0.1
+done
+[ -n "$url" ] || { cat "$work/serve.err"; echo "FAIL: no HTTP URL printed"; exit 1; }
+url=${url%/}
+echo "server at $url"
+
+if [ "$mode" = promtool ]; then
+    for stream in false true; do
+        curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+            -d "{\"prompt\": \"hello\", \"max_tokens\": 8, \"stream\": $stream}" "$url/v1/completions" >/dev/null
+    done
+    curl -sf -H "Authorization: Bearer $token" "$url/metrics" >"$work/metrics.txt"
+    grep -q '^vllm:request_success_total{model_name=".*",finished_reason="length"} 2$' "$work/metrics.txt" ||
+        { cat "$work/metrics.txt"; echo "FAIL: request_success_total is not 2"; exit 1; }
+    promtool check metrics <"$work/metrics.txt"
+    echo "PASS: promtool check metrics"
+    exit 0
+fi
+
+cat >"$work/client.mjs" <<'JS'
+import OpenAI from 'openai';
+const client = new OpenAI({ baseURL: process.env.BASE_URL + '/v1', apiKey: process.env.TOKEN });
+const assert = (cond, what) => { if (!cond) { console.error('FAIL: ' + what); process.exit(1); } };
+const models = await client.models.list();
+const model = models.data[0].id;
+assert(model, 'a model id');
+const plain = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 6, temperature: 0, seed: 1 });
+assert(plain.choices[0].finish_reason === 'length', 'finish_reason length: ' + JSON.stringify(plain));
+assert(plain.usage.completion_tokens === 6, 'usage.completion_tokens 6');
+const stream = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 6, temperature: 0,
+                                                 seed: 1, stream: true, stream_options: { include_usage: true } });
+let text = '', finish = null, usage = null;
+for await (const chunk of stream) {
+    if (chunk.usage) usage = chunk.usage;
+    for (const c of chunk.choices) { text += c.text; if (c.finish_reason) finish = c.finish_reason; }
+}
+assert(finish === 'length', 'streamed finish_reason length');
+assert(usage && usage.completion_tokens === 6, 'streamed usage');
+assert(text === plain.choices[0].text, 'same seed, same text: ' + JSON.stringify([text, plain.choices[0].text]));
+try {
+    await client.completions.create({ model, prompt: 'x', n: 2 });
+    assert(false, 'n = 2 refused');
+} catch (e) {
+    assert(e instanceof OpenAI.APIError && e.status === 400 && e.param === 'n', 'n = 2 -> 400 param n: ' + e);
+}
+try {
+    await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
+    console.log('chat completions answered');
+} catch (e) {
+    assert(e instanceof OpenAI.APIError && e.status === 501, 'chat: 501 without chat templates: ' + e);
+    console.log('chat completions refused as expected: ' + e.message);
+}
+const bad = new OpenAI({ baseURL: process.env.BASE_URL + '/v1', apiKey: 'wrong-token-wrong-token', maxRetries: 0 });
+try { await bad.models.list(); assert(false, 'wrong token refused'); }
+catch (e) { assert(e.status === 401, 'wrong token -> 401'); }
+console.log('PASS: openai SDK ' + (OpenAI.VERSION || ''));
+JS
+(cd "$work" && BASE_URL=$url TOKEN=$token node client.mjs)
