@@ -58,7 +58,8 @@ Reply exchange(quint16 port, const QByteArray& method, const QByteArray& path, c
         request += "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
     request += "Connection: close\r\n\r\n" + body;
     socket.write(request);
-    QTRY_VERIFY_WITH_TIMEOUT(socket.state() == QAbstractSocket::UnconnectedState, 20000);
+    if (!QTest::qWaitFor([&] { return socket.state() == QAbstractSocket::UnconnectedState; }, 20000))
+        qWarning("the server did not close the connection within 20 s");
     raw += socket.readAll();
     Reply reply;
     const qsizetype split = raw.indexOf("\r\n\r\n");
