@@ -174,7 +174,7 @@ std::string formatFloat(double d) {
         if (c != '.') digits += c;
     }
     std::string out;
-    if (exponent >= -5 && exponent < 16) {
+    if (exponent >= -4 && exponent < 16) {
         int pointPos = exponent + 1;  // digits before the point
         if (pointPos <= 0) {
             out = "0." + std::string(static_cast<std::size_t>(-pointPos), '0') + digits;
