@@ -37,6 +37,7 @@ struct Expr {
     std::vector<ExprPtr> args;
     std::vector<std::pair<std::string, ExprPtr>> kwargs;
     int line = 0;
+    int depth = 1;  ///< height of this subtree; the parser caps it (destruction recurses)
 };
 
 struct Node;

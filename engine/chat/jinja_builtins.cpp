@@ -79,9 +79,15 @@ Value stringMethod(const Value& self, const std::string& name) {
     if (name == "replace") {
         return bind([s](Evaluator& ev, CallArgs& a) {
             if (a.positional.size() < 2) throw TemplateError("str.replace needs two arguments");
-            MarkedString r = replaceText(s, a.positional[0].toString(), a.positional[1].toMarked(), optInt(a, 2, "count", -1));
-            ev.checkStringSize(r.text.size());
-            return Value::string(std::move(r));
+            std::string from = a.positional[0].toString();
+            MarkedString to = a.positional[1].toMarked();
+            std::size_t hits = from.empty() ? codePointCount(s.text) + 1 : 0;
+            for (auto p = from.empty() ? std::string::npos : s.text.find(from); p != std::string::npos;
+                 p = s.text.find(from, p + from.size())) {
+                ++hits;
+            }
+            ev.chargeBytes(s.text.size() + hits * to.text.size());
+            return Value::string(replaceText(s, from, to, optInt(a, 2, "count", -1)));
         });
     }
     if (name == "find" || name == "rfind" || name == "count" || name == "index") {
@@ -112,7 +118,7 @@ Value stringMethod(const Value& self, const std::string& name) {
                 if (!first) out.append(s);
                 first = false;
                 out.append(item.str());
-                ev.checkStringSize(out.text.size());
+                ev.chargeBytes(item.text().size() + s.text.size());
             }
             return Value::string(std::move(out));
         });
@@ -242,14 +248,16 @@ Variables builtinGlobals() {
         return Value::list(std::move(out));
     });
     auto makeNamespace = [](bool isNamespace) {
-        return [isNamespace](Evaluator&, CallArgs& a) {
-            Value d = Value::newDict(isNamespace);
+        return [isNamespace](Evaluator& ev, CallArgs& a) {
+            auto d = std::make_shared<Dict>();
+            d->isNamespace = isNamespace;
             for (const auto& p : a.positional) {
                 if (!p.isDict()) throw TemplateError("namespace()/dict() positional argument must be a mapping");
-                for (const auto& [k, v] : p.dictRef().entries) d.dictRef().set(k, v);
+                for (const auto& [k, v] : p.dictRef().entries) d->set(k, v);
             }
-            for (const auto& [k, v] : a.keyword) d.dictRef().set(k, v);
-            return d;
+            for (const auto& [k, v] : a.keyword) d->set(k, v);
+            if (isNamespace) ev.adoptNamespace(d);
+            return Value::dict(std::move(d));
         };
     };
     g["namespace"] = makeCallable("namespace", makeNamespace(true));

@@ -43,12 +43,12 @@ Value Evaluator::eval(const Expr& e) {
         return Value::list(std::move(items));
     }
     case Expr::Kind::Dict: {
-        Value d = Value::newDict();
+        auto d = std::make_shared<Dict>();
         for (std::size_t i = 0; i + 1 < e.args.size(); i += 2) {
             Value key = eval(*e.args[i]);
-            d.dictRef().set(key.toString(), eval(*e.args[i + 1]));
+            d->set(key.toString(), eval(*e.args[i + 1]));
         }
-        return d;
+        return Value::dict(std::move(d));  // computes the nesting depth
     }
     case Expr::Kind::Attr: {
         Value obj = eval(*e.args[0]);
@@ -174,7 +174,7 @@ Value Evaluator::evalBinary(const Expr& e) {
     if (op == "~") {
         MarkedString s = a.toMarked();
         MarkedString t = b.toMarked();
-        checkStringSize(s.text.size() + t.text.size());
+        chargeBytes(s.text.size() + t.text.size());
         s.append(t);
         return Value::string(std::move(s));
     }
@@ -188,7 +188,7 @@ Value Evaluator::evalArithmetic(const std::string& op, const Value& a, const Val
         throw TemplateError("unsupported operand types for " + op + ": '" + a.typeName() + "' and '" + b.typeName() + "'");
     };
     if (op == "+" && a.isString() && b.isString()) {
-        checkStringSize(a.text().size() + b.text().size());
+        chargeBytes(a.text().size() + b.text().size());
         MarkedString s = a.str();
         s.append(b.str());
         return Value::string(std::move(s));
@@ -202,7 +202,7 @@ Value Evaluator::evalArithmetic(const std::string& op, const Value& a, const Val
     if (op == "*" && (a.isString() || a.isList()) && b.isNumber() && b.type() != Value::Type::Float) {
         std::int64_t n = std::max<std::int64_t>(0, b.asInt());
         if (a.isString()) {
-            if (!a.text().empty()) checkStringSize(a.text().size() * static_cast<std::size_t>(std::min<std::int64_t>(n, INT32_MAX)));
+            if (!a.text().empty()) chargeBytes(a.text().size() * static_cast<std::size_t>(std::min<std::int64_t>(n, INT32_MAX)));
             MarkedString s;
             for (std::int64_t i = 0; i < n; ++i) s.append(a.str());
             return Value::string(std::move(s));
@@ -244,6 +244,7 @@ Value Evaluator::evalArithmetic(const std::string& op, const Value& a, const Val
         return Value::integer(checkedInt(std::pow(static_cast<long double>(x), static_cast<long double>(y))));
     }
     if (y == 0) throw TemplateError("division by zero");
+    if (y == -1 && x == INT64_MIN) throw TemplateError("integer overflow");
     if (op == "//") {
         std::int64_t q = x / y;
         if ((x % y != 0) && ((x < 0) != (y < 0))) --q;

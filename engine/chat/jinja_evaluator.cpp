@@ -21,9 +21,10 @@ struct Evaluator::Macro {
 /// Where rendered text goes; every append is checked against the output cap.
 struct Evaluator::Output {
     MarkedString text;
-    const Evaluator* ev = nullptr;
+    Evaluator* ev = nullptr;
     void append(const MarkedString& s) {
         ev->checkStringSize(text.text.size() + s.text.size());
+        ev->chargeBytes(s.text.size());
         text.append(s);
     }
 };
@@ -37,6 +38,19 @@ Evaluator::Evaluator(const RenderOptions& options, const Variables& variables) :
     m_frame = root;
 }
 
+Evaluator::~Evaluator() {
+    for (auto& ns : m_namespaces) ns->entries.clear();
+}
+
+void Evaluator::chargeBytes(std::size_t bytes) {
+    checkStringSize(bytes);
+    m_allocatedBytes += bytes;
+    if (m_allocatedBytes > m_options.limits.maxAllocatedBytes) {
+        throw TemplateError("template creates more than " + std::to_string(m_options.limits.maxAllocatedBytes) +
+                            " bytes of strings");
+    }
+}
+
 MarkedString Evaluator::run(const TemplateAst& ast) {
     m_deadline = std::chrono::steady_clock::now() + m_options.limits.timeout;
     Output out;
@@ -47,7 +61,7 @@ MarkedString Evaluator::run(const TemplateAst& ast) {
 }
 
 void Evaluator::tick() {
-    if ((++m_ticks & 0x3ff) == 0 && std::chrono::steady_clock::now() > m_deadline) {
+    if ((++m_ticks & 0xf) == 0 && std::chrono::steady_clock::now() > m_deadline) {
         throw TemplateError("template took longer than " + std::to_string(m_options.limits.timeout.count()) + " ms");
     }
 }

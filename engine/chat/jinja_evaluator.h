@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/chat/jinja_ast.h"
 #include "engine/chat/jinja_value.h"
@@ -24,7 +25,8 @@ namespace batchscope::engine::jinja {
 struct RenderLimits {
     std::size_t maxOutputBytes = 16u << 20;      ///< rendered text, and any one string value
     std::int64_t maxLoopIterations = 1'000'000;  ///< summed over all loops
-    std::size_t maxCollectionSize = 1'000'000;   ///< elements in one list (range, +, *)
+    std::size_t maxCollectionSize = 100'000;     ///< elements in one list (range, +, *)
+    std::size_t maxAllocatedBytes = 256u << 20;  ///< all strings the render creates, summed
     int maxCallDepth = 32;                       ///< nested macro calls
     int maxEvalDepth = 400;                      ///< nested statement + expression evaluation
     std::chrono::milliseconds timeout{2000};     ///< wall time of the whole render
@@ -42,6 +44,11 @@ using Variables = std::map<std::string, Value>;
 class Evaluator {
 public:
     Evaluator(const RenderOptions& options, const Variables& variables);
+    /// Breaks namespace chains and cycles so that releasing them neither recurses deeply
+    /// nor leaks.
+    ~Evaluator();
+    Evaluator(const Evaluator&) = delete;
+    Evaluator& operator=(const Evaluator&) = delete;
     MarkedString run(const TemplateAst& ast);
 
     const RenderLimits& limits() const { return m_options.limits; }
@@ -51,6 +58,11 @@ public:
     /// Throws when a string of `bytes` would exceed the size cap.
     void checkStringSize(std::size_t bytes) const;
     void checkCollectionSize(std::size_t count) const;
+    /// Counts `bytes` of newly made string against maxAllocatedBytes (and checks the size
+    /// of that one string).
+    void chargeBytes(std::size_t bytes);
+    /// Remembers a namespace made during the render (see ~Evaluator).
+    void adoptNamespace(const std::shared_ptr<Dict>& ns) { m_namespaces.push_back(ns); }
     /// Calls a callable value with arguments (macros, built-ins, bound methods).
     Value call(const Value& callee, CallArgs& args);
 
@@ -95,6 +107,8 @@ private:
     std::chrono::steady_clock::time_point m_deadline;
     std::int64_t m_loopIterations = 0;
     std::uint64_t m_ticks = 0;
+    std::size_t m_allocatedBytes = 0;
+    std::vector<std::shared_ptr<Dict>> m_namespaces;
     int m_callDepth = 0;
     int m_evalDepth = 0;
 };

@@ -59,8 +59,8 @@ Value fToJson(Evaluator& ev, const Value& v, CallArgs& a) {
     const Value* indent = argument(a, 0, "indent");
     int n = indent && !indent->isNone() ? static_cast<int>(std::clamp<std::int64_t>(indent->asInt(), 0, 64)) : -1;
     std::string s = toJson(v, n, argBool(a, 99, "sort_keys", false));
-    ev.checkStringSize(s.size());
-    return Value::string(std::move(s), v.toMarked().anyUser());
+    ev.chargeBytes(s.size());
+    return Value::string(std::move(s), containsUserText(v));
 }
 
 Value fItems(Evaluator&, const Value& v, CallArgs&) {
@@ -94,8 +94,9 @@ Value fJoin(Evaluator& ev, const Value& v, CallArgs& a) {
     for (const auto& item : iterate(v)) {
         if (!first) out.append(sep);
         first = false;
-        out.append(attr ? attributePath(ev, item, *attr).toMarked() : item.toMarked());
-        ev.checkStringSize(out.text.size());
+        MarkedString part = attr ? attributePath(ev, item, *attr).toMarked() : item.toMarked();
+        ev.chargeBytes(part.text.size() + sep.text.size());
+        out.append(part);
     }
     return Value::string(std::move(out));
 }
@@ -114,7 +115,7 @@ Value fReplace(Evaluator& ev, const Value& v, CallArgs& a) {
     } else {
         hits = codePointCount(s.text) + 1;
     }
-    ev.checkStringSize(s.text.size() + hits * r.text.size());
+    ev.chargeBytes(s.text.size() + hits * r.text.size());
     return Value::string(replaceText(s, f, r, count && !count->isNone() ? count->asInt() : -1));
 }
 
@@ -188,7 +189,7 @@ Value fIndent(Evaluator& ev, const Value& v, CallArgs& a) {
     MarkedString s = v.toMarked();
     s.append("\n");
     auto lines = splitLines(s);
-    ev.checkStringSize(s.text.size() + lines.size() * pad.size());
+    ev.chargeBytes(s.text.size() + lines.size() * pad.size());
     MarkedString out;
     for (std::size_t i = 0; i < lines.size(); ++i) {
         if (i) out.append("\n");
@@ -203,10 +204,15 @@ Value fIndent(Evaluator& ev, const Value& v, CallArgs& a) {
     return Value::string(std::move(out));
 }
 
-Value fUnique(Evaluator&, const Value& v, CallArgs&) {
+Value fUnique(Evaluator& ev, const Value& v, CallArgs&) {
     ValueList out;
     for (const auto& item : iterate(v)) {
-        if (std::none_of(out.begin(), out.end(), [&](const Value& o) { return valuesEqual(o, item); })) out.push_back(item);
+        if (std::none_of(out.begin(), out.end(), [&](const Value& o) {
+                ev.tick();
+                return valuesEqual(o, item);
+            })) {
+            out.push_back(item);
+        }
     }
     return Value::list(std::move(out));
 }

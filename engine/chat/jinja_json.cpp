@@ -37,6 +37,7 @@ void appendJsonString(std::string& out, std::string_view s) {
 
 void dump(std::string& out, const Value& v, int indent, bool sortKeys, int level) {
     if (level > 64) throw TemplateError("tojson: value nested too deeply");
+    if (out.size() > Value::kMaxReprBytes) throw TemplateError("tojson: value too large");
     auto newline = [&](int lvl) {
         out += '\n';
         out.append(static_cast<std::size_t>(indent) * static_cast<std::size_t>(lvl), ' ');

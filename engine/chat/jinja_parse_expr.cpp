@@ -1,6 +1,8 @@
 // Expression half of the parser: Jinja's precedence climbing (parse_or ... parse_unary,
 // postfix, filters and tests), literals, calls and subscripts.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <algorithm>
+
 #include "engine/chat/jinja_parser.h"
 
 namespace batchscope::engine::jinja {
@@ -13,15 +15,26 @@ ExprPtr makeExpr(Expr::Kind kind, int line) {
     return e;
 }
 
-ExprPtr makeBinary(std::string op, ExprPtr a, ExprPtr b) {
+}  // namespace
+
+ExprPtr Parser::link(ExprPtr e) {
+    int depth = 0;
+    for (const auto& a : e->args) {
+        if (a) depth = std::max(depth, a->depth);
+    }
+    for (const auto& [k, a] : e->kwargs) depth = std::max(depth, a->depth);
+    e->depth = depth + 1;
+    if (e->depth > kMaxExprDepth) fail("expression nested too deeply");
+    return e;
+}
+
+ExprPtr Parser::makeBinary(std::string op, ExprPtr a, ExprPtr b) {
     auto e = makeExpr(Expr::Kind::Binary, a->line);
     e->name = std::move(op);
     e->args.push_back(std::move(a));
     e->args.push_back(std::move(b));
-    return e;
+    return link(std::move(e));
 }
-
-}  // namespace
 
 // expr [, expr]* -> a tuple (list) when there is a comma.
 ExprPtr Parser::parseTuple(bool withCondExpr) {
@@ -33,7 +46,7 @@ ExprPtr Parser::parseTuple(bool withCondExpr) {
         if (cur().kind == Token::Kind::BlockEnd || cur().kind == Token::Kind::VarEnd || isName("in")) break;
         tuple->args.push_back(withCondExpr ? parseExpression(true) : parseOr());
     }
-    return tuple;
+    return link(std::move(tuple));
 }
 
 ExprPtr Parser::parseExpression(bool withCondExpr) {
@@ -47,7 +60,7 @@ ExprPtr Parser::parseExpression(bool withCondExpr) {
         cond->args.push_back(std::move(node));
         cond->args.push_back(std::move(test));
         cond->args.push_back(std::move(otherwise));
-        node = std::move(cond);
+        node = link(std::move(cond));
     }
     return node;
 }
@@ -71,7 +84,7 @@ ExprPtr Parser::parseNot() {
         ++m_pos;
         e->name = "not";
         e->args.push_back(parseNot());
-        return e;
+        return link(std::move(e));
     }
     return parseCompare();
 }
@@ -137,6 +150,7 @@ ExprPtr Parser::parseUnary(bool withFilter) {
         node = makeExpr(Expr::Kind::Unary, cur().line);
         node->name = m_tokens[m_pos++].text;
         node->args.push_back(parseUnary(false));
+        node = link(std::move(node));
     } else {
         node = parsePrimary();
     }
@@ -189,7 +203,7 @@ ExprPtr Parser::parsePrimary() {
             if (acceptOp("]")) break;
             e->args.push_back(parseExpression(true));
         }
-        return e;
+        return link(std::move(e));
     }
     if (acceptOp("{")) {
         auto e = makeExpr(Expr::Kind::Dict, line);
@@ -200,7 +214,7 @@ ExprPtr Parser::parsePrimary() {
             expectOp(":");
             e->args.push_back(parseExpression(true));
         }
-        return e;
+        return link(std::move(e));
     }
     fail("expected an expression");
 }
@@ -241,12 +255,12 @@ ExprPtr Parser::parseSubscript(ExprPtr node) {
             index->value = Value::integer(m_tokens[m_pos++].intValue);
             e->args.push_back(std::move(node));
             e->args.push_back(std::move(index));
-            return e;
+            return link(std::move(e));
         }
         auto e = makeExpr(Expr::Kind::Attr, line);
         e->name = expectName();
         e->args.push_back(std::move(node));
-        return e;
+        return link(std::move(e));
     }
     expectOp("[");
     ExprPtr parts[3];
@@ -267,10 +281,10 @@ ExprPtr Parser::parseSubscript(ExprPtr node) {
     if (!isSlice) {
         if (!parts[0]) fail("empty subscript");
         e->args.push_back(std::move(parts[0]));
-        return e;
+        return link(std::move(e));
     }
     for (auto& p : parts) e->args.push_back(std::move(p));
-    return e;
+    return link(std::move(e));
 }
 
 void Parser::parseCallArgs(Expr& into) {
@@ -296,7 +310,7 @@ ExprPtr Parser::parseCall(ExprPtr callee) {
     auto e = makeExpr(Expr::Kind::Call, callee->line);
     e->args.push_back(std::move(callee));
     parseCallArgs(*e);
-    return e;
+    return link(std::move(e));
 }
 
 ExprPtr Parser::parseFilter(ExprPtr subject) {
@@ -307,7 +321,7 @@ ExprPtr Parser::parseFilter(ExprPtr subject) {
     while (acceptOp(".")) e->name += "." + expectName();
     e->args.push_back(std::move(subject));
     if (isOp("(")) parseCallArgs(*e);
-    return e;
+    return link(std::move(e));
 }
 
 ExprPtr Parser::parseTest(ExprPtr subject) {
@@ -327,7 +341,7 @@ ExprPtr Parser::parseTest(ExprPtr subject) {
                           t.text != "if" && t.text != "is" && t.text != "in" && t.text != "not");
         if (startsArg) e->args.push_back(parsePostfix(parsePrimary()));
     }
-    return e;
+    return link(std::move(e));
 }
 
 }  // namespace batchscope::engine::jinja

@@ -23,6 +23,7 @@ public:
     TemplateAst parse();
 
     static constexpr int kMaxNesting = 128;  ///< blocks + expression depth
+    static constexpr int kMaxExprDepth = 256;
 
 private:
     friend struct DepthGuard;
@@ -59,6 +60,10 @@ private:
     ExprPtr parseFilter(ExprPtr subject);
     ExprPtr parseTest(ExprPtr subject);
     void parseCallArgs(Expr& into);
+    /// Sets e's depth from its children; fails past kMaxExprDepth (left-leaning chains such
+    /// as 1+1+1+... are built by loops, not recursion, so DepthGuard does not see them).
+    ExprPtr link(ExprPtr e);
+    ExprPtr makeBinary(std::string op, ExprPtr a, ExprPtr b);
 
     // token stream
     const Token& cur() const { return m_tokens[m_pos]; }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/chat/jinja_value.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -78,15 +79,34 @@ Value Value::string(MarkedString s) {
     v.m_str = std::make_shared<const MarkedString>(std::move(s));
     return v;
 }
+namespace {
+int childDepth(const Value& v) { return v.isDict() && v.dictRef().isNamespace ? 1 : v.depth(); }
+void checkDepth(int depth) {
+    if (depth > Value::kMaxValueDepth) {
+        throw TemplateError("value nested deeper than " + std::to_string(Value::kMaxValueDepth) + " levels");
+    }
+}
+}  // namespace
+
 Value Value::list(ValueList items) {
     Value v;
     v.m_type = Type::List;
+    int depth = 0;
+    for (const auto& item : items) depth = std::max(depth, childDepth(item));
+    checkDepth(depth + 1);
+    v.m_depth = depth + 1;
     v.m_list = std::make_shared<ValueList>(std::move(items));
     return v;
 }
 Value Value::dict(std::shared_ptr<Dict> d) {
     Value v;
     v.m_type = Type::Dict;
+    int depth = 0;
+    if (!d->isNamespace) {
+        for (const auto& [k, item] : d->entries) depth = std::max(depth, childDepth(item));
+    }
+    checkDepth(depth + 1);
+    v.m_depth = depth + 1;
     v.m_dict = std::move(d);
     return v;
 }
@@ -225,49 +245,78 @@ MarkedString Value::toMarked() const {
     case Type::List:
     case Type::Dict: {
         // repr of a container; conservatively user text when any element is.
-        bool user = false;
-        std::function<void(const Value&)> scan = [&](const Value& v) {
-            if (v.isString() && v.str().anyUser()) user = true;
-            if (v.isList()) for (const auto& e : v.items()) scan(e);
-            if (v.isDict()) for (const auto& [k, e] : v.dictRef().entries) scan(e);
-        };
-        scan(*this);
+        bool user = containsUserText(*this);
         return MarkedString::make(repr(), user);
     }
     default: return MarkedString::make(repr(), false);
     }
 }
 
-std::string Value::repr() const {
+std::string Value::repr(std::size_t maxBytes) const {
+    std::string out;
+    appendRepr(out, maxBytes);
+    return out;
+}
+
+void Value::appendRepr(std::string& out, std::size_t maxBytes) const {
+    if (out.size() > maxBytes) throw TemplateError("value too large to print");
     switch (m_type) {
-    case Type::Undefined: return "";
-    case Type::None: return "None";
-    case Type::Bool: return m_bool ? "True" : "False";
-    case Type::Int: return std::to_string(m_int);
-    case Type::Float: return formatFloat(m_float);
-    case Type::String: return pythonStringRepr(m_str->text);
-    case Type::List: {
-        std::string out = "[";
+    case Type::Undefined: return;
+    case Type::None: out += "None"; return;
+    case Type::Bool: out += m_bool ? "True" : "False"; return;
+    case Type::Int: out += std::to_string(m_int); return;
+    case Type::Float: out += formatFloat(m_float); return;
+    case Type::String: out += pythonStringRepr(m_str->text); return;
+    case Type::List:
+        out += '[';
         for (std::size_t i = 0; i < m_list->size(); ++i) {
             if (i) out += ", ";
-            out += (*m_list)[i].repr();
+            (*m_list)[i].appendRepr(out, maxBytes);
         }
-        return out + "]";
-    }
+        out += ']';
+        return;
     case Type::Dict: {
-        if (m_dict->isNamespace) return "<Namespace>";
-        std::string out = "{";
+        if (m_dict->isNamespace) {
+            out += "<Namespace>";
+            return;
+        }
+        out += '{';
         bool first = true;
         for (const auto& [k, v] : m_dict->entries) {
             if (!first) out += ", ";
             first = false;
-            out += pythonStringRepr(k) + ": " + v.repr();
+            out += pythonStringRepr(k) + ": ";
+            v.appendRepr(out, maxBytes);
         }
-        return out + "}";
+        out += '}';
+        return;
     }
-    case Type::Callable: return "<function " + m_callable->name + ">";
+    case Type::Callable: out += "<function " + m_callable->name + ">"; return;
     }
-    return "";
+}
+
+namespace {
+bool scanUser(const Value& v, std::int64_t& budget) {
+    if (--budget < 0) return true;  // too big to scan: say "user text", the safe answer
+    if (v.isString()) return v.str().anyUser();
+    if (v.isList()) {
+        for (const auto& e : v.items()) {
+            if (scanUser(e, budget)) return true;
+        }
+    }
+    if (v.isDict()) {
+        if (v.dictRef().isNamespace) return true;  // mutable, possibly cyclic: don't descend
+        for (const auto& [k, e] : v.dictRef().entries) {
+            if (scanUser(e, budget)) return true;
+        }
+    }
+    return false;
+}
+}  // namespace
+
+bool containsUserText(const Value& v) {
+    std::int64_t budget = 100'000;
+    return scanUser(v, budget);
 }
 
 const Value* Dict::find(std::string_view key) const {
@@ -287,7 +336,18 @@ void Dict::set(const std::string& key, Value v) {
     entries.emplace_back(key, std::move(v));
 }
 
+namespace {
+bool equalWithBudget(const Value& a, const Value& b, std::int64_t& budget);
+}  // namespace
+
 bool valuesEqual(const Value& a, const Value& b) {
+    std::int64_t budget = 1'000'000;
+    return equalWithBudget(a, b, budget);
+}
+
+namespace {
+bool equalWithBudget(const Value& a, const Value& b, std::int64_t& budget) {
+    if (--budget < 0) throw TemplateError("comparison too expensive");
     if (a.isNumber() && b.isNumber()) {
         if (a.type() == Value::Type::Float || b.type() == Value::Type::Float) return a.asFloat() == b.asFloat();
         return a.asInt() == b.asInt();
@@ -298,19 +358,22 @@ bool valuesEqual(const Value& a, const Value& b) {
     case Value::Type::None: return true;
     case Value::Type::String: return a.text() == b.text();
     case Value::Type::List: {
+        if (&a.items() == &b.items()) return true;
         if (a.items().size() != b.items().size()) return false;
         for (std::size_t i = 0; i < a.items().size(); ++i) {
-            if (!valuesEqual(a.items()[i], b.items()[i])) return false;
+            if (!equalWithBudget(a.items()[i], b.items()[i], budget)) return false;
         }
         return true;
     }
     case Value::Type::Dict: {
+        if (&a.dictRef() == &b.dictRef()) return true;
+        if (a.dictRef().isNamespace || b.dictRef().isNamespace) return false;
         const auto& ea = a.dictRef().entries;
         const auto& db = b.dictRef();
         if (ea.size() != db.entries.size()) return false;
         for (const auto& [k, v] : ea) {
             const Value* other = db.find(k);
-            if (!other || !valuesEqual(v, *other)) return false;
+            if (!other || !equalWithBudget(v, *other, budget)) return false;
         }
         return true;
     }
@@ -318,6 +381,7 @@ bool valuesEqual(const Value& a, const Value& b) {
     default: return false;
     }
 }
+}  // namespace
 
 int compareValues(const Value& a, const Value& b) {
     if (a.isNumber() && b.isNumber()) {

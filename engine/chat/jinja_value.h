@@ -91,8 +91,14 @@ public:
     /// from the caller.
     MarkedString toMarked() const;
     std::string toString() const { return toMarked().text; }
-    /// Python repr() (lists and dicts show their elements with it).
-    std::string repr() const;
+    /// Python repr() (lists and dicts show their elements with it). Throws TemplateError
+    /// past `maxBytes` (shared sub-lists can make a small value print exponentially long).
+    std::string repr(std::size_t maxBytes = kMaxReprBytes) const;
+    /// Nesting of lists/dicts (0 for scalars; a namespace counts 1: it is opaque to
+    /// comparison and repr). Capped at kMaxValueDepth when the container is made.
+    int depth() const { return m_depth; }
+    static constexpr int kMaxValueDepth = 100;
+    static constexpr std::size_t kMaxReprBytes = 16u << 20;
     const char* typeName() const;
 
 private:
@@ -105,6 +111,8 @@ private:
     std::shared_ptr<Dict> m_dict;
     std::shared_ptr<Callable> m_callable;
     std::string m_hint;
+    int m_depth = 0;
+    void appendRepr(std::string& out, std::size_t maxBytes) const;
 };
 
 /// Insertion-ordered string-keyed mapping (Python dict order). Namespaces are dicts whose
@@ -123,7 +131,11 @@ struct Callable {
     std::function<Value(Evaluator&, CallArgs&)> call;
 };
 
+/// Python ==. Namespaces compare by identity. Throws TemplateError when a comparison would
+/// take more than ~1M element steps (shared sub-lists can make it exponential).
 bool valuesEqual(const Value& a, const Value& b);
+/// Whether any string inside `v` is user text (true too when `v` is too big to scan).
+bool containsUserText(const Value& v);
 /// Python ordering for numbers and strings (and lists, element-wise); throws for others.
 int compareValues(const Value& a, const Value& b);
 /// Python float repr ("1.0", "0.1", "1e+16").
