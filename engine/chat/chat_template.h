@@ -14,19 +14,13 @@
 
 #include "engine/chat/jinja_evaluator.h"
 #include "engine/core/result.h"
+#include "engine/core/text_span.h"
 
 namespace batchscope::engine {
 
 struct ChatMessage {
     std::string role;     ///< "system", "user", "assistant", "tool"
     std::string content;  ///< UTF-8 text
-};
-
-/// A byte range [offset, offset + length) of a rendered prompt.
-struct TextSpan {
-    std::size_t offset = 0;
-    std::size_t length = 0;
-    bool operator==(const TextSpan&) const = default;
 };
 
 /// A rendered prompt. Invariant: userSpans are sorted, disjoint, non-empty and inside text.
