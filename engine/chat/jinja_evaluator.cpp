@@ -167,30 +167,26 @@ MarkedString Evaluator::renderToString(const NodeList& body) {
 
 namespace {
 
-Value makeLoopObject(const ValueList& items, std::size_t i, const std::shared_ptr<Dict>& shared) {
-    auto d = std::make_shared<Dict>(*shared);
+// Entries appended directly (no lookups): this runs once per iteration of every loop.
+Value makeLoopObject(const ValueList& items, std::size_t i, const Value& cycle) {
+    auto d = std::make_shared<Dict>();
     std::int64_t n = static_cast<std::int64_t>(items.size());
     std::int64_t idx = static_cast<std::int64_t>(i);
-    d->entries.reserve(12);
-    d->set("index0", Value::integer(idx));
-    d->set("index", Value::integer(idx + 1));
-    d->set("revindex0", Value::integer(n - idx - 1));
-    d->set("revindex", Value::integer(n - idx));
-    d->set("first", Value::boolean(i == 0));
-    d->set("last", Value::boolean(idx == n - 1));
-    d->set("length", Value::integer(n));
-    d->set("depth", Value::integer(1));
-    d->set("depth0", Value::integer(0));
-    d->set("previtem", i > 0 ? items[i - 1] : Value::undefined("loop.previtem"));
-    d->set("nextitem", idx + 1 < n ? items[i + 1] : Value::undefined("loop.nextitem"));
-    auto cycle = std::make_shared<Callable>();
-    cycle->name = "loop.cycle";
-    cycle->call = [i](Evaluator&, CallArgs& args) {
-        if (args.positional.empty()) throw TemplateError("loop.cycle() needs at least one argument");
-        return args.positional[i % args.positional.size()];
-    };
-    d->set("cycle", Value::callable(cycle));
-    return Value::dict(d);
+    auto& e = d->entries;
+    e.reserve(12);
+    e.emplace_back("index0", Value::integer(idx));
+    e.emplace_back("index", Value::integer(idx + 1));
+    e.emplace_back("revindex0", Value::integer(n - idx - 1));
+    e.emplace_back("revindex", Value::integer(n - idx));
+    e.emplace_back("first", Value::boolean(i == 0));
+    e.emplace_back("last", Value::boolean(idx == n - 1));
+    e.emplace_back("length", Value::integer(n));
+    e.emplace_back("depth", Value::integer(1));
+    e.emplace_back("depth0", Value::integer(0));
+    e.emplace_back("previtem", i > 0 ? items[i - 1] : Value{});
+    e.emplace_back("nextitem", idx + 1 < n ? items[i + 1] : Value{});
+    e.emplace_back("cycle", cycle);
+    return Value::dict(std::move(d));
 }
 
 }  // namespace
@@ -220,8 +216,17 @@ Evaluator::Flow Evaluator::execFor(const Node& node, Output& out) {
     } else {
         items = std::move(all);
     }
-    auto base = std::make_shared<Dict>();
+    // One loop.cycle per loop, reading the current index.
+    auto current = std::make_shared<std::size_t>(0);
+    auto cycleFn = std::make_shared<Callable>();
+    cycleFn->name = "loop.cycle";
+    cycleFn->call = [current](Evaluator&, CallArgs& args) {
+        if (args.positional.empty()) throw TemplateError("loop.cycle() needs at least one argument");
+        return args.positional[*current % args.positional.size()];
+    };
+    const Value cycle = Value::callable(cycleFn);
     for (std::size_t i = 0; i < items.size(); ++i) {
+        *current = i;
         if (++m_loopIterations > m_options.limits.maxLoopIterations) {
             m_frame = saved;
             throw TemplateError("template exceeds " + std::to_string(m_options.limits.maxLoopIterations) +
@@ -229,7 +234,7 @@ Evaluator::Flow Evaluator::execFor(const Node& node, Output& out) {
         }
         m_frame->vars.clear();
         bindTargets(items[i]);
-        assign("loop", makeLoopObject(items, i, base));
+        assign("loop", makeLoopObject(items, i, cycle));
         Flow flow;
         try {
             flow = execBody(node.body, out);

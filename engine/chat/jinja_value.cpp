@@ -123,7 +123,7 @@ Value Value::callable(std::shared_ptr<Callable> c) {
 }
 Value Value::undefined(std::string hint) {
     Value v;
-    v.m_hint = std::move(hint);
+    v.m_str = std::make_shared<const MarkedString>(MarkedString{std::move(hint), {}});
     return v;
 }
 

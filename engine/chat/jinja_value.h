@@ -84,7 +84,8 @@ public:
     ValueList& items() const { return *m_list; }
     Dict& dictRef() const { return *m_dict; }
     const Callable& callableRef() const { return *m_callable; }
-    const std::string& undefinedHint() const { return m_hint; }
+    /// The missing name an undefined value stands for (kept in the string slot).
+    std::string undefinedHint() const { return m_str ? m_str->text : std::string(); }
 
     bool truthy() const;
     /// Python str(): the text a `{{ }}` writes. Marked as user text where the data came
@@ -110,7 +111,6 @@ private:
     std::shared_ptr<ValueList> m_list;
     std::shared_ptr<Dict> m_dict;
     std::shared_ptr<Callable> m_callable;
-    std::string m_hint;
     int m_depth = 0;
     void appendRepr(std::string& out, std::size_t maxBytes) const;
 };
