@@ -86,7 +86,7 @@ struct HttpApiServer::Impl {
     void installRoutes();
     bool refuse(const httplib::Request& req, httplib::Response& res);
     bool takeRateToken(const std::string& address);
-    void handleCompletion(const httplib::Request& req, httplib::Response& res);
+    void handleCompletion(const httplib::Request& req, httplib::Response& res, bool chat);
     void unregister(engine::RequestId id) {
         std::lock_guard lock(registryMutex);
         streams.erase(id);
@@ -174,12 +174,8 @@ void HttpApiServer::Impl::installRoutes() {
     server.Get("/metrics", [this](const Request&, Response& res) {
         res.set_content(metrics.render(modelInfo().first).toStdString(), "text/plain; version=0.0.4; charset=utf-8");
     });
-    server.Post("/v1/completions", [this](const Request& req, Response& res) { handleCompletion(req, res); });
-    server.Post("/v1/chat/completions", [](const Request&, Response& res) {
-        sendError(res, makeError(501, "invalid_request_error", "chat_not_supported",
-                                 "chat completions need chat templates, which this build does not "
-                                 "have yet; use /v1/completions with a formatted prompt"));
-    });
+    server.Post("/v1/completions", [this](const Request& req, Response& res) { handleCompletion(req, res, false); });
+    server.Post("/v1/chat/completions", [this](const Request& req, Response& res) { handleCompletion(req, res, true); });
     // Bodies for errors httplib answers itself (404, 413, 400 on a malformed request line).
     server.set_error_handler(httplib::Server::HandlerWithResponse([](const Request& req, Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
@@ -204,9 +200,9 @@ void HttpApiServer::Impl::installRoutes() {
     }));
 }
 
-void HttpApiServer::Impl::handleCompletion(const httplib::Request& req, httplib::Response& res) {
+void HttpApiServer::Impl::handleCompletion(const httplib::Request& req, httplib::Response& res, bool chat) {
     const auto [name, context] = modelInfo();
-    auto parsed = parseCompletionRequest(QByteArray::fromStdString(req.body), CompletionLimits{context, name});
+    auto parsed = parseCompletionRequest(QByteArray::fromStdString(req.body), CompletionLimits{context, name}, chat);
     if (auto* e = std::get_if<OpenAiError>(&parsed)) return sendError(res, *e);
     CompletionRequest request = std::get<CompletionRequest>(std::move(parsed));
     if (active.fetch_add(1) >= http.maxConcurrentStreams) {
@@ -220,17 +216,19 @@ void HttpApiServer::Impl::handleCompletion(const httplib::Request& req, httplib:
         std::shared_ptr<HttpGenerationStream> stream = std::make_shared<HttpGenerationStream>();
         QString responseId, model;
         qint64 created = QDateTime::currentSecsSinceEpoch();
-        bool streaming = false, includeUsage = false, finished = false;
+        bool chat = false, streaming = false, includeUsage = false, finished = false, sentRole = false;
     };
     auto gen = std::make_shared<Generation>();
     gen->model = name;
+    gen->chat = chat;
     gen->streaming = request.stream;
     gen->includeUsage = request.includeUsage;
     {
         // Held across submit so the main thread cannot see this id's first token before the
         // stream is registered.
         std::lock_guard lock(registryMutex);
-        auto submitted = bridge.submit(request.prompt, request.options);
+        auto submitted = chat ? bridge.submitChat(request.messages, request.options)
+                              : bridge.submit(request.prompt, request.options);
         if (!submitted) {
             --active;
             return sendError(res, fromEngineError(submitted.error()));
@@ -238,7 +236,7 @@ void HttpApiServer::Impl::handleCompletion(const httplib::Request& req, httplib:
         gen->id = submitted.value();
         streams.emplace(gen->id, gen->stream);
     }
-    gen->responseId = QStringLiteral("cmpl-%1").arg(gen->id);
+    gen->responseId = (chat ? QStringLiteral("chatcmpl-%1") : QStringLiteral("cmpl-%1")).arg(gen->id);
     const auto keepAlive = std::chrono::milliseconds(http.keepAliveMs);
     auto provider = [gen, keepAlive](std::size_t, httplib::DataSink& sink) {
         auto write = [&sink](const QByteArray& bytes) { return sink.write(bytes.constData(), std::size_t(bytes.size())); };
@@ -248,7 +246,7 @@ void HttpApiServer::Impl::handleCompletion(const httplib::Request& req, httplib:
             // Whitespace before JSON is valid JSON; writing it notices a closed connection.
             if (!batch.result) return write(" ");
             const auto reason = openAiFinishReason(batch.result->finishReason);
-            const QByteArray body = reason ? QJsonDocument(completionResponse(gen->responseId, gen->created, gen->model, *batch.result)).toJson(QJsonDocument::Compact)
+            const QByteArray body = reason ? QJsonDocument(completionResponse(gen->responseId, gen->created, gen->model, *batch.result, gen->chat)).toJson(QJsonDocument::Compact)
                                            : makeError(500, "server_error", "generation_failed",
                                                        QString::fromStdString(batch.result->errorMessage.empty() ? "the generation was cancelled or failed" : batch.result->errorMessage)).toJson();
             gen->finished = true;
@@ -256,21 +254,23 @@ void HttpApiServer::Impl::handleCompletion(const httplib::Request& req, httplib:
             sink.done();
             return true;
         }
-        if (!batch.text.empty() &&
-            !write(sseEvent(completionChunk(gen->responseId, gen->created, gen->model, QString::fromStdString(batch.text), {}))))
+        if ((!batch.text.empty() || (gen->chat && !gen->sentRole)) &&
+            !write(sseEvent(completionChunk(gen->responseId, gen->created, gen->model, QString::fromStdString(batch.text),
+                                            {}, gen->chat, gen->chat && !gen->sentRole))))
             return false;
+        gen->sentRole = true;
         if (!batch.result) return batch.text.empty() ? write(": keep-alive\n\n") : true;
         gen->finished = true;
         const engine::GenerationResult& r = *batch.result;
         const auto reason = openAiFinishReason(r.finishReason);
         QByteArray tail;
         if (reason) {
-            tail += sseEvent(completionChunk(gen->responseId, gen->created, gen->model, {}, *reason));
+            tail += sseEvent(completionChunk(gen->responseId, gen->created, gen->model, {}, *reason, gen->chat));
         } else {
             tail += "data: " + makeError(500, "server_error", "generation_failed",
                                          QString::fromStdString(r.errorMessage.empty() ? "the generation was cancelled or failed" : r.errorMessage)).toJson() + "\n\n";
         }
-        if (gen->includeUsage) tail += sseEvent(usageChunk(gen->responseId, gen->created, gen->model, r.usage));
+        if (gen->includeUsage) tail += sseEvent(usageChunk(gen->responseId, gen->created, gen->model, r.usage, gen->chat));
         tail += "data: [DONE]\n\n";
         if (!write(tail)) return false;
         sink.done();

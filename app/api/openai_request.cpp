@@ -59,7 +59,9 @@ std::optional<OpenAiError> checkUnsupported(const QJsonObject& o) {
     if (o.contains("logit_bias") && !o.value("logit_bias").isNull() &&
         !(o.value("logit_bias").isObject() && o.value("logit_bias").toObject().isEmpty()))
         return unsupported("logit_bias", "logit biases are not supported");
-    for (const char* p : {"tools", "tool_choice", "functions", "function_call", "response_format"})
+    if (o.contains("top_logprobs") && !o.value("top_logprobs").isNull())
+        return unsupported("top_logprobs", "log probabilities are not returned");
+    for (const char* p : {"tools", "tool_choice", "functions", "function_call", "response_format", "parallel_tool_calls"})
         if (o.contains(p) && !o.value(p).isNull()) return unsupported(p, "tool calls and structured output are not supported");
     return std::nullopt;
 }
@@ -83,9 +85,47 @@ std::optional<OpenAiError> parsePrompt(const QJsonObject& o, CompletionRequest& 
     return std::nullopt;
 }
 
+std::optional<OpenAiError> parseMessages(const QJsonObject& o, CompletionRequest& out) {
+    const QJsonValue v = o.value("messages");
+    if (v.isUndefined() || v.isNull())
+        return invalid("messages", "'messages' is required", "missing_required_parameter");
+    if (!v.isArray() || v.toArray().isEmpty()) return invalid("messages", "'messages' must be a non-empty array");
+    const QJsonArray list = v.toArray();
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        const QString where = QStringLiteral("messages[%1]").arg(i);
+        if (!list.at(i).isObject()) return invalid(where, where + " must be an object");
+        const QJsonObject m = list.at(i).toObject();
+        for (auto it = m.begin(); it != m.end(); ++it)
+            if (it.key() != QLatin1String("role") && it.key() != QLatin1String("content"))
+                return unsupported(where + '.' + it.key().left(100), "messages carry only role and text content");
+        const QString role = m.value("role").toString();
+        if (role != QLatin1String("system") && role != QLatin1String("user") && role != QLatin1String("assistant") &&
+            role != QLatin1String("developer"))
+            return invalid(where + ".role", where + ".role must be system, developer, user or assistant");
+        QString content;
+        const QJsonValue c = m.value("content");
+        if (c.isString()) {
+            content = c.toString();
+        } else if (c.isArray()) {  // content parts: text only
+            for (const QJsonValue& part : c.toArray()) {
+                const QJsonObject p = part.toObject();
+                if (p.value("type").toString() != QLatin1String("text") || !p.value("text").isString())
+                    return unsupported(where + ".content", "only text content parts are supported");
+                content += p.value("text").toString();
+            }
+        } else {
+            return invalid(where + ".content", where + ".content must be a string or an array of text parts");
+        }
+        out.messages.push_back({role == QLatin1String("developer") ? std::string("system") : role.toStdString(),
+                                content.toStdString()});
+    }
+    return std::nullopt;
+}
+
 std::optional<OpenAiError> parseMaxTokens(const QJsonObject& o, const CompletionLimits& limits,
                                           CompletionRequest& out) {
-    out.options.maxTokens = kDefaultMaxTokens;
+    // Chat: OpenAI's default is "until the context ends"; the engine stops at the context.
+    out.options.maxTokens = out.chat && limits.contextLength > 0 ? limits.contextLength : kDefaultMaxTokens;
     for (const char* key : {"max_tokens", "max_completion_tokens"}) {
         const QJsonValue v = o.value(key);
         if (v.isUndefined() || v.isNull()) continue;
@@ -183,7 +223,8 @@ engine::Priority priorityFromOpenAi(qint64 value) {
 }
 
 std::variant<CompletionRequest, OpenAiError> parseCompletionRequest(const QByteArray& body,
-                                                                   const CompletionLimits& limits) {
+                                                                   const CompletionLimits& limits,
+                                                                   bool chat) {
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(body, &parseError);
     if (parseError.error != QJsonParseError::NoError)
@@ -195,13 +236,15 @@ std::variant<CompletionRequest, OpenAiError> parseCompletionRequest(const QByteA
         "model", "prompt", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed",
         "stop", "stream", "stream_options", "priority", "user", "n", "best_of", "logprobs", "echo",
         "suffix", "presence_penalty", "frequency_penalty", "logit_bias", "tools", "tool_choice",
-        "functions", "function_call", "response_format"};
+        "functions", "function_call", "response_format", "messages", "top_logprobs",
+        "parallel_tool_calls"};
     for (auto it = o.begin(); it != o.end(); ++it)
-        if (!known.contains(it.key()))
+        if (!known.contains(it.key()) || it.key() == QLatin1String(chat ? "prompt" : "messages"))
             return invalid(it.key(), QStringLiteral("unknown parameter '%1'").arg(it.key().left(100)),
                            QStringLiteral("unknown_parameter"));
     if (auto e = checkUnsupported(o)) return *e;
     CompletionRequest out;
+    out.chat = chat;
     if (const QJsonValue m = o.value("model"); !m.isUndefined() && !m.isNull()) {
         if (!m.isString()) return invalid("model", "'model' must be a string");
         out.model = m.toString();
@@ -215,7 +258,7 @@ std::variant<CompletionRequest, OpenAiError> parseCompletionRequest(const QByteA
         }
     }
     if (o.contains("user") && !o.value("user").isString()) return invalid("user", "'user' must be a string");
-    for (auto step : {parsePrompt, parseSampling, parseStop, parseStreamAndPriority})
+    for (auto step : {chat ? parseMessages : parsePrompt, parseSampling, parseStop, parseStreamAndPriority})
         if (auto e = step(o, out)) return *e;
     if (auto e = parseMaxTokens(o, limits, out)) return *e;
     return out;
@@ -237,34 +280,45 @@ QJsonObject usageObject(const engine::Usage& u) {
                        {"completion_tokens", u.completionTokens},
                        {"total_tokens", u.promptTokens + u.completionTokens}};
 }
-QJsonObject envelope(const QString& id, qint64 created, const QString& model) {
-    return QJsonObject{{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model}};
+QJsonObject envelope(const QString& id, qint64 created, const QString& model, const char* object) {
+    return QJsonObject{{"id", id}, {"object", object}, {"created", created}, {"model", model}};
 }
 }  // namespace
 
 QJsonObject completionResponse(const QString& id, qint64 created, const QString& model,
-                               const engine::GenerationResult& result) {
-    QJsonObject o = envelope(id, created, model);
+                               const engine::GenerationResult& result, bool chat) {
+    QJsonObject o = envelope(id, created, model, chat ? "chat.completion" : "text_completion");
     const auto reason = openAiFinishReason(result.finishReason);
-    o["choices"] = QJsonArray{QJsonObject{{"index", 0},
-                                          {"text", QString::fromStdString(result.text)},
-                                          {"logprobs", QJsonValue()},
-                                          {"finish_reason", reason ? QJsonValue(*reason) : QJsonValue()}}};
+    QJsonObject choice{{"index", 0}, {"logprobs", QJsonValue()},
+                       {"finish_reason", reason ? QJsonValue(*reason) : QJsonValue()}};
+    const QString text = QString::fromStdString(result.text);
+    if (chat) choice["message"] = QJsonObject{{"role", "assistant"}, {"content", text}};
+    else choice["text"] = text;
+    o["choices"] = QJsonArray{choice};
     o["usage"] = usageObject(result.usage);
     return o;
 }
 
 QJsonObject completionChunk(const QString& id, qint64 created, const QString& model,
-                            const QString& text, const QString& finishReason) {
-    QJsonObject o = envelope(id, created, model);
-    o["choices"] = QJsonArray{QJsonObject{
-        {"index", 0}, {"text", text}, {"logprobs", QJsonValue()},
-        {"finish_reason", finishReason.isEmpty() ? QJsonValue() : QJsonValue(finishReason)}}};
+                            const QString& text, const QString& finishReason, bool chat, bool withRole) {
+    QJsonObject o = envelope(id, created, model, chat ? "chat.completion.chunk" : "text_completion");
+    QJsonObject choice{{"index", 0}, {"logprobs", QJsonValue()},
+                       {"finish_reason", finishReason.isEmpty() ? QJsonValue() : QJsonValue(finishReason)}};
+    if (chat) {
+        QJsonObject delta;
+        if (withRole) delta["role"] = QStringLiteral("assistant");
+        if (!text.isEmpty() || withRole) delta["content"] = text;
+        choice["delta"] = delta;
+    } else {
+        choice["text"] = text;
+    }
+    o["choices"] = QJsonArray{choice};
     return o;
 }
 
-QJsonObject usageChunk(const QString& id, qint64 created, const QString& model, const engine::Usage& usage) {
-    QJsonObject o = envelope(id, created, model);
+QJsonObject usageChunk(const QString& id, qint64 created, const QString& model, const engine::Usage& usage,
+                       bool chat) {
+    QJsonObject o = envelope(id, created, model, chat ? "chat.completion.chunk" : "text_completion");
     o["choices"] = QJsonArray{};
     o["usage"] = usageObject(usage);
     return o;

@@ -8,7 +8,9 @@
 #include <optional>
 #include <variant>
 
+#include "engine/chat/chat_template.h"
 #include "engine/scheduling/generation.h"
+#include <vector>
 
 namespace batchscope::app::api {
 
@@ -22,9 +24,11 @@ struct OpenAiError {
     QByteArray toJson() const;
 };
 
-/// A parsed /v1/completions request.
+/// A parsed /v1/completions or /v1/chat/completions request.
 struct CompletionRequest {
+    bool chat = false;            ///< /v1/chat/completions: messages instead of prompt
     QString prompt;
+    std::vector<engine::ChatMessage> messages;
     QString model;                ///< as the client named it ("" when absent)
     engine::GenerationOptions options;
     bool stream = false;
@@ -37,10 +41,12 @@ struct CompletionLimits {
     QString modelName;                ///< the served model; another "model" gets 404
 };
 
-/// Parses a /v1/completions body. Every key is checked: unsupported parameters (n > 1, logprobs,
-/// echo, suffix, penalties, tools, ...) and unknown keys are refused, never ignored.
+/// Parses a /v1/completions body (chat: a /v1/chat/completions body). Every key is checked:
+/// unsupported parameters (n > 1, logprobs, echo, suffix, penalties, tools, ...) and unknown
+/// keys are refused, never ignored.
 std::variant<CompletionRequest, OpenAiError> parseCompletionRequest(const QByteArray& body,
-                                                                   const CompletionLimits& limits);
+                                                                   const CompletionLimits& limits,
+                                                                   bool chat = false);
 
 /// "stop" or "length" for a finished result; nullopt for outcomes that are errors
 /// (cancelled, timeout, model error).
@@ -48,13 +54,15 @@ std::optional<QString> openAiFinishReason(engine::FinishReason reason);
 
 /// The non-streaming response object.
 QJsonObject completionResponse(const QString& id, qint64 created, const QString& model,
-                               const engine::GenerationResult& result);
-/// One streaming chunk: text delta and finish reason (empty -> null).
+                               const engine::GenerationResult& result, bool chat = false);
+/// One streaming chunk: text delta and finish reason (empty -> null). Chat chunks carry
+/// delta.content, and delta.role on the first (withRole).
 QJsonObject completionChunk(const QString& id, qint64 created, const QString& model,
-                            const QString& text, const QString& finishReason);
+                            const QString& text, const QString& finishReason, bool chat = false,
+                            bool withRole = false);
 /// The final usage-only chunk of stream_options.include_usage (choices: []).
 QJsonObject usageChunk(const QString& id, qint64 created, const QString& model,
-                       const engine::Usage& usage);
+                       const engine::Usage& usage, bool chat = false);
 /// One server-sent event: "data: <compact json>\n\n".
 QByteArray sseEvent(const QJsonObject& object);
 

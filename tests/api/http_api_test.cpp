@@ -94,6 +94,7 @@ private slots:
     void modelsAndHealth();
     void completionNonStreaming();
     void completionStreamingWithUsage();
+    void chatCompletion();
     void hostileRequests_data();
     void hostileRequests();
     void hugeBodyIs413();
@@ -159,6 +160,40 @@ void HttpApiTest::completionStreamingWithUsage() {
     QCOMPARE(text, QString::fromStdString(h.results.begin()->text));
 }
 
+void HttpApiTest::chatCompletion() {
+    HttpHarness h;
+    const QByteArray messages = R"("messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": [{"type": "text", "text": "Hi"}]}])";
+    const Reply plain = exchange(h.http->port(), "POST", "/v1/chat/completions",
+                                 "{" + messages + R"(, "max_completion_tokens": 4, "temperature": 0})");
+    QCOMPARE(plain.status, 200);
+    QCOMPARE(plain.json().value("object").toString(), QString("chat.completion"));
+    const QJsonObject choice = plain.json().value("choices").toArray().at(0).toObject();
+    QCOMPARE(choice.value("message").toObject().value("role").toString(), QString("assistant"));
+    QCOMPARE(choice.value("finish_reason").toString(), QString("length"));
+    QCOMPARE(plain.json().value("usage").toObject().value("completion_tokens").toInt(), 4);
+    QCOMPARE(h.results.size(), 1);
+    QCOMPARE(choice.value("message").toObject().value("content").toString(), QString::fromStdString(h.results.begin()->text));
+
+    const Reply streamed = exchange(h.http->port(), "POST", "/v1/chat/completions",
+                                    "{" + messages + R"(, "max_tokens": 4, "stream": true})");
+    QCOMPARE(streamed.status, 200);
+    QString role, content, finish;
+    for (const QByteArray& line : streamed.body.split('\n')) {
+        if (!line.startsWith("data: {")) continue;
+        const QJsonObject o = QJsonDocument::fromJson(line.mid(6)).object();
+        QCOMPARE(o.value("object").toString(), QString("chat.completion.chunk"));
+        const QJsonObject c = o.value("choices").toArray().at(0).toObject();
+        if (c.value("delta").toObject().contains("role")) role = c.value("delta").toObject().value("role").toString();
+        content += c.value("delta").toObject().value("content").toString();
+        if (c.value("finish_reason").isString()) finish = c.value("finish_reason").toString();
+    }
+    QVERIFY(streamed.body.endsWith("data: [DONE]\n\n"));
+    QCOMPARE(role, QString("assistant"));
+    QCOMPARE(finish, QString("length"));
+    QCOMPARE(h.results.size(), 2);
+    QVERIFY(!content.isEmpty());
+}
+
 void HttpApiTest::hostileRequests_data() {
     QTest::addColumn<QByteArray>("method");
     QTest::addColumn<QByteArray>("path");
@@ -186,7 +221,12 @@ void HttpApiTest::hostileRequests_data() {
     QTest::newRow("wrong model") << QByteArray("POST") << QByteArray("/v1/completions") << QByteArray(R"({"prompt": "a", "model": "gpt-9"})") << 404 << "model";
     QTest::newRow("unknown path") << QByteArray("GET") << QByteArray("/v2/everything") << QByteArray() << 404 << "";
     QTest::newRow("wrong method") << QByteArray("GET") << QByteArray("/v1/completions") << QByteArray() << 405 << "";
-    QTest::newRow("chat not available") << QByteArray("POST") << QByteArray("/v1/chat/completions") << QByteArray(R"({"messages": []})") << 501 << "";
+    QTest::newRow("chat empty messages") << QByteArray("POST") << QByteArray("/v1/chat/completions") << QByteArray(R"({"messages": []})") << 400 << "messages";
+    QTest::newRow("chat prompt key") << QByteArray("POST") << QByteArray("/v1/chat/completions") << QByteArray(R"({"prompt": "a", "messages": [{"role": "user", "content": "a"}]})") << 400 << "prompt";
+    QTest::newRow("chat bad role") << QByteArray("POST") << QByteArray("/v1/chat/completions") << QByteArray(R"({"messages": [{"role": "wizard", "content": "a"}]})") << 400 << "messages[0].role";
+    QTest::newRow("chat image part") << QByteArray("POST") << QByteArray("/v1/chat/completions") << QByteArray(R"({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]})") << 400 << "messages[0].content";
+    QTest::newRow("chat tool_calls") << QByteArray("POST") << QByteArray("/v1/chat/completions") << QByteArray(R"({"messages": [{"role": "assistant", "content": "", "tool_calls": []}]})") << 400 << "messages[0].tool_calls";
+    QTest::newRow("chat messages key on completions") << QByteArray("POST") << QByteArray("/v1/completions") << QByteArray(R"({"prompt": "a", "messages": []})") << 400 << "messages";
 }
 
 void HttpApiTest::hostileRequests() {
