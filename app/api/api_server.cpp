@@ -193,7 +193,8 @@ ApiServer::Submitted ApiServer::submit(ApiSession* session, const GenerateMessag
                                  .arg(m_options.maxRequestsTotal)};
         return out;
     }
-    auto submitted = m_bridge.submit(message.prompt, message.options);
+    auto submitted = message.chat ? m_bridge.submitChat(message.messages, message.options)
+                                  : m_bridge.submit(message.prompt, message.options);
     if (!submitted) {
         const engine::Error& e = submitted.error();
         out.error = ApiError{apiErrorFromEngine(e.code), QString::fromStdString(e.message)};

@@ -133,7 +133,8 @@ void ApiSession::onUnauthenticated(const DecodeResult& decoded) {
 void ApiSession::dispatch(const ClientMessage& m) {
     switch (m.type) {
     case MessageType::Hello: handleHello(m); break;
-    case MessageType::Generate: handleGenerate(m); break;
+    case MessageType::Generate:
+    case MessageType::Chat: handleGenerate(m); break;
     case MessageType::Cancel: handleCancel(m); break;
     case MessageType::SetPriority: handleSetPriority(m); break;
     case MessageType::ListRequests:

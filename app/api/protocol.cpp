@@ -3,6 +3,7 @@
 
 #include "app/api/field_reader.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <cmath>
@@ -52,6 +53,7 @@ constexpr TypeEntry kTypes[] = {
     {"list_requests", MessageType::ListRequests}, {"get_stats", MessageType::GetStats},
     {"get_model", MessageType::GetModel},   {"ping", MessageType::Ping},
     {"subscribe", MessageType::Subscribe},  {"unsubscribe", MessageType::Unsubscribe},
+    {"chat", MessageType::Chat},
 };
 
 constexpr const char* kTopicNames[] = {"steps", "requests", "metrics"};
@@ -76,6 +78,8 @@ void decodeSampling(FieldReader& r, engine::SamplingParams& s) {
     if (r.number("repetition_penalty", 0.0, 10.0, &d, true)) s.repetitionPenalty = float(d);
 }
 
+void decodeGenerationFields(FieldReader& r, const DecodeLimits& limits, GenerateMessage& g);
+
 void decodeGenerate(FieldReader& r, const DecodeLimits& limits, ClientMessage& m) {
     r.onlyFields(QStringLiteral("generate"),
                  {"prompt", "max_tokens", "priority", "temperature", "top_p", "top_k", "min_p",
@@ -83,6 +87,54 @@ void decodeGenerate(FieldReader& r, const DecodeLimits& limits, ClientMessage& m
     GenerateMessage& g = m.generate;
     r.string("prompt", limits.maxPromptBytes, &g.prompt, true, ApiErrorCode::PromptTooLong);
     if (!r.failed() && g.prompt.isEmpty()) r.invalid(QStringLiteral("prompt"), QStringLiteral("must not be empty"));
+    decodeGenerationFields(r, limits, g);
+}
+
+// messages: [{"role": "system"|"user"|"assistant"|"tool", "content": string}, ...]
+void decodeMessages(FieldReader& r, const QJsonObject& object, const DecodeLimits& limits, GenerateMessage& g) {
+    const QJsonValue v = object.value(QLatin1String("messages"));
+    if (v.isUndefined()) return r.invalid(QStringLiteral("messages"), QStringLiteral("required array is missing"));
+    if (!v.isArray()) return r.invalid(QStringLiteral("messages"), QStringLiteral("expected an array"));
+    const QJsonArray array = v.toArray();
+    if (array.isEmpty()) return r.invalid(QStringLiteral("messages"), QStringLiteral("must not be empty"));
+    if (array.size() > limits.maxChatMessages) {
+        return r.invalid(QStringLiteral("messages"), QStringLiteral("at most %1 messages").arg(limits.maxChatMessages));
+    }
+    qsizetype bytes = 0;
+    for (qsizetype i = 0; i < array.size(); ++i) {
+        const QString field = QStringLiteral("messages[%1]").arg(i);
+        const QJsonObject m = array.at(i).toObject();
+        if (!array.at(i).isObject() || m.size() != 2 || !m.value(QLatin1String("role")).isString() ||
+            !m.value(QLatin1String("content")).isString()) {
+            return r.invalid(field, QStringLiteral("expected an object with string fields role and content (only)"));
+        }
+        const QString role = m.value(QLatin1String("role")).toString();
+        if (role != QLatin1String("system") && role != QLatin1String("user") && role != QLatin1String("assistant") &&
+            role != QLatin1String("tool")) {
+            return r.invalid(field + QStringLiteral(".role"),
+                             QStringLiteral("unknown role '%1' (system, user, assistant, tool)").arg(role.left(32)));
+        }
+        const QByteArray content = m.value(QLatin1String("content")).toString().toUtf8();
+        bytes += content.size();
+        if (bytes > limits.maxPromptBytes) {
+            return r.fail(ApiErrorCode::PromptTooLong,
+                          QStringLiteral("messages: the contents exceed %1 bytes").arg(limits.maxPromptBytes));
+        }
+        g.messages.push_back({role.toStdString(), content.toStdString()});
+    }
+}
+
+void decodeChat(FieldReader& r, const QJsonObject& object, const DecodeLimits& limits, ClientMessage& m) {
+    r.onlyFields(QStringLiteral("chat"),
+                 {"messages", "max_tokens", "priority", "temperature", "top_p", "top_k", "min_p",
+                  "repetition_penalty", "stop", "seed", "timeout_ms", "stream", "ignore_eos"});
+    GenerateMessage& g = m.generate;
+    g.chat = true;
+    if (!r.failed()) decodeMessages(r, object, limits, g);
+    decodeGenerationFields(r, limits, g);
+}
+
+void decodeGenerationFields(FieldReader& r, const DecodeLimits& limits, GenerateMessage& g) {
     double d = 0;
     const double maxTokens = limits.contextLength > 0 ? limits.contextLength : 1'000'000;
     if (r.integer("max_tokens", 1, maxTokens, &d, false)) g.options.maxTokens = std::int32_t(d);
@@ -212,6 +264,7 @@ DecodeResult decodeClientMessage(const QByteArray& frame, const DecodeLimits& li
     switch (m.type) {
     case MessageType::Hello: decodeHello(r, limits, m); break;
     case MessageType::Generate: decodeGenerate(r, limits, m); break;
+    case MessageType::Chat: decodeChat(r, object, limits, m); break;
     case MessageType::Cancel: decodeRequestRef(r, m, false); break;
     case MessageType::SetPriority: decodeRequestRef(r, m, true); break;
     case MessageType::Subscribe: decodeSubscribe(r, limits, m, true); break;

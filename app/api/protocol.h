@@ -8,7 +8,9 @@
 #include <QStringList>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
+#include "engine/chat/chat_template.h"
 #include "engine/core/ids.h"
 #include "engine/core/result.h"
 #include "engine/core/types.h"
@@ -45,7 +47,7 @@ struct ApiError {
 
 enum class MessageType {
     Hello, Generate, Cancel, SetPriority, ListRequests, GetStats, GetModel, Ping, Subscribe,
-    Unsubscribe,
+    Unsubscribe, Chat,
 };
 QString messageTypeName(MessageType type);
 
@@ -60,8 +62,11 @@ struct HelloMessage {
     QString client;     ///< free-form client name, for logs
 };
 
+/// generate and chat (chat: `messages` instead of `prompt`, rendered by the model's template).
 struct GenerateMessage {
     QString prompt;
+    bool chat = false;
+    std::vector<engine::ChatMessage> messages;  ///< chat only; validated roles, non-empty
     engine::GenerationOptions options;  ///< seed is set only when the client gave one
     bool seedGiven = false;
     bool stream = true;                 ///< send `token` events (false: only `done`)
@@ -86,7 +91,8 @@ struct ClientMessage {
 /// Bounds the decoder enforces. contextLength bounds max_tokens (0: only the hard cap).
 struct DecodeLimits {
     std::int32_t contextLength = 0;
-    qsizetype maxPromptBytes = 1 << 20;  ///< UTF-8 bytes; longer prompts -> prompt_too_long
+    qsizetype maxPromptBytes = 1 << 20;  ///< UTF-8 bytes; longer prompts (chat: all contents) -> prompt_too_long
+    int maxChatMessages = 1024;          ///< chat; more -> invalid_request
     int maxStopStrings = 8;
     int maxStopStringBytes = 256;
     int maxIdChars = 128;

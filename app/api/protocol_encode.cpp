@@ -193,7 +193,9 @@ QJsonObject modelInfoToJson(const engine::ModelInfo& m) {
             {"tokenizer", QString::fromStdString(m.tokenizerKind)},
             {"tensor_types", types},
             {"file_type", QString::fromStdString(m.fileType)},
-            {"type_mix", QString::fromStdString(engine::tensorTypeMixText(m))}};
+            {"type_mix", QString::fromStdString(engine::tensorTypeMixText(m))},
+            {"chat_template_source", QString::fromStdString(m.chatTemplateSource)},
+            {"chat_template", QString::fromStdString(m.chatTemplate)}};
 }
 
 QJsonObject makeModel(const QJsonValue& id, const engine::ModelInfo& info) {

@@ -52,6 +52,16 @@ void EngineBridge::setEngine(std::unique_ptr<engine::Engine> engine) {
 
 engine::Result<engine::RequestId> EngineBridge::submit(const QString& prompt, const engine::GenerationOptions& options) {
     if (!m_engine) return engine::makeError(engine::ErrorCode::Internal, "no model is loaded");
+    return m_engine->submit(prompt.toStdString(), options, makeCallbacks());
+}
+
+engine::Result<engine::RequestId> EngineBridge::submitChat(const std::vector<engine::ChatMessage>& messages,
+                                                           const engine::GenerationOptions& options) {
+    if (!m_engine) return engine::makeError(engine::ErrorCode::Internal, "no model is loaded");
+    return m_engine->submitChat(messages, options, makeCallbacks());
+}
+
+engine::RequestCallbacks EngineBridge::makeCallbacks() {
     engine::RequestCallbacks callbacks;
     // Engine thread: append under a short lock and post at most one flush. Never blocks on the GUI.
     QPointer<EngineBridge> self(this);
@@ -76,7 +86,7 @@ engine::Result<engine::RequestId> EngineBridge::submit(const QString& prompt, co
         inbox->finished.push_back(r);
         post(inbox, lock);
     };
-    return m_engine->submit(prompt.toStdString(), options, std::move(callbacks));
+    return callbacks;
 }
 
 void EngineBridge::flushEvents() {

@@ -39,6 +39,9 @@ public:
     /// Thread-safe submit; the id or the engine's error (QueueFull, PromptTooLong, ...).
     engine::Result<engine::RequestId> submit(const QString& prompt,
                                              const engine::GenerationOptions& options);
+    /// Thread-safe chat submit: the messages rendered with the model's chat template.
+    engine::Result<engine::RequestId> submitChat(const std::vector<engine::ChatMessage>& messages,
+                                                 const engine::GenerationOptions& options);
     bool cancel(engine::RequestId id);
     bool setPriority(engine::RequestId id, engine::Priority priority);
     void applySettings(const engine::SchedulerSettings& settings);
@@ -59,6 +62,8 @@ signals:
     void modelChanged(const batchscope::engine::ModelInfo& info);
 
 private:
+    /// Callbacks that queue the engine thread's events for flushEvents on this thread.
+    engine::RequestCallbacks makeCallbacks();
     void flushEvents();
 
     std::unique_ptr<engine::Engine> m_engine;

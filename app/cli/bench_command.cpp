@@ -2,6 +2,7 @@
 // (--shape/--model), or the WebSocket API path (--api).
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <QCoreApplication>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -10,6 +11,7 @@
 #include "app/bridge/engine_bridge.h"
 #include "app/cli/cli_common.h"
 #include "app/cli/report_printer.h"
+#include "engine/chat/chat_template_bench.h"
 #include "engine/model/cpu/cpu_bench.h"
 #include "engine/model/gguf_types.h"
 #include "engine/runtime/scheduler_bench.h"
@@ -104,6 +106,23 @@ int runApiBench(int argc, char** argv, const QCommandLineParser& parser) {
     return r.failed == 0 ? 0 : 1;
 }
 
+int runChatTemplateBenchCommand(int runs) {
+    std::fprintf(stderr, "rendering a 50-turn conversation, %d runs of 50 renders per template...\n", runs);
+    const auto r = engine::runChatTemplateBench(runs);
+    std::printf("chat template render, %d turns (median of %d runs; baseline: hand-written ChatML %.2f us)\n",
+                r.turns, r.runs, r.baselineUs);
+    std::printf("%-48s %10s %10s %9s %8s\n", "template", "render us", "parse us", "vs base", "bytes");
+    for (const auto& row : r.rows) {
+        if (!row.error.empty()) {
+            std::printf("%-48s %s\n", row.name.c_str(), ("error: " + row.error).c_str());
+            continue;
+        }
+        std::printf("%-48s %10.1f %10.1f %8.1fx %8zu\n", row.name.c_str(), row.medianRenderUs, row.parseUs,
+                    r.baselineUs > 0 ? row.medianRenderUs / r.baselineUs : 0.0, row.promptBytes);
+    }
+    return 0;
+}
+
 }  // namespace
 
 int runBench(int argc, char** argv, const QStringList& args) {
@@ -121,6 +140,7 @@ int runBench(int argc, char** argv, const QStringList& args) {
         {"api", "WebSocket API benchmark: concurrent clients against an in-process server."},
         {"gui", "Engine throughput with the desktop window attached vs headless."},
         {"clients", "Clients of the API benchmark (default 50).", "n", "50"},
+        {"chat-template", "Chat template benchmark: render a 50-turn conversation with each template."},
     });
     parser.addOption(kvTypeOption());  // model benchmark
     if (int rc = parseOrExit(parser, args, "Benchmarks: scheduler (default), model (--shape/--model), API (--api)."); rc >= 0)
@@ -131,6 +151,7 @@ int runBench(int argc, char** argv, const QStringList& args) {
     if (parser.isSet("shape") || parser.isSet("model")) return runModelBench(parser, int(*reps));
     if (parser.isSet("api")) return runApiBench(argc, argv, parser);
     if (parser.isSet("gui")) return runGuiBench(argc, argv, int(*reps));
+    if (parser.isSet("chat-template")) return runChatTemplateBenchCommand(std::max(int(*reps), 9));
     engine::SchedulerBenchOptions options;
     options.repetitions = std::int32_t(*reps);
     options.maxBatchSize = std::int32_t(*batch);

@@ -3,6 +3,7 @@
 #pragma once
 #include <QCommandLineParser>
 #include <QStringList>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,7 +39,18 @@ std::unique_ptr<engine::Engine> buildEngine(const QCommandLineParser& parser, bo
 std::optional<long long> positiveInt(const QCommandLineParser& parser, const QString& name,
                                      long long minValue, long long maxValue);
 
+/// --max-tokens, --temperature, --top-p, --seed, --stop (generate and chat).
+void addGenerationOptions(QCommandLineParser& parser);
+/// Reads them back; nullopt after printing the reason to stderr.
+std::optional<engine::GenerationOptions> generationOptions(const QCommandLineParser& parser);
+/// Submits one request (through `submit`), streams its text to stdout, prints the summary
+/// line to stderr; the process exit code.
+int runToCompletion(engine::Engine& engine,
+                    const std::function<engine::Result<engine::RequestId>(engine::RequestCallbacks)>& submit);
+
 int runGenerate(const QStringList& args);
+int runChat(const QStringList& args);
+int runChatTemplate(const QStringList& args);
 int runBench(int argc, char** argv, const QStringList& args);
 int runServe(int argc, char** argv, const QStringList& args);
 int runDemo(const QStringList& args);

@@ -18,6 +18,8 @@ const char* kUsage =
     "  gui        open the desktop application (the default)\n"
     "  serve      run the engine and the WebSocket API without a window\n"
     "  generate   run one prompt and print the completion\n"
+    "  chat       run one chat turn with the model's chat template and print the answer\n"
+    "  chat-template  print a conversation rendered with a chat template\n"
     "  tokenize   print the token ids of a text\n"
     "  quantize   write a quantised copy of a GGUF model (Q4_K_M, Q8_0, ...)\n"
     "  bench      run the benchmarks\n"
@@ -41,6 +43,8 @@ int runCommandLine(int argc, char** argv) {
     }
     const QStringList rest = args.mid(1);
     if (command == "generate") return runGenerate(rest);
+    if (command == "chat") return runChat(rest);
+    if (command == "chat-template") return runChatTemplate(rest);
     if (command == "bench") return runBench(argc, argv, rest);
     if (command == "serve") return runServe(argc, argv, rest);
     if (command == "tokenize") return runTokenize(rest);

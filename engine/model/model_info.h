@@ -26,6 +26,11 @@ struct ModelInfo {
     std::int32_t kvHeadCount = 0;
     std::int32_t feedForwardDim = 0;
     std::string tokenizerKind;       ///< "llama", "gpt2", "byte"
+    std::string chatTemplate;        ///< Jinja text of the chat template in use
+    /// Where chatTemplate came from: "gguf", "built-in: chatml (reason)" or "file: path".
+    std::string chatTemplateSource;
+    std::string bosToken;            ///< BOS piece as text ("" when none), for chat templates
+    std::string eosToken;
     std::map<std::string, int> tensorTypeCounts;  ///< e.g. {"F16": 57, "F32": 17}
     std::string fileType;  ///< preset named by general.file_type ("Q4_K_M", "F16"); "" when absent
 };

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <thread>
 
+#include "engine/chat/chat_format.h"
+
 namespace batchscope::engine {
 
 namespace {
@@ -70,6 +72,8 @@ ModelInfo SimulatedExecutor::modelInfo() const {
     info.contextLength = m_config.contextLength;
     info.vocabSize = m_config.vocabSize;
     info.tokenizerKind = "byte";
+    info.chatTemplate = builtinChatTemplate("chatml").value_or("");
+    info.chatTemplateSource = "built-in: chatml (simulated model)";
     return info;
 }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "engine/chat/chat_prompt.h"
 #include "engine/scheduling/scheduler_client.h"
 
 namespace batchscope::engine {
@@ -90,6 +91,22 @@ bool Engine::isRunning() const { return m_parts->scheduler->isRunning(); }
 
 Result<RequestId> Engine::submit(const std::string& prompt, const GenerationOptions& options, RequestCallbacks callbacks) {
     return m_parts->client->generateStreaming(prompt, options, std::move(callbacks));
+}
+
+Result<RequestId> Engine::submitChat(const std::vector<ChatMessage>& messages, const GenerationOptions& options,
+                                     RequestCallbacks callbacks) {
+    auto prompt = buildChatPrompt(m_modelInfo.chatTemplate, messages, m_modelInfo, tokenizer());
+    if (!prompt) return prompt.error();
+    return m_parts->client->generateStreamingTokens(std::move(prompt->tokens), prompt->rendered.text, options,
+                                                    std::move(callbacks));
+}
+
+Status Engine::setChatTemplate(const std::string& text, const std::string& source) {
+    auto parsed = ChatTemplate::parse(text);
+    if (!parsed) return parsed.error();
+    m_modelInfo.chatTemplate = text;
+    m_modelInfo.chatTemplateSource = source;
+    return Ok{};
 }
 
 bool Engine::cancel(RequestId id) { return m_parts->scheduler->cancel(id); }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "engine/chat/chat_template.h"
 #include "engine/core/result.h"
 #include "engine/metrics/scheduler_snapshot.h"
 #include "engine/model/model_executor.h"
@@ -52,6 +53,14 @@ public:
     /// Tokenizes and queues a prompt. Errors: QueueFull, PromptTooLong, InvalidArgument.
     Result<RequestId> submit(const std::string& prompt, const GenerationOptions& options,
                              RequestCallbacks callbacks);
+    /// Renders `messages` with the model's chat template (ModelInfo::chatTemplate), encodes
+    /// it (special tokens only where the template wrote them) and queues it. Errors:
+    /// InvalidArgument (bad messages, template failure), PromptTooLong, QueueFull.
+    Result<RequestId> submitChat(const std::vector<ChatMessage>& messages, const GenerationOptions& options,
+                                 RequestCallbacks callbacks);
+    /// Replaces the chat template (e.g. --chat-template FILE); `source` is reported as
+    /// ModelInfo::chatTemplateSource. InvalidFormat when it does not parse. Call before start().
+    Status setChatTemplate(const std::string& text, const std::string& source);
     /// Cancels a waiting or running request; false if unknown or already finished.
     bool cancel(RequestId id);
     /// Changes a request's priority (a waiting one moves in the queue); false if unknown.

@@ -20,6 +20,11 @@ Result<RequestId> SchedulerClient::generateStreaming(const std::string& prompt, 
     return m_scheduler.submit(m_tokenizer.encode(prompt, options.addBos), prompt, options, std::move(callbacks));
 }
 
+Result<RequestId> SchedulerClient::generateStreamingTokens(std::vector<TokenId> promptTokens, const std::string& promptText,
+                                                          GenerationOptions options, RequestCallbacks callbacks) {
+    return m_scheduler.submit(std::move(promptTokens), promptText, normalize(std::move(options)), std::move(callbacks));
+}
+
 std::future<GenerationResult> SchedulerClient::generate(const std::string& prompt, GenerationOptions options) {
     auto promise = std::make_shared<std::promise<GenerationResult>>();
     auto future = promise->get_future();

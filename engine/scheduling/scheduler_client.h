@@ -61,6 +61,10 @@ public:
     /// Streaming: callbacks run on the engine thread (see RequestCallbacks).
     Result<RequestId> generateStreaming(const std::string& prompt, GenerationOptions options,
                                         RequestCallbacks callbacks);
+    /// As generateStreaming, for a prompt already tokenized (chat prompts, whose special
+    /// tokens the plain encode would not parse). promptText is for display.
+    Result<RequestId> generateStreamingTokens(std::vector<TokenId> promptTokens, const std::string& promptText,
+                                              GenerationOptions options, RequestCallbacks callbacks);
     bool cancel(RequestId id) { return m_scheduler.cancel(id); }
     bool setPriority(RequestId id, Priority p) { return m_scheduler.setPriority(id, p); }
     const Tokenizer& tokenizer() const { return m_tokenizer; }

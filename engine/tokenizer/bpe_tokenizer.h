@@ -10,6 +10,7 @@
 #include "engine/tokenizer/pre_tokenizer.h"
 #include "engine/tokenizer/string_index.h"
 #include "engine/tokenizer/tokenizer.h"
+#include "engine/tokenizer/special_tokens.h"
 #include "engine/tokenizer/user_token_matcher.h"
 #include "engine/tokenizer/vocab.h"
 
@@ -37,6 +38,7 @@ public:
     bool addsBosByDefault() const override { return m_vocab.addBos && m_vocab.bos.has_value(); }
     std::optional<TokenId> pieceId(std::string_view piece) const override { return m_vocab.find(piece); }
     std::vector<TokenId> endOfGenerationIds() const override { return m_vocab.endOfGeneration; }
+    std::vector<TokenId> specialTokenIds() const override { return vocabSpecialTokenIds(m_vocab); }
     std::string_view kind() const override { return "gpt2"; }
 
     PreTokenizerType preTokenizerType() const { return m_pre.type(); }

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "engine/tokenizer/tokenizer.h"
+#include "engine/tokenizer/special_tokens.h"
 #include "engine/tokenizer/user_token_matcher.h"
 #include "engine/tokenizer/vocab.h"
 
@@ -28,6 +29,7 @@ public:
     bool addsBosByDefault() const override { return m_vocab.addBos && m_vocab.bos.has_value(); }
     std::optional<TokenId> pieceId(std::string_view piece) const override { return m_vocab.find(piece); }
     std::vector<TokenId> endOfGenerationIds() const override { return m_vocab.endOfGeneration; }
+    std::vector<TokenId> specialTokenIds() const override { return vocabSpecialTokenIds(m_vocab); }
     std::string_view kind() const override { return "llama"; }
 
 private:

@@ -46,6 +46,9 @@ public:
     virtual bool addsBosByDefault() const { return bosId().has_value(); }
     /// The id of a vocabulary entry given as stored (tokenPiece's inverse), if any.
     virtual std::optional<TokenId> pieceId(std::string_view /*piece*/) const { return std::nullopt; }
+    /// Ids of the special tokens a chat template writes as text (<|im_start|>, <start_of_turn>,
+    /// <s>...): the vocabulary's control and user-defined entries. Default: none.
+    virtual std::vector<TokenId> specialTokenIds() const { return {}; }
     /// Every id that ends generation (EOS, EOT, ...). Default: eosId() if present.
     virtual std::vector<TokenId> endOfGenerationIds() const;
     /// Short name of the algorithm: "byte", "llama" (SentencePiece), "gpt2" (byte-level BPE).

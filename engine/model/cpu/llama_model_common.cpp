@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "engine/chat/chat_format.h"
 #include "engine/tokenizer/byte_tokenizer.h"
 #include "engine/tokenizer/tokenizer_factory.h"
 
@@ -45,6 +46,12 @@ ModelInfo describeLlamaModel(const GgufFile& file, const LlamaWeights& w, const 
     info.kvHeadCount = c.kvHeads;
     info.feedForwardDim = c.ffnDim;
     info.tokenizerKind = std::string(tok.kind());
+    ChatModelHints hints{info.name, [&tok](std::string_view piece) { return tok.pieceId(piece).has_value(); }};
+    ResolvedChatTemplate chat = resolveChatTemplate(file.getString("tokenizer.chat_template"), hints);
+    info.chatTemplate = std::move(chat.text);
+    info.chatTemplateSource = std::move(chat.source);
+    if (auto bos = tok.bosId()) info.bosToken = tok.tokenPiece(*bos);
+    if (auto eos = tok.eosId()) info.eosToken = tok.tokenPiece(*eos);
     for (const auto& t : file.tensors()) ++info.tensorTypeCounts[std::string(ggmlTypeName(t.type))];
     if (auto ft = file.getInt("general.file_type")) info.fileType = std::string(fileTypeName(*ft));
     return info;

@@ -1,0 +1,65 @@
+// `batchscope chat`: one chat turn (optional system message + a user message) rendered with
+// the model's chat template; the answer streamed to stdout, a summary line on stderr.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "app/cli/cli_common.h"
+
+namespace batchscope::app {
+
+std::optional<std::string> readTextFile(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) {
+        std::cerr << "error: cannot read " << path << "\n";
+        return std::nullopt;
+    }
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+int runChat(const QStringList& args) {
+    QCommandLineParser parser;
+    addEngineOptions(parser);
+    parser.addOptions({
+        {"message", "The user's message (required).", "text"},
+        {"system", "A system message before it.", "text"},
+        {"chat-template", "Use this Jinja chat template file instead of the model's.", "file"},
+    });
+    addGenerationOptions(parser);
+    if (int rc = parseOrExit(parser, args, "Run one chat turn with the model's chat template and print the answer.");
+        rc >= 0) {
+        return rc;
+    }
+    if (!parser.isSet("message") || parser.value("message").isEmpty()) {
+        std::cerr << "error: --message is required and must not be empty\n";
+        return 2;
+    }
+    auto options = generationOptions(parser);
+    if (!options) return 2;
+    std::optional<std::string> templateText;
+    if (parser.isSet("chat-template")) {
+        templateText = readTextFile(parser.value("chat-template").toStdString());
+        if (!templateText) return 1;
+    }
+    auto engine = buildEngine(parser);
+    if (!engine) return 1;
+    if (templateText) {
+        auto set = engine->setChatTemplate(*templateText, "file: " + parser.value("chat-template").toStdString());
+        if (!set) {
+            std::cerr << "error: " << set.error().message << "\n";
+            return 1;
+        }
+    }
+    std::cerr << "[chat template: " << engine->modelInfo().chatTemplateSource << "]\n";
+    std::vector<engine::ChatMessage> messages;
+    if (parser.isSet("system")) messages.push_back({"system", parser.value("system").toStdString()});
+    messages.push_back({"user", parser.value("message").toStdString()});
+    return runToCompletion(*engine, [&](engine::RequestCallbacks callbacks) {
+        return engine->submitChat(messages, *options, std::move(callbacks));
+    });
+}
+
+}  // namespace batchscope::app

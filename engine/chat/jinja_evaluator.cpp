@@ -1,0 +1,316 @@
+// Statement half of the evaluator: output, if, for (with the loop object), set, macros,
+// call/filter blocks, and the limits bookkeeping.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/chat/jinja_evaluator.h"
+
+#include <unordered_map>
+
+namespace batchscope::engine::jinja {
+
+/// A variable scope. Loops and macro calls open a child frame; `if` does not (Jinja scoping).
+struct Evaluator::Frame {
+    std::unordered_map<std::string, Value> vars;
+    std::shared_ptr<Frame> parent;
+};
+
+struct Evaluator::Macro {
+    const Node* node = nullptr;
+    std::shared_ptr<Frame> definedIn;
+};
+
+/// Where rendered text goes; every append is checked against the output cap.
+struct Evaluator::Output {
+    MarkedString text;
+    Evaluator* ev = nullptr;
+    void append(const MarkedString& s) {
+        ev->checkStringSize(text.text.size() + s.text.size());
+        ev->chargeBytes(s.text.size());
+        text.append(s);
+    }
+};
+
+Evaluator::Evaluator(const RenderOptions& options, const Variables& variables) : m_options(options) {
+    auto globals = std::make_shared<Frame>();
+    for (auto& [name, value] : builtinGlobals()) globals->vars[name] = value;
+    auto root = std::make_shared<Frame>();
+    root->parent = globals;
+    for (const auto& [name, value] : variables) root->vars[name] = value;
+    m_frame = root;
+}
+
+Evaluator::~Evaluator() {
+    for (auto& ns : m_namespaces) ns->entries.clear();
+}
+
+void Evaluator::chargeBytes(std::size_t bytes) {
+    checkStringSize(bytes);
+    m_allocatedBytes += bytes;
+    if (m_allocatedBytes > m_options.limits.maxAllocatedBytes) {
+        throw TemplateError("template creates more than " + std::to_string(m_options.limits.maxAllocatedBytes) +
+                            " bytes of strings");
+    }
+}
+
+MarkedString Evaluator::run(const TemplateAst& ast) {
+    m_deadline = std::chrono::steady_clock::now() + m_options.limits.timeout;
+    Output out;
+    out.ev = this;
+    Flow flow = execBody(ast.body, out);
+    if (flow != Flow::Normal) throw TemplateError("'break' or 'continue' outside a loop");
+    return std::move(out.text);
+}
+
+void Evaluator::tick() {
+    if ((++m_ticks & 0xf) == 0 && std::chrono::steady_clock::now() > m_deadline) {
+        throw TemplateError("template took longer than " + std::to_string(m_options.limits.timeout.count()) + " ms");
+    }
+}
+
+void Evaluator::checkStringSize(std::size_t bytes) const {
+    if (bytes > m_options.limits.maxOutputBytes) {
+        throw TemplateError("template output exceeds " + std::to_string(m_options.limits.maxOutputBytes) + " bytes");
+    }
+}
+
+void Evaluator::checkCollectionSize(std::size_t count) const {
+    if (count > m_options.limits.maxCollectionSize) {
+        throw TemplateError("list exceeds " + std::to_string(m_options.limits.maxCollectionSize) + " elements");
+    }
+}
+
+Value Evaluator::lookup(const std::string& name) const {
+    for (const Frame* f = m_frame.get(); f; f = f->parent.get()) {
+        auto it = f->vars.find(name);
+        if (it != f->vars.end()) return it->second;
+    }
+    return Value::undefined(name);
+}
+
+void Evaluator::assign(const std::string& name, Value v) { m_frame->vars[name] = std::move(v); }
+
+Evaluator::Flow Evaluator::execBody(const NodeList& body, Output& out) {
+    for (const auto& node : body) {
+        Flow flow = execNode(*node, out);
+        if (flow != Flow::Normal) return flow;
+    }
+    return Flow::Normal;
+}
+
+Evaluator::Flow Evaluator::execNode(const Node& node, Output& out) {
+    DepthScope depth(*this);
+    tick();
+    switch (node.kind) {
+    case Node::Kind::Text: out.append(MarkedString::make(node.text, false)); break;
+    case Node::Kind::Output: out.append(eval(*node.expr).toMarked()); break;
+    case Node::Kind::If:
+        for (std::size_t i = 0; i < node.conditions.size(); ++i) {
+            if (eval(*node.conditions[i]).truthy()) return execBody(node.bodies[i], out);
+        }
+        return execBody(node.elseBody, out);
+    case Node::Kind::For: return execFor(node, out);
+    case Node::Kind::Set: execSet(node); break;
+    case Node::Kind::SetBlock: {
+        Value body = Value::string(renderToString(node.body));
+        if (node.filter) {
+            auto saved = m_frame;
+            m_frame = std::make_shared<Frame>(Frame{{{"__body__", body}}, saved});
+            body = eval(*node.filter);
+            m_frame = saved;
+        }
+        assign(node.targets[0], body);
+        break;
+    }
+    case Node::Kind::Macro: defineMacro(node); break;
+    case Node::Kind::CallBlock: {
+        const Expr& callExpr = *node.expr;
+        Value callee = eval(*callExpr.args[0]);
+        CallArgs args = evalArgs(callExpr, 1);
+        if (!callee.isCallable() || !callee.callableRef().name.starts_with("macro ")) {
+            throw TemplateError("'call' block needs a macro");
+        }
+        auto caller = std::make_shared<Callable>();
+        caller->name = "caller";
+        auto frame = m_frame;
+        caller->call = [this, &node, frame](Evaluator&, CallArgs&) {
+            auto saved = m_frame;
+            m_frame = std::make_shared<Frame>(Frame{{}, frame});
+            MarkedString s = renderToString(node.body);
+            m_frame = saved;
+            return Value::string(std::move(s));
+        };
+        args.keyword.emplace_back("caller", Value::callable(caller));
+        out.append(call(callee, args).toMarked());
+        break;
+    }
+    case Node::Kind::FilterBlock: {
+        Value body = Value::string(renderToString(node.body));
+        auto saved = m_frame;
+        m_frame = std::make_shared<Frame>(Frame{{{"__body__", body}}, saved});
+        Value filtered = eval(*node.expr);
+        m_frame = saved;
+        out.append(filtered.toMarked());
+        break;
+    }
+    case Node::Kind::Break: return Flow::Break;
+    case Node::Kind::Continue: return Flow::Continue;
+    case Node::Kind::Generation: return execBody(node.body, out);
+    }
+    return Flow::Normal;
+}
+
+MarkedString Evaluator::renderToString(const NodeList& body) {
+    Output inner;
+    inner.ev = this;
+    if (execBody(body, inner) != Flow::Normal) throw TemplateError("'break' or 'continue' outside a loop");
+    return std::move(inner.text);
+}
+
+namespace {
+
+// Entries appended directly (no lookups): this runs once per iteration of every loop.
+Value makeLoopObject(const ValueList& items, std::size_t i, const Value& cycle) {
+    auto d = std::make_shared<Dict>();
+    std::int64_t n = static_cast<std::int64_t>(items.size());
+    std::int64_t idx = static_cast<std::int64_t>(i);
+    auto& e = d->entries;
+    e.reserve(12);
+    e.emplace_back("index0", Value::integer(idx));
+    e.emplace_back("index", Value::integer(idx + 1));
+    e.emplace_back("revindex0", Value::integer(n - idx - 1));
+    e.emplace_back("revindex", Value::integer(n - idx));
+    e.emplace_back("first", Value::boolean(i == 0));
+    e.emplace_back("last", Value::boolean(idx == n - 1));
+    e.emplace_back("length", Value::integer(n));
+    e.emplace_back("depth", Value::integer(1));
+    e.emplace_back("depth0", Value::integer(0));
+    e.emplace_back("previtem", i > 0 ? items[i - 1] : Value{});
+    e.emplace_back("nextitem", idx + 1 < n ? items[i + 1] : Value{});
+    e.emplace_back("cycle", cycle);
+    return Value::dict(std::move(d));
+}
+
+}  // namespace
+
+Evaluator::Flow Evaluator::execFor(const Node& node, Output& out) {
+    ValueList all = iterate(eval(*node.expr));
+    auto saved = m_frame;
+    m_frame = std::make_shared<Frame>(Frame{{}, saved});
+    auto bindTargets = [&](const Value& item) {
+        if (node.targets.size() == 1) {
+            assign(node.targets[0], item);
+            return;
+        }
+        ValueList parts = iterate(item);
+        if (parts.size() != node.targets.size()) {
+            throw TemplateError("cannot unpack " + std::to_string(parts.size()) + " values into " +
+                                std::to_string(node.targets.size()) + " loop variables");
+        }
+        for (std::size_t k = 0; k < parts.size(); ++k) assign(node.targets[k], parts[k]);
+    };
+    ValueList items;
+    if (node.filter) {
+        for (const auto& item : all) {
+            bindTargets(item);
+            if (eval(*node.filter).truthy()) items.push_back(item);
+        }
+    } else {
+        items = std::move(all);
+    }
+    // One loop.cycle per loop, reading the current index.
+    auto current = std::make_shared<std::size_t>(0);
+    auto cycleFn = std::make_shared<Callable>();
+    cycleFn->name = "loop.cycle";
+    cycleFn->call = [current](Evaluator&, CallArgs& args) {
+        if (args.positional.empty()) throw TemplateError("loop.cycle() needs at least one argument");
+        return args.positional[*current % args.positional.size()];
+    };
+    const Value cycle = Value::callable(cycleFn);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        *current = i;
+        if (++m_loopIterations > m_options.limits.maxLoopIterations) {
+            m_frame = saved;
+            throw TemplateError("template exceeds " + std::to_string(m_options.limits.maxLoopIterations) +
+                                " loop iterations");
+        }
+        m_frame->vars.clear();
+        bindTargets(items[i]);
+        assign("loop", makeLoopObject(items, i, cycle));
+        Flow flow;
+        try {
+            flow = execBody(node.body, out);
+        } catch (...) {
+            m_frame = saved;
+            throw;
+        }
+        if (flow == Flow::Break) break;
+    }
+    m_frame = saved;
+    if (items.empty()) return execBody(node.elseBody, out);
+    return Flow::Normal;
+}
+
+void Evaluator::execSet(const Node& node) {
+    Value v = eval(*node.expr);
+    if (node.targets.size() > 1) {
+        ValueList parts = iterate(v);
+        if (parts.size() != node.targets.size()) throw TemplateError("cannot unpack values in 'set'");
+        for (std::size_t k = 0; k < parts.size(); ++k) assign(node.targets[k], parts[k]);
+        return;
+    }
+    const std::string& target = node.targets[0];
+    auto dot = target.find('.');
+    if (dot == std::string::npos) {
+        assign(target, std::move(v));
+        return;
+    }
+    Value ns = lookup(target.substr(0, dot));
+    if (!ns.isDict() || !ns.dictRef().isNamespace) {
+        throw TemplateError("cannot assign attribute on '" + target.substr(0, dot) + "': not a namespace");
+    }
+    ns.dictRef().set(target.substr(dot + 1), std::move(v));
+}
+
+void Evaluator::defineMacro(const Node& node) {
+    auto macro = std::make_shared<Macro>(Macro{&node, m_frame});
+    auto c = std::make_shared<Callable>();
+    c->name = "macro " + node.text;
+    c->call = [this, macro](Evaluator&, CallArgs& args) { return callMacro(*macro, args, nullptr); };
+    assign(node.text, Value::callable(c));
+}
+
+Value Evaluator::callMacro(const Macro& macro, CallArgs& args, const Node* /*callerBody*/) {
+    const Node& node = *macro.node;
+    if (m_callDepth >= m_options.limits.maxCallDepth) {
+        throw TemplateError("macro calls nested deeper than " + std::to_string(m_options.limits.maxCallDepth));
+    }
+    if (args.positional.size() > node.params.size()) {
+        throw TemplateError("macro '" + node.text + "' takes " + std::to_string(node.params.size()) + " arguments");
+    }
+    auto frame = std::make_shared<Frame>(Frame{{}, macro.definedIn});
+    auto saved = m_frame;
+    m_frame = frame;
+    ++m_callDepth;
+    try {
+        for (std::size_t i = 0; i < node.params.size(); ++i) {
+            const MacroParam& p = node.params[i];
+            const Value* given = i < args.positional.size() ? &args.positional[i] : nullptr;
+            for (const auto& [k, v] : args.keyword) {
+                if (k == p.name) given = &v;
+            }
+            frame->vars[p.name] = given ? *given : (p.defaultValue ? eval(*p.defaultValue) : Value::undefined(p.name));
+        }
+        for (const auto& [k, v] : args.keyword) {
+            if (k == "caller") frame->vars["caller"] = v;
+        }
+        MarkedString s = renderToString(node.body);
+        --m_callDepth;
+        m_frame = saved;
+        return Value::string(std::move(s));
+    } catch (...) {
+        --m_callDepth;
+        m_frame = saved;
+        throw;
+    }
+}
+
+}  // namespace batchscope::engine::jinja
