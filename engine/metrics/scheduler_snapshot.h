@@ -13,10 +13,13 @@
 
 namespace batchscope::engine {
 
-/// Mean and percentiles of a latency distribution, milliseconds.
+/// A latency distribution, milliseconds. count, sum, mean, min and max are exact; the
+/// percentiles follow docs/metrics.md (interpolated between ranks) and, when they come from
+/// the metrics collector's histograms, are within 1 % of the exact ones.
 struct LatencySummary {
     std::int64_t count = 0;
     double mean = 0, p50 = 0, p95 = 0, p99 = 0, max = 0;
+    double min = 0, sum = 0;
 };
 
 struct RequestStatistics {
@@ -27,6 +30,9 @@ struct RequestStatistics {
     LatencySummary timeToFirstToken;
     LatencySummary timePerOutputToken;   ///< (finish - first token) / (tokens - 1)
     LatencySummary endToEnd;
+    /// The same four over the last `windowSeconds` only (for live charts); all-time above.
+    double windowSeconds = 0;
+    LatencySummary recentQueueTime, recentTimeToFirstToken, recentTimePerOutputToken, recentEndToEnd;
     // Spec-compatible names: end-to-end latency percentiles (ms).
     double P50Latency() const { return endToEnd.p50; }
     double P95Latency() const { return endToEnd.p95; }
