@@ -215,8 +215,15 @@ QJsonObject requestSnapshotToJson(const engine::RequestSnapshot& r) {
                   {"tokens_per_second", r.tokensPerSecond},
                   {"kv_blocks", r.kvBlocks}};
     if (r.timeToFirstTokenMs) o.insert(QStringLiteral("ttft_ms"), *r.timeToFirstTokenMs);
-    if (r.waitReason != engine::WaitReason::None)
+    if (r.waitReason != engine::WaitReason::None) {
+        const engine::WaitDetail& d = r.waitDetail;
         o.insert(QStringLiteral("wait_reason"), name(engine::waitReasonName(r.waitReason)));
+        o.insert(QStringLiteral("wait_text"), QString::fromStdString(engine::describeWait(r.waitReason, d)));
+        o.insert(QStringLiteral("wait_detail"),
+                 QJsonObject{{"ahead", d.ahead}, {"kv_blocks_needed", d.kvBlocksNeeded},
+                             {"kv_blocks_free", d.kvBlocksFree}, {"kv_blocks_reclaimable", d.kvBlocksReclaimable},
+                             {"have", d.have}, {"limit", d.limit}});
+    }
     if (r.finishReason != engine::FinishReason::None)
         o.insert(QStringLiteral("finish_reason"), name(engine::finishReasonName(r.finishReason)));
     if (!r.errorMessage.empty()) o.insert(QStringLiteral("error"), QString::fromStdString(r.errorMessage));

@@ -55,9 +55,32 @@ std::string_view waitReasonName(WaitReason r) {
     case WaitReason::NoKvBlocks: return "no_kv_blocks";
     case WaitReason::TokenBudget: return "token_budget";
     case WaitReason::BatchFull: return "batch_full";
-    case WaitReason::LowerPriority: return "lower_priority";
+    case WaitReason::BehindRequests: return "behind_requests";
     case WaitReason::Paused: return "paused";
     case WaitReason::WaitingForBatch: return "waiting_for_batch";
+    case WaitReason::Preempted: return "preempted";
+    }
+    return "";
+}
+
+std::string describeWait(WaitReason r, const WaitDetail& d) {
+    const auto n = [](std::int32_t v) { return std::to_string(v); };
+    const auto plural = [](std::int32_t v, const char* one, const char* many) { return v == 1 ? one : many; };
+    switch (r) {
+    case WaitReason::None: return "";
+    case WaitReason::NoKvBlocks:
+        return "KV memory: needs " + n(d.kvBlocksNeeded) + plural(d.kvBlocksNeeded, " block, ", " blocks, ") +
+               n(d.kvBlocksFree) + " free, " + n(d.kvBlocksReclaimable) + " reclaimable from the prefix cache";
+    case WaitReason::TokenBudget:
+        return "token budget of the step used up (" + n(d.have) + " of " + n(d.limit) + " tokens)";
+    case WaitReason::BatchFull:
+        return "max batch size reached (" + n(d.have) + " of " + n(d.limit) + " running)";
+    case WaitReason::BehindRequests:
+        return "behind " + n(d.ahead) + plural(d.ahead, " request", " requests") + " that go first";
+    case WaitReason::Paused: return "scheduler paused";
+    case WaitReason::WaitingForBatch:
+        return "waiting for the minimum batch (" + n(d.have) + " of " + n(d.limit) + " queued)";
+    case WaitReason::Preempted: return "preempted, waiting to resume";
     }
     return "";
 }

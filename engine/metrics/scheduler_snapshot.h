@@ -90,7 +90,7 @@ struct StepRecord {
     std::int32_t kvUsedBlocks = 0, kvCachedBlocks = 0, kvFreeBlocks = 0;
     std::int32_t tokenBudget = 0;
     std::int32_t maxBatchSize = 0;
-    std::int32_t queueDepth = 0;
+    std::int32_t queueDepth = 0;            ///< every queued request (requests lists a bounded prefix)
     std::int32_t preempted = 0;  ///< sequences preempted while scheduling this step
     bool failed = false;         ///< execute() threw
 };
@@ -119,7 +119,8 @@ struct RequestSnapshot {
     std::optional<double> timeToFirstTokenMs;
     double tokensPerSecond = 0;
     FinishReason finishReason = FinishReason::None;
-    WaitReason waitReason = WaitReason::None;
+    WaitReason waitReason = WaitReason::None;   ///< queued: why (see WaitDetail); running: why it sat out the last step
+    WaitDetail waitDetail;                      ///< the numbers behind waitReason
     std::string errorMessage;
     std::int32_t kvBlocks = 0;          ///< blocks in its block table now
     std::vector<RequestEvent> events;   ///< bounded (first/last events kept)
@@ -153,9 +154,12 @@ struct SchedulerSnapshot {
     std::int32_t queueDepth = 0;
     std::int32_t runningCount = 0;
     std::int32_t blockSize = 16;
-    /// Running, then queued (in queue order), then finished within the last 2 s (at most 256).
+    /// Running, then queued (in queue order, the first SchedulerConfiguration::snapshotQueued),
+    /// then finished within the last 2 s (at most 256).
     std::vector<RequestSnapshot> requests;
-    std::vector<StepRecord> steps;          ///< steps after the index the caller gave, bounded
+    /// Steps after the index the caller gave, bounded (empty in published snapshots: see
+    /// ContinuousBatchScheduler::stepsAfter).
+    std::vector<StepRecord> steps;
     std::vector<KvBlockView> blocks;        ///< one per KV block
     KvStatistics kv;
     RequestStatistics requestStats;
