@@ -20,8 +20,8 @@ QJsonObject reply(const char* type, const QJsonValue& id) {
 }
 
 QJsonObject latencyToJson(const engine::LatencySummary& s) {
-    return {{"count", qint64(s.count)}, {"mean", s.mean}, {"p50", s.p50},
-            {"p95", s.p95},             {"p99", s.p99},   {"max", s.max}};
+    return {{"count", qint64(s.count)}, {"mean", s.mean}, {"p50", s.p50}, {"p95", s.p95},
+            {"p99", s.p99},             {"max", s.max},   {"min", s.min}, {"sum", s.sum}};
 }
 
 QJsonObject kvToJson(const engine::KvStatistics& kv) {
@@ -42,6 +42,11 @@ QJsonObject requestStatsToJson(const engine::RequestStatistics& r) {
             {"ttft_ms", latencyToJson(r.timeToFirstToken)},
             {"tpot_ms", latencyToJson(r.timePerOutputToken)},
             {"end_to_end_ms", latencyToJson(r.endToEnd)},
+            {"recent", QJsonObject{{"window_seconds", r.windowSeconds},
+                                   {"queue_ms", latencyToJson(r.recentQueueTime)},
+                                   {"ttft_ms", latencyToJson(r.recentTimeToFirstToken)},
+                                   {"tpot_ms", latencyToJson(r.recentTimePerOutputToken)},
+                                   {"end_to_end_ms", latencyToJson(r.recentEndToEnd)}}},
             {"prompt_tokens", qint64(r.promptTokens)},
             {"generated_tokens", qint64(r.generatedTokens)},
             {"finish_reasons", reasons}};

@@ -201,3 +201,18 @@ TEST(WaitReasons, SnapshotListsABoundedPrefixOfALongQueueWithReasons) {
     ASSERT_TRUE(published);
     EXPECT_EQ(published->queueDepth, 10000);
 }
+
+TEST(WaitReasons, SentencesForEveryReason) {
+    EXPECT_EQ(describeWait(WaitReason::None, {}), "");
+    EXPECT_EQ(describeWait(WaitReason::BehindRequests, WaitDetail{.ahead = 1}), "behind 1 request that goes first");
+    EXPECT_EQ(describeWait(WaitReason::TokenBudget, WaitDetail{.have = 512, .limit = 512}),
+              "token budget of the step used up (512 of 512 tokens)");
+    EXPECT_EQ(describeWait(WaitReason::TokenBudget, {}), "token budget of the step used up");
+    EXPECT_EQ(describeWait(WaitReason::WaitingForBatch, WaitDetail{.have = 1, .limit = 4}),
+              "waiting for the minimum batch (1 of 4 queued)");
+    EXPECT_EQ(describeWait(WaitReason::Preempted, {}), "preempted, waiting to resume");
+    EXPECT_EQ(describeWait(WaitReason::Paused, {}), "scheduler paused");
+    EXPECT_EQ(describeWait(WaitReason::NoKvBlocks, {}), "KV memory: no free blocks");
+    EXPECT_EQ(waitReasonName(WaitReason::BehindRequests), "behind_requests");
+    EXPECT_EQ(waitReasonName(WaitReason::Preempted), "preempted");
+}
