@@ -139,7 +139,7 @@ int runBench(int argc, char** argv, const QStringList& args) {
     options.quick = parser.isSet("quick");
     if (parser.isSet("metrics-load")) {
         engine::MetricsLoadOptions m;
-        m.repetitions = std::max(3, options.repetitions);
+        m.repetitions = std::max(5, options.repetitions);
         if (options.quick) {
             m.finished = 100000;
             m.queued = 1000;

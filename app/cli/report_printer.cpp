@@ -77,7 +77,7 @@ void printSchedulerBench(const engine::SchedulerBenchReport& rep) {
 void printMetricsLoad(const engine::MetricsLoadReport& m) {
     if (m.idleStepUs > 0) {
         std::printf("metrics under load (%lld finished, %d queued, %d running, %d Hz snapshot reader; medians of %d "
-                    "runs of %d steps): engine %.1f us/step vs %.1f idle = %.3fx (target <= 1.10); snapshot read "
+                    "runs of %d steps): engine %.1f us/step vs %.1f idle, paired ratio %.3fx (target <= 1.10); snapshot read "
                     "median %.2f us, max %.1f us (target < 1000); statistics read %.1f us; fresh snapshot %.1f us\n",
                     (long long)m.options.finished, m.options.queued, m.options.running, m.options.readerHz,
                     m.options.repetitions, m.options.steps, m.loadedStepUs, m.idleStepUs, m.stepRatio,

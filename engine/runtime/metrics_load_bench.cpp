@@ -126,12 +126,13 @@ RunResult runOnce(const MetricsLoadOptions& o, bool loaded) {
 MetricsLoadReport runMetricsLoadBench(const MetricsLoadOptions& options) {
     MetricsLoadReport report;
     report.options = options;
-    std::vector<double> idle, loaded, reads, stats, fresh;
+    std::vector<double> idle, loaded, ratios, reads, stats, fresh;
     for (std::int32_t r = 0; r < std::max(1, options.repetitions); ++r) {
         // Alternate the two cases so a machine-wide slowdown hits both alike.
         idle.push_back(runOnce(options, false).stepUs);
         RunResult l = runOnce(options, true);
         loaded.push_back(l.stepUs);
+        if (idle.back() > 0) ratios.push_back(l.stepUs / idle.back());
         stats.push_back(l.statisticsUs);
         fresh.push_back(l.freshUs);
         report.readsPerRun = std::int64_t(l.readUs.size());
@@ -140,7 +141,7 @@ MetricsLoadReport runMetricsLoadBench(const MetricsLoadOptions& options) {
     }
     report.idleStepUs = percentileOf(idle, 50);
     report.loadedStepUs = percentileOf(loaded, 50);
-    report.stepRatio = report.idleStepUs > 0 ? report.loadedStepUs / report.idleStepUs : 0;
+    report.stepRatio = percentileOf(ratios, 50);
     report.snapshotReadUs = percentileOf(reads, 50);
     report.statisticsReadUs = percentileOf(stats, 50);
     report.freshSnapshotUs = percentileOf(fresh, 50);

@@ -10,7 +10,7 @@ struct MetricsLoadOptions {
     std::int64_t finished = 1000000;    ///< finished requests recorded before measuring
     std::int32_t queued = 10000;        ///< requests waiting behind a full batch
     std::int32_t running = 64;          ///< sequences decoding every step
-    std::int32_t steps = 2000;          ///< steps measured per run (after a warm-up)
+    std::int32_t steps = 5000;          ///< steps measured per run (after a warm-up)
     std::int32_t repetitions = 5;       ///< runs of each case; medians reported
     std::int32_t readerHz = 30;         ///< snapshot reads per second in the loaded case
 };
@@ -21,7 +21,7 @@ struct MetricsLoadReport {
     MetricsLoadOptions options;
     double idleStepUs = 0;            ///< fresh collector, no queue, no reader
     double loadedStepUs = 0;          ///< `finished` recorded, `queued` waiting, reader at readerHz
-    double stepRatio = 0;             ///< loaded / idle (target <= 1.10)
+    double stepRatio = 0;             ///< median of loaded / idle of back-to-back pairs (target <= 1.10)
     double snapshotReadUs = 0;        ///< latestSnapshot(): median of the reader's calls
     double snapshotReadMaxUs = 0;     ///< its slowest call over all runs (target < 1000)
     double statisticsReadUs = 0;      ///< getRequestStatistics() on the loaded collector, median

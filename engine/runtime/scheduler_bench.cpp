@@ -176,7 +176,7 @@ SchedulerBenchReport runSchedulerBench(const SchedulerBenchOptions& options) {
     //    read by a 30 Hz snapshot reader, vs an idle collector.
     if (options.metricsLoad) {
         MetricsLoadOptions m;
-        m.repetitions = std::max(3, reps);
+        m.repetitions = std::max(5, reps);
         if (options.quick) {
             m.finished = 100000;
             m.queued = 1000;
