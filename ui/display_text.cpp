@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "engine/core/wait_description.h"
 #include "engine/metrics/scheduler_snapshot.h"
 
 namespace batchscope::ui {

@@ -7,6 +7,8 @@
 #include <QJsonDocument>
 #include <unordered_map>
 
+#include "engine/core/wait_description.h"
+
 namespace batchscope::app::api {
 namespace {
 

@@ -3,7 +3,6 @@
 #pragma once
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <string_view>
 
 namespace batchscope::engine {
@@ -76,9 +75,6 @@ std::optional<Priority> parsePriority(std::string_view name);
 std::string_view finishReasonName(FinishReason r);
 std::string_view requestStateName(RequestState s);
 std::string_view waitReasonName(WaitReason r);
-/// A sentence for people: "KV memory: needs 3 blocks, 1 free, 0 reclaimable from the prefix
-/// cache", "behind 4 requests that go first", ...; empty for None.
-std::string describeWait(WaitReason r, const WaitDetail& detail);
 bool isTerminal(RequestState s);
 RequestState terminalStateFor(FinishReason r);
 

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <gtest/gtest.h>
 
+#include "engine/core/wait_description.h"
 #include "engine/model/simulated_executor.h"
 #include "engine/runtime/engine.h"
 #include "engine/scheduling/batch_manager.h"
