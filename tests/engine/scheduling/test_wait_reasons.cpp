@@ -217,3 +217,18 @@ TEST(WaitReasons, SentencesForEveryReason) {
     EXPECT_EQ(waitReasonName(WaitReason::BehindRequests), "behind_requests");
     EXPECT_EQ(waitReasonName(WaitReason::Preempted), "preempted");
 }
+
+TEST(WaitReasons, OrderedPrefixMatchesTheFullOrder) {
+    BatchConstraints c;
+    Bench b(64, c, QueuePolicy::Priority);
+    const Priority mix[] = {Priority::Low, Priority::High, Priority::Normal, Priority::High, Priority::Critical,
+                            Priority::Low, Priority::Normal};
+    for (Priority p : mix) b.add(3, p);
+    const auto now = SteadyClock::now();
+    const auto all = b.queue.ordered(now);
+    for (std::size_t limit : {0u, 1u, 3u, 7u, 20u}) {
+        const auto prefix = b.queue.orderedPrefix(now, limit);
+        ASSERT_EQ(prefix.size(), std::min<std::size_t>(limit, all.size()));
+        for (std::size_t i = 0; i < prefix.size(); ++i) EXPECT_EQ(prefix[i], all[i]) << limit << " " << i;
+    }
+}
