@@ -55,6 +55,10 @@ void matmulRows(CpuIsa isa, const WeightMatrix& w, const float* x, const Activat
                 std::int64_t tokens, float* y, std::int64_t ldy, std::int64_t n0, std::int64_t n1,
                 const BlockQ8_K* xk) {
     const detail::KernelArgs args{&w, x, xq, xk, tokens, y, ldy};
+    if (!detail::hasOwnKernels(w.type)) {
+        detail::matmulRowsViaF32(isa, args, n0, n1);
+        return;
+    }
     switch (isa) {
     case CpuIsa::Avx512: detail::matmulRowsAvx512(args, n0, n1); return;
     case CpuIsa::Avx2: detail::matmulRowsAvx2(args, n0, n1); return;

@@ -99,7 +99,7 @@ void runIsa(CpuIsa isa) {
     std::uint32_t seed = 1;
     for (WeightType type : kTypes) {
         // Tokens: single, a few, around the 64-token block; rows: around the 16-row panel.
-        for (std::int64_t tokens : {1, 2, 3, 7, 63, 64, 65, 130})
+        for (std::int64_t tokens : {1, 2, 3, 4, 7, 63, 64, 65, 130})
             expectMatchesScalar(isa, type, 19, 512, tokens, seed++);
         for (std::int64_t rows : {1, 15, 16, 17, 33}) expectMatchesScalar(isa, type, rows, 768, 5, seed++);
         expectMatchesScalar(isa, type, 5, 256, 1, seed++);
@@ -158,7 +158,7 @@ TEST(CpuKQuantMatmul, ThreadedMixedTargetsMatchScalar) {
     Matmul mm(pool, activeCpuIsa());
     const MatmulTarget targets[] = {{&a.w, ya.data()}, {&b.w, yb.data()}};
     mm.runMany(targets, a.x.data(), tokens);
-    for (const auto* pr : {&a, &b}) {
+    for (const Problem* pr : {static_cast<const Problem*>(&a), static_cast<const Problem*>(&b)}) {
         const std::int64_t N = pr->w.rows;
         std::vector<float> ref(static_cast<std::size_t>(tokens * N));
         matmulRows(CpuIsa::Scalar, pr->w, a.x.data(), nullptr, tokens, ref.data(), N, 0, N, a.xk.data());
