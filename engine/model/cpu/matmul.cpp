@@ -100,19 +100,26 @@ void Matmul::runMany(std::span<const MatmulTarget> targets, const float* x, std:
         anyQ8K = anyQ8K || needsQ8K(t.w->type);
     }
     const bool anyQuantised = anyQ8_0 || anyQ8K;
+    // Activations are quantised once per call for all targets; over the pool when there are
+    // many tokens (prefill), where the scalar quantisers would otherwise run on one thread.
     const ActivationQ8* xq = nullptr;
-    if (anyQ8_0) {
-        const std::int64_t nb = K / kQBlock;
-        m_xq.resize(static_cast<std::size_t>(tokens * nb));
-        for (std::int64_t t = 0; t < tokens; ++t) quantizeActivations(x + t * K, K, m_xq.data() + t * nb);
-        xq = m_xq.data();
-    }
     const BlockQ8_K* xk = nullptr;
-    if (anyQ8K) {
-        const std::int64_t nb = K / kQK;
-        m_xk.resize(static_cast<std::size_t>(tokens * nb));
-        for (std::int64_t t = 0; t < tokens; ++t) quantizeRowQ8K(x + t * K, K, m_xk.data() + t * nb);
-        xk = m_xk.data();
+    if (anyQ8_0) m_xq.resize(static_cast<std::size_t>(tokens * (K / kQBlock)));
+    if (anyQ8K) m_xk.resize(static_cast<std::size_t>(tokens * (K / kQK)));
+    if (anyQ8_0) xq = m_xq.data();
+    if (anyQ8K) xk = m_xk.data();
+    const auto quantise = [&](std::int64_t t0, std::int64_t t1, int) {
+        for (std::int64_t t = t0; t < t1; ++t) {
+            if (anyQ8_0) quantizeActivations(x + t * K, K, m_xq.data() + t * (K / kQBlock));
+            if (anyQ8K) quantizeRowQ8K(x + t * K, K, m_xk.data() + t * (K / kQK));
+        }
+    };
+    if (anyQuantised) {
+        if (tokens >= 16) {
+            m_pool.parallelFor(tokens, 8, quantise);
+        } else {
+            quantise(0, tokens, 0);
+        }
     }
     // Chunks of whole 4-row tiles; enough chunks per thread to balance a shared machine. The
     // packed AVX-512 path works in 32-row panels and prefetches the next panel of its chunk

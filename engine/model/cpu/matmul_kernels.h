@@ -38,6 +38,8 @@ inline bool isKQuantKernelType(WeightType type) {
 /// K-quant rows [n0, n1) for all T tokens (matmul_kquant_avx2.cpp / matmul_kquant_avx512.cpp).
 void kquantRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 void kquantRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+/// Whether kquantRowsAvx2 takes its few-token kernels (super-block kept in registers) for T.
+bool kquantUsesFusedAvx2(std::int64_t tokens);
 
 /// Rows ahead that the T = 1 kernels prefetch: one for F32; ~8 KB of whole rows for 16-bit
 /// weights, whose short rows left too little lead at one row (single-thread kernel bench, T = 1:

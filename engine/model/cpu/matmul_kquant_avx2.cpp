@@ -90,11 +90,24 @@ BS_AVX2 void kquantRows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
 // each. C tokens (1..4) share each unpacked vector.
 constexpr std::int64_t kFusedMaxTokens = 4;
 
-// 16-bit lane broadcast of element e of each 128-bit half (for _mm256_shuffle_epi8).
+// Shuffle controls broadcasting 16-bit element lo (low 128-bit half) and hi (high half) to
+// their half: kLaneBroadcast[lo][hi]. A table (loaded as a memory operand) rather than built
+// per use: the kernels ran out of registers to keep built constants in.
+struct LaneBroadcastTable {
+    alignas(32) std::uint8_t bytes[8][8][32];
+    constexpr LaneBroadcastTable() : bytes{} {
+        for (int lo = 0; lo < 8; ++lo)
+            for (int hi = 0; hi < 8; ++hi)
+                for (int i = 0; i < 16; ++i) {
+                    bytes[lo][hi][i] = static_cast<std::uint8_t>(2 * lo + (i & 1));
+                    bytes[lo][hi][16 + i] = static_cast<std::uint8_t>(2 * hi + (i & 1));
+                }
+    }
+};
+constexpr LaneBroadcastTable kLaneBroadcast;
+
 BS_AVX2_INLINE __m256i laneBroadcast16(int lo, int hi) {
-    const __m128i l = _mm_set1_epi16(static_cast<short>((2 * lo + 1) << 8 | 2 * lo));
-    const __m128i h = _mm_set1_epi16(static_cast<short>((2 * hi + 1) << 8 | 2 * hi));
-    return _mm256_set_m128i(h, l);
+    return _mm256_load_si256(reinterpret_cast<const __m256i*>(kLaneBroadcast.bytes[lo][hi]));
 }
 
 template <int C>
@@ -213,8 +226,10 @@ void fused(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
 
 }  // namespace
 
+bool kquantUsesFusedAvx2(std::int64_t tokens) { return tokens <= kFusedMaxTokens; }
+
 void kquantRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
-    const bool few = a.tokens <= kFusedMaxTokens;
+    const bool few = kquantUsesFusedAvx2(a.tokens);
     switch (a.w->type) {
     case WeightType::Q4_K: few ? fused<WeightType::Q4_K>(a, n0, n1) : kquantRows<WeightType::Q4_K>(a, n0, n1); return;
     case WeightType::Q6_K: few ? fused<WeightType::Q6_K>(a, n0, n1) : kquantRows<WeightType::Q6_K>(a, n0, n1); return;

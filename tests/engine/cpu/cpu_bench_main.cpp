@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Stand-alone driver of runCpuBench() for measuring (not a test):
-//   batchscope_cpu_bench [shape] [F32|F16|BF16|Q8_0|Q4_0] [threads] [repeats] [N...]
+//   batchscope_cpu_bench [shape] [F32|F16|BF16|Q8_0|Q4_0|Q4_K|Q6_K|... (any loadable type)] [threads] [repeats] [N...]
 // BATCHSCOPE_BENCH_KV=f16|f32 selects the KV cache type (default: auto, by weight type).
 #include <cstdio>
 #include <cstdlib>
@@ -90,8 +90,10 @@ int main(int argc, char** argv) {
     if (argc > 1) o.shape = argv[1];
     if (argc > 2) {
         const std::string t = argv[2];
-        o.weightType = t == "F16" ? GgmlType::F16 : t == "BF16" ? GgmlType::BF16 : t == "Q8_0" ? GgmlType::Q8_0
-                     : t == "Q4_0" ? GgmlType::Q4_0 : GgmlType::F32;
+        for (int id = 0; id < 40; ++id) {
+            const auto g = static_cast<GgmlType>(id);
+            if (cpu::weightTypeFromGgml(g) && ggmlTypeName(g) == t) o.weightType = g;
+        }
     }
     if (argc > 3) o.threads = std::atoi(argv[3]);
     if (argc > 4) o.repeats = std::atoi(argv[4]);
