@@ -14,6 +14,7 @@
 
 #include "engine/model/cpu/cpu_bench.h"
 #include "engine/model/cpu/cpu_isa.h"
+#include "engine/model/model_quantizer.h"
 
 using namespace batchscope::engine;
 
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
     if (argc > 1) o.shape = argv[1];
     if (argc > 2) {
         const std::string t = argv[2];
+        if (t.find("_K_") != std::string::npos && quantPresetFromName(t)) o.preset = t;  // Q4_K_M etc.
         for (int id = 0; id < 40; ++id) {
             const auto g = static_cast<GgmlType>(id);
             if (cpu::weightTypeFromGgml(g) && ggmlTypeName(g) == t) o.weightType = g;
@@ -104,7 +106,7 @@ int main(int argc, char** argv) {
     if (const char* kv = std::getenv("BATCHSCOPE_BENCH_KV"); kv && std::string(kv) == "f16") o.kvCache = KvCacheType::F16;
     if (const char* kv = std::getenv("BATCHSCOPE_BENCH_KV"); kv && std::string(kv) == "f32") o.kvCache = KvCacheType::F32;
     std::printf("kv=%s isa=%s threads=%d shape=%s type=%s\n", o.kvCache == KvCacheType::F16 ? "f16" : o.kvCache == KvCacheType::F32 ? "f32" : "auto",
-                std::string(cpu::cpuIsaName(cpu::activeCpuIsa())).c_str(), o.threads, o.shape.c_str(), std::string(ggmlTypeName(o.weightType)).c_str());
+                std::string(cpu::cpuIsaName(cpu::activeCpuIsa())).c_str(), o.threads, o.shape.c_str(), o.preset.empty() ? std::string(ggmlTypeName(o.weightType)).c_str() : o.preset.c_str());
     auto r = cpu::runCpuBench(o, [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); });
     if (!r) {
         std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
