@@ -20,6 +20,7 @@ bool hasOwnKernels(WeightType type) {
     case WeightType::Q4_0:
     case WeightType::Q5_0:  // 32-block tiles of matmul_avx2.cpp / matmul_avx512.cpp
     case WeightType::Q4_K:  // matmul_kquant_*.cpp
+    case WeightType::Q5_K:
     case WeightType::Q6_K: return true;
     default: return false;
     }

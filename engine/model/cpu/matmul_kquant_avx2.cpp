@@ -58,7 +58,7 @@ BS_AVX2 void kquantRows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     static_assert(kMaxUnsignedQ * 128 * 2 < 32767);
     const WeightMatrix& w = *a.w;
     const std::int64_t nb = w.cols / kQK;
-    constexpr std::size_t blockBytes = T == WeightType::Q4_K ? sizeof(BlockQ4_K) : sizeof(BlockQ6_K);
+    constexpr std::size_t blockBytes = kKQuantBlockBytes<T>;
     KQuantUnpacked u;
     __m256 acc[kTokenBlock];
     for (std::int64_t p0 = n0; p0 < n1; p0 += kRowPanel) {
@@ -121,24 +121,31 @@ BS_AVX2_INLINE void finishSuperBlock(const __m256i sumi[C], const BlockQ8_K* con
     }
 }
 
-template <int C>
-BS_AVX2_INLINE void fusedQ4K(const std::byte* blk, const BlockQ8_K* const xb[C], __m256 acc[C]) {
+template <int C, class Block>
+BS_AVX2_INLINE void fusedQ45K(const std::byte* blk, const BlockQ8_K* const xb[C], __m256 acc[C]) {
     std::uint32_t sm[4];
-    kquant::unpackScalesK4(blk + offsetof(BlockQ4_K, scales), sm);
+    kquant::unpackScalesK4(blk + offsetof(Block, scales), sm);
     const __m128i scm = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sm));
     const __m256i s16 = _mm256_cvtepu8_epi16(scm);             // sc 0..7 | m 0..7 as int16
     const __m256i sc = _mm256_permute2x128_si256(s16, s16, 0x00);  // sc 0..7 in both halves
     const __m256i bias =
         _mm256_cvtepu8_epi16(_mm_shuffle_epi8(scm, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15)));
     const __m256i m4 = _mm256_set1_epi8(0x0f);
-    const std::byte* qs = blk + offsetof(BlockQ4_K, qs);
+    const std::byte* qs = blk + offsetof(Block, qs);
+    constexpr bool five = sizeof(Block) == sizeof(BlockQ5_K);
+    __m256i qh = _mm256_setzero_si256();
+    if constexpr (five) qh = loadu256(blk + offsetof(BlockQ5_K, qh));
     __m256i sumi[C];
     #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) sumi[c] = _mm256_setzero_si256();
     #pragma GCC unroll 4
     for (int j = 0; j < 4; ++j) {
         const __m256i v = loadu256(qs + 32 * j);
-        const __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+        __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+        if constexpr (five) {
+            lo = _mm256_or_si256(lo, kquant::fifthBit(qh, 2 * j));
+            hi = _mm256_or_si256(hi, kquant::fifthBit(qh, 2 * j + 1));
+        }
         const __m256i scl = _mm256_shuffle_epi8(sc, laneBroadcast16(2 * j, 2 * j));
         const __m256i sch = _mm256_shuffle_epi8(sc, laneBroadcast16(2 * j + 1, 2 * j + 1));
         #pragma GCC unroll 4
@@ -148,8 +155,8 @@ BS_AVX2_INLINE void fusedQ4K(const std::byte* blk, const BlockQ8_K* const xb[C],
             sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(p, q));
         }
     }
-    finishSuperBlock<C>(sumi, xb, bias, kquant::loadHalf(blk + offsetof(BlockQ4_K, d)),
-                        -kquant::loadHalf(blk + offsetof(BlockQ4_K, dmin)), acc);
+    finishSuperBlock<C>(sumi, xb, bias, kquant::loadHalf(blk + offsetof(Block, d)),
+                        -kquant::loadHalf(blk + offsetof(Block, dmin)), acc);
 }
 
 template <int C>
@@ -189,7 +196,7 @@ template <WeightType T, int C>
 BS_AVX2 void fusedRows(const KernelArgs& a, std::int64_t n0, std::int64_t n1, std::int64_t t0) {
     const WeightMatrix& w = *a.w;
     const std::int64_t nb = w.cols / kQK;
-    constexpr std::size_t blockBytes = T == WeightType::Q4_K ? sizeof(BlockQ4_K) : sizeof(BlockQ6_K);
+    constexpr std::size_t blockBytes = kKQuantBlockBytes<T>;
     for (std::int64_t n = n0; n < n1; ++n) {
         const std::byte* row = w.row(n);
         __m256 acc[C];
@@ -204,7 +211,9 @@ BS_AVX2 void fusedRows(const KernelArgs& a, std::int64_t n0, std::int64_t n1, st
             #pragma GCC unroll 4
             for (int c = 0; c < C; ++c) xb[c] = a.xk + (t0 + c) * nb + b;
             if constexpr (T == WeightType::Q4_K) {
-                fusedQ4K<C>(blk, xb, acc);
+                fusedQ45K<C, BlockQ4_K>(blk, xb, acc);
+            } else if constexpr (T == WeightType::Q5_K) {
+                fusedQ45K<C, BlockQ5_K>(blk, xb, acc);
             } else {
                 fusedQ6K<C>(blk, xb, acc);
             }
@@ -232,6 +241,7 @@ void kquantRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     const bool few = kquantUsesFusedAvx2(a.tokens);
     switch (a.w->type) {
     case WeightType::Q4_K: few ? fused<WeightType::Q4_K>(a, n0, n1) : kquantRows<WeightType::Q4_K>(a, n0, n1); return;
+    case WeightType::Q5_K: few ? fused<WeightType::Q5_K>(a, n0, n1) : kquantRows<WeightType::Q5_K>(a, n0, n1); return;
     case WeightType::Q6_K: few ? fused<WeightType::Q6_K>(a, n0, n1) : kquantRows<WeightType::Q6_K>(a, n0, n1); return;
     default: matmulRowsScalar(a, n0, n1); return;
     }

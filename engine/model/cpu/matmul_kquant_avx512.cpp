@@ -45,7 +45,7 @@ template <WeightType T>
 BS_VNNI void kquantRows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     const WeightMatrix& w = *a.w;
     const std::int64_t nb = w.cols / kQK;
-    constexpr std::size_t blockBytes = T == WeightType::Q4_K ? sizeof(BlockQ4_K) : sizeof(BlockQ6_K);
+    constexpr std::size_t blockBytes = kKQuantBlockBytes<T>;
     KQuantUnpacked u;
     __m512 acc[kTokenBlock];
     for (std::int64_t p0 = n0; p0 < n1; p0 += kRowPanel) {
@@ -83,6 +83,7 @@ void kquantRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     }
     switch (a.w->type) {
     case WeightType::Q4_K: kquantRows<WeightType::Q4_K>(a, n0, n1); return;
+    case WeightType::Q5_K: kquantRows<WeightType::Q5_K>(a, n0, n1); return;
     case WeightType::Q6_K: kquantRows<WeightType::Q6_K>(a, n0, n1); return;
     default: matmulRowsScalar(a, n0, n1); return;
     }

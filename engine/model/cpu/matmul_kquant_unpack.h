@@ -35,23 +35,41 @@ inline void unpackScalesK4(const std::byte* packed, std::uint32_t out[4]) {
     out[3] = ((s[2] >> 4) & low4) | (((s[1] >> 6) & low2) << 4);  // m 4..7
 }
 
-BS_KQ_AVX2_INLINE void unpackQ4K(const std::byte* blk, KQuantUnpacked& u) {
-    u.d = loadHalf(blk + offsetof(BlockQ4_K, d));
-    u.dbias = -loadHalf(blk + offsetof(BlockQ4_K, dmin));
+// Bit 4 of each byte = bit b of the same byte of h (the 16-bit shifts only move bits across
+// bytes into positions the 0x10 mask drops). Q5_K's fifth bits.
+BS_KQ_AVX2_INLINE __m256i fifthBit(__m256i h, int b) {
+    const __m256i m = _mm256_set1_epi8(0x10);
+    return b <= 4 ? _mm256_and_si256(_mm256_slli_epi16(h, 4 - b), m) : _mm256_and_si256(_mm256_srli_epi16(h, b - 4), m);
+}
+
+// Q4_K, and Q5_K (Block = BlockQ5_K): the same scales, plus bit 2j / 2j + 1 of qh[l] as bit 4
+// of values l / l + 32 of 64-value chunk j.
+template <class Block>
+BS_KQ_AVX2_INLINE void unpackQ45K(const std::byte* blk, KQuantUnpacked& u) {
+    constexpr bool five = sizeof(Block) == sizeof(BlockQ5_K);
+    u.d = loadHalf(blk + offsetof(Block, d));
+    u.dbias = -loadHalf(blk + offsetof(Block, dmin));
     std::uint32_t sm[4];
-    unpackScalesK4(blk + offsetof(BlockQ4_K, scales), sm);
+    unpackScalesK4(blk + offsetof(Block, scales), sm);
     const __m128i scm = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sm));
     const __m128i minDup = _mm_shuffle_epi8(scm, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15));
     store256(u.bias, _mm256_cvtepu8_epi16(minDup));
     #pragma GCC unroll 8
     for (int g = 0; g < 8; ++g) store256(u.sc[g], _mm256_cvtepu8_epi16(_mm_shuffle_epi8(scm, _mm_set1_epi8(static_cast<char>(g)))));
     const __m256i m4 = _mm256_set1_epi8(0x0f);
-    const std::byte* qs = blk + offsetof(BlockQ4_K, qs);
+    const std::byte* qs = blk + offsetof(Block, qs);
+    __m256i qh = _mm256_setzero_si256();
+    if constexpr (five) qh = loadu256(blk + offsetof(BlockQ5_K, qh));
     #pragma GCC unroll 4
     for (int j = 0; j < 4; ++j) {
         const __m256i v = loadu256(qs + 32 * j);
-        store256(u.q + 64 * j, _mm256_and_si256(v, m4));
-        store256(u.q + 64 * j + 32, _mm256_and_si256(_mm256_srli_epi16(v, 4), m4));
+        __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+        if constexpr (five) {
+            lo = _mm256_or_si256(lo, fifthBit(qh, 2 * j));
+            hi = _mm256_or_si256(hi, fifthBit(qh, 2 * j + 1));
+        }
+        store256(u.q + 64 * j, lo);
+        store256(u.q + 64 * j + 32, hi);
     }
 }
 
@@ -86,7 +104,9 @@ BS_KQ_AVX2_INLINE void unpackQ6K(const std::byte* blk, KQuantUnpacked& u) {
 template <WeightType T>
 BS_KQ_AVX2_INLINE void unpack(const std::byte* blk, KQuantUnpacked& u) {
     if constexpr (T == WeightType::Q4_K) {
-        unpackQ4K(blk, u);
+        unpackQ45K<BlockQ4_K>(blk, u);
+    } else if constexpr (T == WeightType::Q5_K) {
+        unpackQ45K<BlockQ5_K>(blk, u);
     } else {
         static_assert(T == WeightType::Q6_K);
         unpackQ6K(blk, u);

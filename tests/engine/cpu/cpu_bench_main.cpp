@@ -43,13 +43,13 @@ int kernelBench(int argc, char** argv) {
     cpu::ThreadPool pool(1);
     // BATCHSCOPE_KBENCH_TYPES=F16,Q4_K,... picks the weight types (default: all with own kernels).
     const char* typesEnv = std::getenv("BATCHSCOPE_KBENCH_TYPES");
-    const std::string typeList = typesEnv ? typesEnv : "F32,F16,BF16,Q8_0,Q4_0,Q4_K,Q6_K";
+    const std::string typeList = typesEnv ? typesEnv : "F32,F16,BF16,Q8_0,Q4_0,Q4_K,Q5_K,Q6_K";
     for (auto type : {cpu::WeightType::F32, cpu::WeightType::F16, cpu::WeightType::BF16, cpu::WeightType::Q8_0,
-                      cpu::WeightType::Q4_0, cpu::WeightType::Q4_K, cpu::WeightType::Q6_K}) {
+                      cpu::WeightType::Q4_0, cpu::WeightType::Q4_K, cpu::WeightType::Q5_K, cpu::WeightType::Q6_K}) {
         if (("," + typeList + ",").find("," + std::string(cpu::weightTypeName(type)) + ",") == std::string::npos) continue;
         const std::size_t rb = cpu::weightRowBytes(type, K);
         std::vector<std::byte> w(rb * static_cast<std::size_t>(N));
-        const bool kType = type == cpu::WeightType::Q4_K || type == cpu::WeightType::Q6_K;
+        const bool kType = type == cpu::WeightType::Q4_K || type == cpu::WeightType::Q5_K || type == cpu::WeightType::Q6_K;
         for (std::int64_t n = 0; n < N; ++n) {
             if (kType) {
                 cpu::quantTraits(type).quantizeRow(src.data() + n * K, w.data() + n * rb, K);

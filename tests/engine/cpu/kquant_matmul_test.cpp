@@ -28,7 +28,8 @@ std::vector<std::byte> randomRows(WeightType type, std::int64_t rows, std::int64
     for (std::int64_t i = 0; i < blocks; ++i) {
         std::byte* blk = data.data() + i * static_cast<std::int64_t>(rb / static_cast<std::size_t>(cols / kQK));
         const std::uint16_t d = floatToHalf(scale(rng)), dmin = floatToHalf(scale(rng));
-        if (type == WeightType::Q4_K) {
+        if (type == WeightType::Q4_K || type == WeightType::Q5_K) {  // same d, dmin offsets
+            static_assert(offsetof(BlockQ4_K, dmin) == offsetof(BlockQ5_K, dmin));
             std::memcpy(blk + offsetof(BlockQ4_K, d), &d, 2);
             std::memcpy(blk + offsetof(BlockQ4_K, dmin), &dmin, 2);
         } else if (type == WeightType::Q6_K) {
@@ -93,7 +94,7 @@ void expectMatchesScalar(CpuIsa isa, WeightType type, std::int64_t rows, std::in
         }
 }
 
-constexpr WeightType kTypes[] = {WeightType::Q4_K, WeightType::Q6_K};
+constexpr WeightType kTypes[] = {WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K};
 
 void runIsa(CpuIsa isa) {
     std::uint32_t seed = 1;
