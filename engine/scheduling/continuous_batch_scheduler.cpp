@@ -107,25 +107,30 @@ Result<RequestId> ContinuousBatchScheduler::submit(std::vector<TokenId> promptTo
         seq->deadline = seq->arrival + m_config.maxQueueTime;  // checked while queued only, see expireDeadlines
     m_completion.begin(*seq);
     addEvent(*seq, RequestEvent::Kind::Queued, seq->arrival);
-    {
-        std::lock_guard lock(m_stateMutex);
-        if (Status pushed = m_queue.push(seq); !pushed) return pushed.error();
-        m_active.emplace(seq->id, seq);
-        if (seq->deadline) ++m_deadlines;
-    }
-    {
-        std::lock_guard lock(m_inboxMutex);
-        m_live.insert(seq->id);
-        m_submitted = true;
-    }
-    m_metrics.recordSubmitted(seq->arrival);
+    const RequestId id = seq->id;
+    // Everything the loop thread may touch (it resets stopCallback when the request finishes)
+    // is set before the sequence is published. A stop requested before publication finds the
+    // id not yet live (cancel() returns false); the stop_requested() check below catches it.
     if (options.stopToken.stop_possible()) {
-        const RequestId id = seq->id;
         seq->stopCallback = std::make_unique<std::stop_callback<std::function<void()>>>(
             options.stopToken, std::function<void()>([this, id] { cancel(id); }));
     }
+    {
+        // Published to the queue, m_active and m_live in one critical section (lock order:
+        // state, then inbox, as in finishSequence), so the loop cannot finish the request
+        // before its id is live: a finished request never leaves a stale id in m_live.
+        std::lock_guard lock(m_stateMutex);
+        if (Status pushed = m_queue.push(seq); !pushed) return pushed.error();
+        m_active.emplace(id, seq);
+        if (seq->deadline) ++m_deadlines;
+        m_metrics.recordSubmitted(seq->arrival);  // before the loop can record its finish
+        std::lock_guard inbox(m_inboxMutex);
+        m_live.insert(id);
+        m_submitted = true;
+    }
+    if (options.stopToken.stop_requested()) cancel(id);
     m_wake.notify_all();
-    return seq->id;
+    return id;
 }
 
 bool ContinuousBatchScheduler::cancel(RequestId id) {

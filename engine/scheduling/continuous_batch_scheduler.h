@@ -92,9 +92,10 @@ private:
     void applyCommands(std::vector<Command>& commands, std::vector<Notification>& notes);
     void applySettingsLocked(const SchedulerSettings& settings);
     void expireDeadlines(TimePoint now, std::vector<Notification>& notes);
-    // By value: callers often pass a reference into m_active, which this erases.
+    // By value: callers often pass a reference into m_active, which this erases. A request
+    // finishing with Error is counted here, once, under `errorKind` in the error statistics.
     void finishSequence(SequencePtr seq, FinishReason reason, const std::string& error,
-                        std::vector<Notification>& notes);
+                        std::vector<Notification>& notes, const char* errorKind = "request_failed");
     void applyStepResult(const ScheduleOutput& out, const StepResult& result, TimePoint stepStart,
                          std::vector<Notification>& notes, StepRecord& record);
     void handleStepFailure(const ScheduleOutput& out, const std::string& what, std::vector<Notification>& notes);

@@ -203,8 +203,7 @@ void ContinuousBatchScheduler::applyStepResult(const ScheduleOutput& out, const 
         const SequencePtr& seq = out.scheduled[i].seq;
         const std::int32_t n = out.scheduled[i].numNewTokens;
         if (i < result.sequenceErrors.size() && !result.sequenceErrors[i].empty()) {
-            m_metrics.recordError("sequence_error", false);
-            finishSequence(seq, FinishReason::Error, result.sequenceErrors[i], notes);
+            finishSequence(seq, FinishReason::Error, result.sequenceErrors[i], notes, "sequence_error");
             continue;
         }
         const bool wasPrefill = seq->numComputed < seq->promptLength || n > 1;

@@ -13,7 +13,7 @@ constexpr auto kSnapshotFinishedAge = std::chrono::seconds(2);  // finished at m
 }  // namespace
 
 void ContinuousBatchScheduler::finishSequence(SequencePtr seq, FinishReason reason, const std::string& error,
-                                              std::vector<Notification>& notes) {
+                                              std::vector<Notification>& notes, const char* errorKind) {
     if (isTerminal(seq->state)) return;
     if (!m_batch.removeRunning(seq->id)) m_queue.remove(seq->id);
     const TimePoint now = SteadyClock::now();
@@ -48,7 +48,7 @@ void ContinuousBatchScheduler::finishSequence(SequencePtr seq, FinishReason reas
         const double decodeMs = ms(*seq->firstToken, now);
         if (decodeMs > 0) r.timings.tokensPerSecond = 1000.0 * (r.usage.completionTokens - 1) / decodeMs;
     }
-    if (reason == FinishReason::Error) m_metrics.recordError("request_failed", false);
+    if (reason == FinishReason::Error) m_metrics.recordError(errorKind, false);
     m_metrics.recordFinished(r, now);
 
     if (seq->deadline) --m_deadlines;

@@ -67,9 +67,12 @@ struct SchedulerFixture {
           capacity(o.capacity),
           metrics(MetricsConfiguration::Default()) {}
 
-    /// Call once, optionally after wrapping base() in a failing executor via `wrap`.
-    void build(ModelExecutor* wrapper = nullptr) {
-        executor = wrapper ? wrapper : &base();
+    /// Call once. `wrapper` (e.g. a failing executor around base()) is owned by the fixture
+    /// and destroyed after the scheduler, so it outlives the engine thread however a test
+    /// ends (a failed QVERIFY returns early).
+    void build(std::unique_ptr<ModelExecutor> wrapper = nullptr) {
+        ownedWrapper = std::move(wrapper);
+        executor = ownedWrapper ? ownedWrapper.get() : &base();
         completion = std::make_unique<CompletionDetector>(CompletionConfiguration{}, executor->tokenizer());
         batch = std::make_unique<BatchManager>(queue, kv, options.batch);
         scheduler = std::make_unique<ContinuousBatchScheduler>(queue, *batch, *completion, capacity, *executor,
@@ -86,6 +89,7 @@ struct SchedulerFixture {
     FixtureOptions options;
     std::unique_ptr<SimulatedExecutor> simulated;
     std::unique_ptr<ModelExecutor> owned;
+    std::unique_ptr<ModelExecutor> ownedWrapper;  // wraps base(); declared after it, before the scheduler
     ModelExecutor* executor = nullptr;
     RequestQueue queue;
     KVCacheManager kv;
