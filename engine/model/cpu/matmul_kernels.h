@@ -33,7 +33,8 @@ std::int64_t matmulRowsAvx512Packed(const KernelArgs& a, std::int64_t n0, std::i
 /// The super-block (K-quant) weight types the SIMD kernels of matmul_kquant_*.cpp compute with
 /// Q8_K activations; other quantised types use the 32-block tiles.
 inline bool isKQuantKernelType(WeightType type) {
-    return type == WeightType::Q4_K || type == WeightType::Q5_K || type == WeightType::Q6_K;
+    return type == WeightType::Q2_K || type == WeightType::Q3_K || type == WeightType::Q4_K || type == WeightType::Q5_K ||
+           type == WeightType::Q6_K;
 }
 /// K-quant rows [n0, n1) for all T tokens (matmul_kquant_avx2.cpp / matmul_kquant_avx512.cpp).
 void kquantRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1);

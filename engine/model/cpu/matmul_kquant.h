@@ -13,8 +13,9 @@ namespace batchscope::engine::cpu::detail {
 ///   sum_i w_i x_i = dx * (d * sum_g sum_{i in g} sc_g(i) * q_i * xq_i
 ///                         + dbias * sum_{s < 16} bias_s * bsum_s)
 /// with x_i = dx * xq_i (BlockQ8_K) and bsum_s the sum of xq over the 16 values of sub-block s.
-/// q are unsigned (Q4_K 0..15, Q5_K 0..31, Q6_K 0..63) so u8 x i8 multiply-adds apply directly; a type's
-/// offset or min goes into bias: Q4_K/Q5_K bias_s = min(s / 2), dbias = -dmin; Q6_K bias_s =
+/// q are unsigned (Q2_K 0..3, Q3_K 0..7, Q4_K 0..15, Q5_K 0..31, Q6_K 0..63) so u8 x i8 multiply-adds apply directly; a type's
+/// offset or min goes into bias: Q4_K/Q5_K bias_s = min(s / 2), dbias = -dmin; Q2_K bias_s =
+/// min(s), dbias = -dmin; Q3_K bias_s = scale(s), dbias = -4 d; Q6_K bias_s =
 /// scale(s), dbias = -32 d. Kernels unpack a super-block once into L1 and reuse it for every
 /// token of the call, so the unpacking cost is shared by the batch.
 struct alignas(64) KQuantUnpacked {
@@ -27,7 +28,9 @@ struct alignas(64) KQuantUnpacked {
 
 /// Bytes of one super-block of a K type with SIMD kernels.
 template <WeightType T>
-inline constexpr std::size_t kKQuantBlockBytes = T == WeightType::Q4_K   ? sizeof(BlockQ4_K)
+inline constexpr std::size_t kKQuantBlockBytes = T == WeightType::Q2_K   ? sizeof(BlockQ2_K)
+                                                 : T == WeightType::Q3_K ? sizeof(BlockQ3_K)
+                                                 : T == WeightType::Q4_K ? sizeof(BlockQ4_K)
                                                  : T == WeightType::Q5_K ? sizeof(BlockQ5_K)
                                                                          : sizeof(BlockQ6_K);
 

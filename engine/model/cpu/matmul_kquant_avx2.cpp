@@ -243,6 +243,9 @@ void kquantRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     case WeightType::Q4_K: few ? fused<WeightType::Q4_K>(a, n0, n1) : kquantRows<WeightType::Q4_K>(a, n0, n1); return;
     case WeightType::Q5_K: few ? fused<WeightType::Q5_K>(a, n0, n1) : kquantRows<WeightType::Q5_K>(a, n0, n1); return;
     case WeightType::Q6_K: few ? fused<WeightType::Q6_K>(a, n0, n1) : kquantRows<WeightType::Q6_K>(a, n0, n1); return;
+    // No register kernels for these (rarer) types: the L1 kernel at every T.
+    case WeightType::Q2_K: kquantRows<WeightType::Q2_K>(a, n0, n1); return;
+    case WeightType::Q3_K: kquantRows<WeightType::Q3_K>(a, n0, n1); return;
     default: matmulRowsScalar(a, n0, n1); return;
     }
 }

@@ -77,13 +77,16 @@ BS_VNNI void kquantRows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
 void kquantRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     // Few tokens: the AVX2 kernels that keep a super-block in registers (no 512-bit version
     // yet; the L1 round trip below costs more than the wider vectors gain at T <= 4).
-    if (kquantUsesFusedAvx2(a.tokens)) {
+    const bool hasFused = a.w->type == WeightType::Q4_K || a.w->type == WeightType::Q5_K || a.w->type == WeightType::Q6_K;
+    if (hasFused && kquantUsesFusedAvx2(a.tokens)) {
         kquantRowsAvx2(a, n0, n1);
         return;
     }
     switch (a.w->type) {
     case WeightType::Q4_K: kquantRows<WeightType::Q4_K>(a, n0, n1); return;
     case WeightType::Q5_K: kquantRows<WeightType::Q5_K>(a, n0, n1); return;
+    case WeightType::Q2_K: kquantRows<WeightType::Q2_K>(a, n0, n1); return;
+    case WeightType::Q3_K: kquantRows<WeightType::Q3_K>(a, n0, n1); return;
     case WeightType::Q6_K: kquantRows<WeightType::Q6_K>(a, n0, n1); return;
     default: matmulRowsScalar(a, n0, n1); return;
     }

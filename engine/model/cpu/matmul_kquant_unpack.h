@@ -35,11 +35,66 @@ inline void unpackScalesK4(const std::byte* packed, std::uint32_t out[4]) {
     out[3] = ((s[2] >> 4) & low4) | (((s[1] >> 6) & low2) << 4);  // m 4..7
 }
 
-// Bit 4 of each byte = bit b of the same byte of h (the 16-bit shifts only move bits across
-// bytes into positions the 0x10 mask drops). Q5_K's fifth bits.
-BS_KQ_AVX2_INLINE __m256i fifthBit(__m256i h, int b) {
-    const __m256i m = _mm256_set1_epi8(0x10);
-    return b <= 4 ? _mm256_and_si256(_mm256_slli_epi16(h, 4 - b), m) : _mm256_and_si256(_mm256_srli_epi16(h, b - 4), m);
+// Bit `to` of each byte = bit b of the same byte of h, other bits 0 (the 16-bit shifts only
+// move bits across bytes into positions the mask drops). Q5_K's fifth and Q3_K's third bits.
+template <int to>
+BS_KQ_AVX2_INLINE __m256i bitTo(__m256i h, int b) {
+    const __m256i m = _mm256_set1_epi8(1 << to);
+    return b <= to ? _mm256_and_si256(_mm256_slli_epi16(h, to - b), m) : _mm256_and_si256(_mm256_srli_epi16(h, b - to), m);
+}
+BS_KQ_AVX2_INLINE __m256i fifthBit(__m256i h, int b) { return bitTo<4>(h, b); }
+
+// Per 32 values g: 8 x scale 2g | 8 x scale 2g + 1 (16 int8 scales in sc, signed or not).
+template <bool isSigned>
+BS_KQ_AVX2_INLINE void storeScales16(__m128i sc, KQuantUnpacked& u) {
+    #pragma GCC unroll 8
+    for (int g = 0; g < 8; ++g) {
+        const auto lo = static_cast<long long>(0x0101010101010101ULL * static_cast<unsigned>(2 * g));
+        const auto hi = static_cast<long long>(0x0101010101010101ULL * static_cast<unsigned>(2 * g + 1));
+        const __m128i b = _mm_shuffle_epi8(sc, _mm_set_epi64x(hi, lo));
+        store256(u.sc[g], isSigned ? _mm256_cvtepi8_epi16(b) : _mm256_cvtepu8_epi16(b));
+    }
+}
+
+// Q2_K: scale (low nibble) and min (high nibble) per 16; 2-bit values in four bit-planes.
+BS_KQ_AVX2_INLINE void unpackQ2K(const std::byte* blk, KQuantUnpacked& u) {
+    u.d = loadHalf(blk + offsetof(BlockQ2_K, d));
+    u.dbias = -loadHalf(blk + offsetof(BlockQ2_K, dmin));
+    const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + offsetof(BlockQ2_K, scales)));
+    const __m128i m4 = _mm_set1_epi8(0x0f);
+    storeScales16<false>(_mm_and_si128(s, m4), u);
+    store256(u.bias, _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s, 4), m4)));
+    const __m256i m3 = _mm256_set1_epi8(3);
+    #pragma GCC unroll 2
+    for (int n = 0; n < 2; ++n) {
+        const __m256i v = loadu256(blk + offsetof(BlockQ2_K, qs) + 32 * n);
+        #pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j) store256(u.q + 128 * n + 32 * j, _mm256_and_si256(_mm256_srli_epi16(v, 2 * j), m3));
+    }
+}
+
+// Q3_K: value = 2 low bits + 4 * hmask bit - 4, stored as q = low | hbit << 2 (0..7) with the -4
+// in the bias: bias_s = scale_s, dbias = -4 d. Scales: q3kScale (6-bit, minus 32).
+BS_KQ_AVX2_INLINE void unpackQ3K(const std::byte* blk, KQuantUnpacked& u) {
+    u.d = loadHalf(blk + offsetof(BlockQ3_K, d));
+    u.dbias = -4.0f * u.d;
+    std::uint8_t packed[kKScaleBytes];
+    std::memcpy(packed, blk + offsetof(BlockQ3_K, scales), sizeof packed);
+    alignas(16) std::int8_t sc[16];
+    for (int j = 0; j < 16; ++j) sc[j] = static_cast<std::int8_t>(q3kScale(j, packed));
+    const __m128i s = _mm_load_si128(reinterpret_cast<const __m128i*>(sc));
+    storeScales16<true>(s, u);
+    store256(u.bias, _mm256_cvtepi8_epi16(s));
+    const __m256i m3 = _mm256_set1_epi8(3);
+    const __m256i hm = loadu256(blk + offsetof(BlockQ3_K, hmask));
+    #pragma GCC unroll 2
+    for (int n = 0; n < 2; ++n) {
+        const __m256i v = loadu256(blk + offsetof(BlockQ3_K, qs) + 32 * n);
+        #pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j)
+            store256(u.q + 128 * n + 32 * j,
+                     _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 2 * j), m3), bitTo<2>(hm, 4 * n + j)));
+    }
 }
 
 // Q4_K, and Q5_K (Block = BlockQ5_K): the same scales, plus bit 2j / 2j + 1 of qh[l] as bit 4
@@ -107,6 +162,10 @@ BS_KQ_AVX2_INLINE void unpack(const std::byte* blk, KQuantUnpacked& u) {
         unpackQ45K<BlockQ4_K>(blk, u);
     } else if constexpr (T == WeightType::Q5_K) {
         unpackQ45K<BlockQ5_K>(blk, u);
+    } else if constexpr (T == WeightType::Q2_K) {
+        unpackQ2K(blk, u);
+    } else if constexpr (T == WeightType::Q3_K) {
+        unpackQ3K(blk, u);
     } else {
         static_assert(T == WeightType::Q6_K);
         unpackQ6K(blk, u);

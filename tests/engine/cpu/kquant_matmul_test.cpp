@@ -34,6 +34,11 @@ std::vector<std::byte> randomRows(WeightType type, std::int64_t rows, std::int64
             std::memcpy(blk + offsetof(BlockQ4_K, dmin), &dmin, 2);
         } else if (type == WeightType::Q6_K) {
             std::memcpy(blk + offsetof(BlockQ6_K, d), &d, 2);
+        } else if (type == WeightType::Q3_K) {
+            std::memcpy(blk + offsetof(BlockQ3_K, d), &d, 2);
+        } else if (type == WeightType::Q2_K) {
+            std::memcpy(blk + offsetof(BlockQ2_K, d), &d, 2);
+            std::memcpy(blk + offsetof(BlockQ2_K, dmin), &dmin, 2);
         }
     }
     return data;
@@ -94,7 +99,7 @@ void expectMatchesScalar(CpuIsa isa, WeightType type, std::int64_t rows, std::in
         }
 }
 
-constexpr WeightType kTypes[] = {WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K};
+constexpr WeightType kTypes[] = {WeightType::Q2_K, WeightType::Q3_K, WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K};
 
 void runIsa(CpuIsa isa) {
     std::uint32_t seed = 1;
