@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// AVX2 kernels for the K-quant weight types (Q4_K, Q6_K) with Q8_K activations: each
+// AVX2 kernels for the K-quant weight types (Q2_K..Q6_K) with Q8_K activations: each
 // super-block of a weight row is unpacked once into the common form of matmul_kquant.h (in L1)
 // and then dotted with every token of a token block by u8 x i8 multiply-adds (maddubs) and
 // int16 x int16 scale multiply-adds (madd). The weights stream from memory once per call for
