@@ -164,6 +164,10 @@ engine::Result<CudaWeights> uploadLlamaWeights(const engine::cpu::LlamaWeights& 
     if (carve.used() != cw.deviceBytes)
         throw CudaError("internal: weight arena size mismatch (" + std::to_string(carve.used()) + " vs " +
                         std::to_string(cw.deviceBytes) + ")");
+    // The copies above run on the legacy default stream, which the executor's non-blocking
+    // stream does not wait for, and a copy from pageable memory (the mapping) may return before
+    // its DMA has finished: one device-wide sync, so the weights are complete on return.
+    CUDA_CHECK(cudaDeviceSynchronize());
     if (progress) progress(1.0);
     return cw;
 }

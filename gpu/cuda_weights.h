@@ -44,7 +44,8 @@ struct CudaWeights {
 /// Bytes the weights of `w` take on the device (2 bytes per matrix element, norms in F32).
 std::uint64_t cudaWeightBytes(const engine::cpu::LlamaWeights& w);
 
-/// Uploads `w` to the current device. Fails with Unsupported when the
+/// Uploads `w` to the current device; on success the data is complete on the device (the last
+/// copy has finished), so any stream may read it. Fails with Unsupported when the
 /// device has less than cudaWeightBytes() + reserveBytes free, naming both; Cancelled when
 /// `stop` is requested (checked between matrices). progress(fraction in [0, 1]) per matrix.
 /// Throws CudaError only for unexpected CUDA failures.

@@ -31,7 +31,7 @@ void launchRmsNorm(ActType type, const float* x, int rows, int dim, const float*
 void launchRope(float* qkv, int rows, int stride, int heads, int headDim, int ropeDim, float base,
                 const std::int32_t* positions, cudaStream_t stream);
 
-/// out[t][i] = silu(gateUp[t][i]) * gateUp[t][ffn + i] (out in `type`, [T][ffn]).
+/// out[t][i] = silu(gateUp[t][i]) * gateUp[t][ffn + i] (out in `type`, [T][ffn]); any T < 2^31.
 void launchSwiglu(ActType type, const float* gateUp, int tokenCount, int ffn, void* out, cudaStream_t stream);
 
 /// Where each token of the step reads and writes K/V: the paged layout shared by kv_write and

@@ -143,6 +143,25 @@ TEST(CudaKernels, SwigluMatchesCpu) {
     }
 }
 
+// More tokens than grid.y allows (65,535): the kernel must put tokens on grid.x.
+TEST(CudaKernels, SwigluTakesMoreThan65535Tokens) {
+    SKIP_WITHOUT_CUDA();
+    const int T = 70000, ffn = 6;
+    const auto gu = randomVector(T * 2 * ffn, 15, 2.0f);
+    std::vector<double> ref(static_cast<std::size_t>(T) * ffn);
+    for (int t = 0; t < T; ++t)
+        for (int i = 0; i < ffn; ++i) {
+            const double g = gu[t * 2 * ffn + i];
+            ref[t * ffn + i] = g / (1.0 + std::exp(-g)) * gu[t * 2 * ffn + ffn + i];
+        }
+    DeviceBuffer d = upload(gu), dout(ref.size() * 2);
+    gpu::launchSwiglu(ActType::F16, d.as<float>(), T, ffn, dout.get(), nullptr);
+    const auto got = fromAct(ActType::F16, download<std::uint16_t>(dout, ref.size()));
+    EXPECT_LT(nmse(got, ref), tolerance(ActType::F16));
+    // The last token's row too (an untouched row stays 0 and would fail here).
+    for (int i = 0; i < ffn; ++i) EXPECT_NEAR(got[(T - 1) * ffn + i], ref[(T - 1) * ffn + i], 1e-2 + 1e-2 * std::fabs(ref[(T - 1) * ffn + i]));
+}
+
 TEST(CudaKernels, GatherRowsAndArgmaxAreExact) {
     SKIP_WITHOUT_CUDA();
     const int rows = 6, cols = 5000;
