@@ -19,6 +19,7 @@ bool hasOwnKernels(WeightType type) {
     case WeightType::Q8_0:
     case WeightType::Q4_0:
     case WeightType::Q5_0:  // 32-block tiles of matmul_avx2.cpp / matmul_avx512.cpp
+    case WeightType::IQ4_NL:
     case WeightType::Q2_K:  // matmul_kquant_*.cpp
     case WeightType::Q3_K:
     case WeightType::Q4_K:
