@@ -8,8 +8,10 @@
 
 namespace batchscope::engine::cpu {
 
-/// Element types of weight matrices. Quantised types store consecutive blocks of 32 values.
-enum class WeightType { F32, F16, BF16, Q8_0, Q4_0 };
+/// Element types of weight matrices (ggml's layouts, byte for byte). Quantised types store
+/// consecutive blocks of 32 values (Q4_0 .. IQ4_NL) or 256-value super-blocks (the K types and
+/// IQ4_XS). Block structs, per-type traits and the scalar reference: quant_types.h.
+enum class WeightType { F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS };
 
 std::string_view weightTypeName(WeightType type);
 
@@ -37,7 +39,8 @@ struct ActivationQ8 {
     std::int8_t qs[kQBlock];
 };
 
-/// Bytes one row of `cols` elements takes. Quantised types need cols % 32 == 0.
+/// Bytes one row of `cols` elements takes. Quantised types need cols % blockElements == 0
+/// (32, or 256 for the K types and IQ4_XS; see quant_types.h).
 std::size_t weightRowBytes(WeightType type, std::int64_t cols);
 
 float halfToFloat(std::uint16_t h);
