@@ -3,20 +3,13 @@
 
 #include <optional>
 
+#include "engine/model/cpu/quant_types.h"
+
 namespace batchscope::engine::cpu {
 
 namespace {
 
-std::optional<WeightType> weightTypeOf(GgmlType t) {
-    switch (t) {
-    case GgmlType::F32: return WeightType::F32;
-    case GgmlType::F16: return WeightType::F16;
-    case GgmlType::BF16: return WeightType::BF16;
-    case GgmlType::Q8_0: return WeightType::Q8_0;
-    case GgmlType::Q4_0: return WeightType::Q4_0;
-    default: return std::nullopt;
-    }
-}
+std::optional<WeightType> weightTypeOf(GgmlType t) { return weightTypeFromGgml(t); }
 
 std::string shapeString(const std::vector<std::uint64_t>& dims) {
     std::string s = "[";
@@ -39,7 +32,7 @@ Result<const GgufTensorInfo*> findChecked(const GgufFile& f, const std::string& 
     if (!weightTypeOf(t->type))
         return tensorError(ErrorCode::Unsupported, name,
                            "type " + std::string(ggmlTypeName(t->type)) +
-                               " is not supported by the CPU runtime (F32, F16, BF16, Q8_0, Q4_0)");
+                               " is not supported by the CPU runtime (" + supportedWeightTypesText() + ")");
     return t;
 }
 
@@ -69,9 +62,7 @@ public:
     Result<std::vector<float>> vector(const std::string& name, std::int64_t n) {
         auto t = findChecked(m_file, name, {static_cast<std::uint64_t>(n)});
         if (!t) return t.error();
-        const WeightType wt = *weightTypeOf((*t)->type);
-        if (wt == WeightType::Q8_0 || wt == WeightType::Q4_0)
-            return tensorError(ErrorCode::Unsupported, name, "quantised norm weights are not supported");
+        const WeightType wt = *weightTypeOf((*t)->type);  // any type: dequantised once here
         if (auto s = step(**t); !s) return s.error();
         std::vector<float> out(static_cast<std::size_t>(n));
         dequantizeRow(wt, (*t)->data, n, out.data());

@@ -50,6 +50,10 @@ bool blasWins(CpuIsa isa, WeightType type, std::int64_t tokens) {
 void matmulRows(CpuIsa isa, const WeightMatrix& w, const float* x, const ActivationQ8* xq,
                 std::int64_t tokens, float* y, std::int64_t ldy, std::int64_t n0, std::int64_t n1) {
     const detail::KernelArgs args{&w, x, xq, tokens, y, ldy};
+    if (!detail::hasOwnKernels(w.type)) {
+        detail::matmulRowsViaF32(isa, args, n0, n1);
+        return;
+    }
     switch (isa) {
     case CpuIsa::Avx512: detail::matmulRowsAvx512(args, n0, n1); return;
     case CpuIsa::Avx2: detail::matmulRowsAvx2(args, n0, n1); return;

@@ -259,6 +259,7 @@ void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     case WeightType::BF16: rows<WeightType::BF16>(a, n0, n1); return;
     case WeightType::Q8_0: rows<WeightType::Q8_0>(a, n0, n1); return;
     case WeightType::Q4_0: rows<WeightType::Q4_0>(a, n0, n1); return;
+    default: matmulRowsViaF32(CpuIsa::Scalar, a, n0, n1); return;  // matmulRows routes these away
     }
 }
 

@@ -15,6 +15,12 @@ struct KernelArgs {
 };
 
 void matmulRowsScalar(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+/// Whether the per-ISA kernels above handle `type` themselves (F32/F16/BF16/Q8_0/Q4_0);
+/// matmulRows sends every other type to matmulRowsViaF32 (matmul_generic.cpp).
+bool hasOwnKernels(WeightType type);
+/// Dequantises 32-row panels to F32 (quantKernels(isa, type).dequantizeRow) and runs the
+/// ISA's F32 kernels on them. Any weight type; a.xq is not used.
+void matmulRowsViaF32(CpuIsa isa, const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 void matmulRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 /// The packed outer-product path for F32/F16/BF16 at large T (matmul_avx512_packed.cpp):

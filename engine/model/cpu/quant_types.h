@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "engine/model/cpu/cpu_isa.h"
@@ -187,6 +188,8 @@ const QuantTraits& quantTraits(WeightType type);
 /// compute with (the IQ2/IQ3/IQ1/TQ types, Q8_1, Q8_K, integer types...).
 std::optional<WeightType> weightTypeFromGgml(GgmlType type);
 GgmlType ggmlTypeOf(WeightType type);
+/// "F32, F16, BF16, Q8_0, ..." for error messages.
+std::string supportedWeightTypesText();
 
 /// The functions the matmul path calls for `type` on `isa` (see the seam comment above).
 struct QuantKernels {

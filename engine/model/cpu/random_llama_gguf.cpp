@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/model/cpu/random_llama_gguf.h"
 
+#include "engine/model/cpu/quant_types.h"
+
 #include <cmath>
 #include <cstdio>
 
@@ -35,16 +37,7 @@ private:
     bool m_hasSpare = false;
 };
 
-std::optional<WeightType> toWeightType(GgmlType t) {
-    switch (t) {
-    case GgmlType::F32: return WeightType::F32;
-    case GgmlType::F16: return WeightType::F16;
-    case GgmlType::BF16: return WeightType::BF16;
-    case GgmlType::Q8_0: return WeightType::Q8_0;
-    case GgmlType::Q4_0: return WeightType::Q4_0;
-    default: return std::nullopt;
-    }
-}
+std::optional<WeightType> toWeightType(GgmlType t) { return weightTypeFromGgml(t); }
 
 Status addMatrix(GgufWriter& w, const std::string& name, std::int64_t rows, std::int64_t cols, GgmlType type,
                  NormalStream& rng) {

@@ -1,32 +1,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/model/cpu/weight_types.h"
 
+#include "engine/model/cpu/quant_types.h"
+
 #include <algorithm>
 #include <cmath>
 
 namespace batchscope::engine::cpu {
 
-std::string_view weightTypeName(WeightType type) {
-    switch (type) {
-    case WeightType::F32: return "F32";
-    case WeightType::F16: return "F16";
-    case WeightType::BF16: return "BF16";
-    case WeightType::Q8_0: return "Q8_0";
-    case WeightType::Q4_0: return "Q4_0";
-    }
-    return "?";
-}
+std::string_view weightTypeName(WeightType type) { return quantTraits(type).name; }
 
 std::size_t weightRowBytes(WeightType type, std::int64_t cols) {
-    const auto n = static_cast<std::size_t>(cols);
-    switch (type) {
-    case WeightType::F32: return n * 4;
-    case WeightType::F16:
-    case WeightType::BF16: return n * 2;
-    case WeightType::Q8_0: return n / kQBlock * sizeof(BlockQ8_0);
-    case WeightType::Q4_0: return n / kQBlock * sizeof(BlockQ4_0);
-    }
-    return 0;
+    const QuantTraits& t = quantTraits(type);
+    return static_cast<std::size_t>(cols / t.blockElements) * static_cast<std::size_t>(t.blockBytes);
 }
 
 float halfToFloat(std::uint16_t h) {
@@ -98,24 +84,8 @@ void dequantizeRow(WeightType type, const std::byte* row, std::int64_t cols, flo
             out[i] = type == WeightType::F16 ? halfToFloat(v) : bf16ToFloat(v);
         }
         return;
-    case WeightType::Q8_0:
-        for (std::int64_t b = 0; b < cols / kQBlock; ++b) {
-            BlockQ8_0 blk;
-            std::memcpy(&blk, row + b * sizeof(BlockQ8_0), sizeof blk);
-            const float d = halfToFloat(blk.d);
-            for (int i = 0; i < kQBlock; ++i) out[b * kQBlock + i] = blk.qs[i] * d;
-        }
-        return;
-    case WeightType::Q4_0:
-        for (std::int64_t b = 0; b < cols / kQBlock; ++b) {
-            BlockQ4_0 blk;
-            std::memcpy(&blk, row + b * sizeof(BlockQ4_0), sizeof blk);
-            const float d = halfToFloat(blk.d);
-            for (int i = 0; i < kQBlock / 2; ++i) {
-                out[b * kQBlock + i] = ((blk.qs[i] & 0x0f) - 8) * d;
-                out[b * kQBlock + i + 16] = ((blk.qs[i] >> 4) - 8) * d;
-            }
-        }
+    default:
+        quantTraits(type).dequantizeRow(row, out, cols);
         return;
     }
 }
@@ -132,36 +102,8 @@ void quantizeRow(WeightType type, const float* in, std::int64_t cols, std::byte*
             std::memcpy(out + 2 * i, &v, 2);
         }
         return;
-    case WeightType::Q8_0:
-        for (std::int64_t b = 0; b < cols / kQBlock; ++b) {
-            const float* x = in + b * kQBlock;
-            float amax = 0.0f;
-            for (int i = 0; i < kQBlock; ++i) amax = std::max(amax, std::fabs(x[i]));
-            const float d = amax / 127.0f;
-            const float id = d != 0.0f ? 1.0f / d : 0.0f;
-            BlockQ8_0 blk;
-            blk.d = floatToHalf(d);
-            for (int i = 0; i < kQBlock; ++i) blk.qs[i] = static_cast<std::int8_t>(std::lround(x[i] * id));
-            std::memcpy(out + b * sizeof(BlockQ8_0), &blk, sizeof blk);
-        }
-        return;
-    case WeightType::Q4_0:
-        for (std::int64_t b = 0; b < cols / kQBlock; ++b) {
-            const float* x = in + b * kQBlock;
-            float max = 0.0f;  // ggml: the signed value of largest magnitude maps to -8
-            for (int i = 0; i < kQBlock; ++i)
-                if (std::fabs(x[i]) > std::fabs(max)) max = x[i];
-            const float d = max / -8.0f;
-            const float id = d != 0.0f ? 1.0f / d : 0.0f;
-            BlockQ4_0 blk;
-            blk.d = floatToHalf(d);
-            for (int i = 0; i < kQBlock / 2; ++i) {
-                const int lo = std::min(15, static_cast<int>(x[i] * id + 8.5f));
-                const int hi = std::min(15, static_cast<int>(x[i + 16] * id + 8.5f));
-                blk.qs[i] = static_cast<std::uint8_t>(lo | (hi << 4));
-            }
-            std::memcpy(out + b * sizeof(BlockQ4_0), &blk, sizeof blk);
-        }
+    default:
+        quantTraits(type).quantizeRow(in, out, cols);
         return;
     }
 }

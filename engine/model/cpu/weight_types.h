@@ -55,7 +55,8 @@ std::uint16_t floatToBf16(float f);  ///< round to nearest even
 
 /// Dequantises one row (`cols` values) of a weight matrix of `type` into out.
 void dequantizeRow(WeightType type, const std::byte* row, std::int64_t cols, float* out);
-/// Quantises one row into `type` (for writing test/benchmark models); cols % 32 == 0 for Q types.
+/// Quantises one row into `type` with the reference quantiser (quant_quantize.cpp);
+/// cols % blockElements == 0 for quantised types.
 void quantizeRow(WeightType type, const float* in, std::int64_t cols, std::byte* out);
 /// Quantises activations (cols % 32 == 0) into cols / 32 blocks.
 void quantizeActivations(const float* in, std::int64_t cols, ActivationQ8* out);

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The generic path for weight types without kernels of their own (Q4_1, Q5_0, Q5_1, IQ4_NL,
+// the K types, IQ4_XS): dequantise a panel of rows to F32 with quantKernels(isa, type) and run
+// the ISA's F32 kernels on it. Correct for every type; the quant-kernels work replaces it with
+// integer dot products per type.
+#include <algorithm>
+#include <vector>
+
+#include "engine/model/cpu/matmul_kernels.h"
+#include "engine/model/cpu/quant_types.h"
+
+namespace batchscope::engine::cpu::detail {
+
+bool hasOwnKernels(WeightType type) {
+    switch (type) {
+    case WeightType::F32:
+    case WeightType::F16:
+    case WeightType::BF16:
+    case WeightType::Q8_0:
+    case WeightType::Q4_0: return true;
+    default: return false;
+    }
+}
+
+void matmulRowsViaF32(CpuIsa isa, const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
+    constexpr std::int64_t kPanelRows = 32;  // one packed AVX-512 panel; ~K * 128 bytes of L2
+    thread_local std::vector<float> panel;
+    const WeightMatrix& w = *a.w;
+    const std::int64_t K = w.cols;
+    panel.resize(static_cast<std::size_t>(kPanelRows * K));
+    const DequantizeRowFn dequantize = quantKernels(isa, w.type).dequantizeRow;
+    for (std::int64_t p0 = n0; p0 < n1; p0 += kPanelRows) {
+        const std::int64_t rows = std::min(kPanelRows, n1 - p0);
+        for (std::int64_t r = 0; r < rows; ++r) dequantize(w.row(p0 + r), panel.data() + r * K, K);
+        const WeightMatrix f{WeightType::F32, reinterpret_cast<const std::byte*>(panel.data()), rows, K};
+        const KernelArgs b{&f, a.x, nullptr, a.tokens, a.y + p0, a.ldy};
+        switch (isa) {
+        case CpuIsa::Avx512: matmulRowsAvx512(b, 0, rows); break;
+        case CpuIsa::Avx2: matmulRowsAvx2(b, 0, rows); break;
+        case CpuIsa::Scalar: matmulRowsScalar(b, 0, rows); break;
+        }
+    }
+}
+
+}  // namespace batchscope::engine::cpu::detail
