@@ -97,8 +97,8 @@ Status GgufWriter::addTensor(std::string name, std::vector<std::uint64_t> dims, 
                           std::vector<std::uint8_t>(data.begin(), data.end()));
 }
 
-Status GgufWriter::addTensorOwned(std::string name, std::vector<std::uint64_t> dims, GgmlType type,
-                                  std::vector<std::uint8_t>&& data) {
+Status GgufWriter::checkTensor(const std::string& name, const std::vector<std::uint64_t>& dims, GgmlType type,
+                               std::uint64_t* sizeBytes) const {
     const std::string tn = "tensor '" + name + "'";
     for (const auto& t : m_tensors) {
         if (t.name == name) return makeError(ErrorCode::InvalidArgument, "duplicate " + tn);
@@ -112,13 +112,38 @@ Status GgufWriter::addTensorOwned(std::string name, std::vector<std::uint64_t> d
                          tn + ": dimension 0 is not a multiple of the block size " + std::to_string(block));
     std::uint64_t count = 1;
     for (auto d : dims) count *= d;
-    const std::uint64_t expected = count / block * static_cast<std::uint64_t>(ggmlTypeBytesPerBlock(type));
+    *sizeBytes = count / block * static_cast<std::uint64_t>(ggmlTypeBytesPerBlock(type));
+    return Ok{};
+}
+
+Status GgufWriter::addTensorOwned(std::string name, std::vector<std::uint64_t> dims, GgmlType type,
+                                  std::vector<std::uint8_t>&& data) {
+    std::uint64_t expected = 0;
+    if (auto s = checkTensor(name, dims, type, &expected); !s) return s;
     if (data.size() != expected)
-        return makeError(ErrorCode::InvalidArgument, tn + ": data has " + std::to_string(data.size()) +
+        return makeError(ErrorCode::InvalidArgument, "tensor '" + name + "': data has " + std::to_string(data.size()) +
                          " bytes, dims and type " + std::string(ggmlTypeName(type)) + " need " +
                          std::to_string(expected));
-    m_tensors.push_back(Tensor{std::move(name), std::move(dims), type, std::move(data)});
+    m_tensors.push_back(Tensor{std::move(name), std::move(dims), type, std::move(data), expected, {}});
     return Ok{};
+}
+
+Status GgufWriter::addTensorDeferred(std::string name, std::vector<std::uint64_t> dims, GgmlType type,
+                                     TensorProducer produce) {
+    std::uint64_t expected = 0;
+    if (auto s = checkTensor(name, dims, type, &expected); !s) return s;
+    m_tensors.push_back(Tensor{std::move(name), std::move(dims), type, {}, expected, std::move(produce)});
+    return Ok{};
+}
+
+Result<const std::vector<std::uint8_t>*> GgufWriter::tensorData(const Tensor& t, std::vector<std::uint8_t>& scratch) const {
+    if (!t.produce) return &t.data;
+    scratch.clear();
+    if (auto s = t.produce(scratch); !s) return s.error();
+    if (scratch.size() != t.sizeBytes)
+        return makeError(ErrorCode::Internal, "tensor '" + t.name + "': produced " + std::to_string(scratch.size()) +
+                                                  " bytes, expected " + std::to_string(t.sizeBytes));
+    return &scratch;
 }
 
 Status GgufWriter::addTensorF32(std::string name, std::vector<std::uint64_t> dims,
@@ -161,7 +186,7 @@ std::vector<std::uint8_t> GgufWriter::headerBytes(std::uint64_t alignment) const
         for (auto d : t.dims) out.put(d);
         out.put(static_cast<std::uint32_t>(t.type));
         out.put(offset);
-        offset += (t.data.size() + alignment - 1) / alignment * alignment;
+        offset += (t.sizeBytes + alignment - 1) / alignment * alignment;
     }
     out.pad(alignment);
     return out.take();
@@ -171,8 +196,11 @@ Result<std::vector<std::uint8_t>> GgufWriter::serialize() const {
     auto alignment = alignmentValue();
     if (!alignment.ok()) return alignment.error();
     std::vector<std::uint8_t> out = headerBytes(*alignment);
+    std::vector<std::uint8_t> scratch;
     for (const auto& t : m_tensors) {
-        out.insert(out.end(), t.data.begin(), t.data.end());
+        auto data = tensorData(t, scratch);
+        if (!data.ok()) return data.error();
+        out.insert(out.end(), (*data)->begin(), (*data)->end());
         out.resize((out.size() + *alignment - 1) / *alignment * *alignment, 0);
     }
     return out;
@@ -187,9 +215,12 @@ Status GgufWriter::writeFile(const std::string& path) const {
     const auto header = headerBytes(*alignment);
     f.write(reinterpret_cast<const char*>(header.data()), static_cast<std::streamsize>(header.size()));
     const std::vector<char> zeros(static_cast<std::size_t>(*alignment), 0);
+    std::vector<std::uint8_t> scratch;
     for (const auto& t : m_tensors) {
-        f.write(reinterpret_cast<const char*>(t.data.data()), static_cast<std::streamsize>(t.data.size()));
-        const std::uint64_t pad = (*alignment - t.data.size() % *alignment) % *alignment;
+        auto data = tensorData(t, scratch);
+        if (!data.ok()) return data.error();
+        f.write(reinterpret_cast<const char*>((*data)->data()), static_cast<std::streamsize>((*data)->size()));
+        const std::uint64_t pad = (*alignment - t.sizeBytes % *alignment) % *alignment;
         f.write(zeros.data(), static_cast<std::streamsize>(pad));
     }
     f.close();

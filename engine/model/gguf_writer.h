@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <utility>
@@ -43,6 +44,14 @@ public:
     /// Same, taking ownership of the bytes (no copy; for large exported weights).
     Status addTensorOwned(std::string name, std::vector<std::uint64_t> dims, GgmlType type,
                      std::vector<std::uint8_t>&& data);
+    /// Fills a deferred tensor's bytes (exactly the size its dims and type imply) when the file
+    /// is written; an error (e.g. Cancelled) aborts the write and is returned by it.
+    using TensorProducer = std::function<Status(std::vector<std::uint8_t>& out)>;
+    /// Adds a tensor whose data is produced only while serialize()/writeFile() runs, one tensor
+    /// at a time (quantising a model without holding the whole output in memory). Same checks
+    /// as addTensor() except the data size, which is checked after `produce` runs.
+    Status addTensorDeferred(std::string name, std::vector<std::uint64_t> dims, GgmlType type,
+                             TensorProducer produce);
     /// Convenience: an F32 tensor from floats.
     Status addTensorF32(std::string name, std::vector<std::uint64_t> dims, std::span<const float> data);
 
@@ -63,7 +72,13 @@ private:
         std::vector<std::uint64_t> dims;
         GgmlType type;
         std::vector<std::uint8_t> data;
+        std::uint64_t sizeBytes = 0;  ///< == data.size() unless deferred
+        TensorProducer produce;       ///< set for deferred tensors
     };
+    Status checkTensor(const std::string& name, const std::vector<std::uint64_t>& dims, GgmlType type,
+                       std::uint64_t* sizeBytes) const;
+    /// The data of tensor t (produced into `scratch` for a deferred one).
+    Result<const std::vector<std::uint8_t>*> tensorData(const Tensor& t, std::vector<std::uint8_t>& scratch) const;
 
     std::uint32_t m_version = 3;
     std::vector<std::pair<std::string, GgufValue>> m_kv;

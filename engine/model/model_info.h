@@ -27,6 +27,7 @@ struct ModelInfo {
     std::int32_t feedForwardDim = 0;
     std::string tokenizerKind;       ///< "llama", "gpt2", "byte"
     std::map<std::string, int> tensorTypeCounts;  ///< e.g. {"F16": 57, "F32": 17}
+    std::string fileType;  ///< preset named by general.file_type ("Q4_K_M", "F16"); "" when absent
 };
 
 }  // namespace batchscope::engine

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/model/cpu/llama_model_common.h"
 
+#include "engine/model/model_quantizer.h"
+
 #include <filesystem>
 
 #include "engine/tokenizer/byte_tokenizer.h"
@@ -44,6 +46,7 @@ ModelInfo describeLlamaModel(const GgufFile& file, const LlamaWeights& w, const 
     info.feedForwardDim = c.ffnDim;
     info.tokenizerKind = std::string(tok.kind());
     for (const auto& t : file.tensors()) ++info.tensorTypeCounts[std::string(ggmlTypeName(t.type))];
+    if (auto ft = file.getInt("general.file_type")) info.fileType = std::string(fileTypeName(*ft));
     return info;
 }
 
