@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/model_panel.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
@@ -71,10 +74,14 @@ void ModelPanel::setModelInfo(const engine::ModelInfo& info) {
                             ? formatBytes(info.kvCacheBytes)
                             : QStringLiteral("%1 (%2)").arg(formatBytes(info.kvCacheBytes),
                                                              QString::fromStdString(info.kvCacheType)));
+    // The file's type mix, most frequent first: "Q4_K_M: 97 × Q4_K, 25 × Q6_K, 57 × F32".
+    std::vector<std::pair<std::string, int>> counts(info.tensorTypeCounts.begin(), info.tensorTypeCounts.end());
+    std::stable_sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
     QStringList types;
-    for (const auto& [type, count] : info.tensorTypeCounts)
-        types << QStringLiteral("%1 ×%2").arg(QString::fromStdString(type)).arg(count);
-    add(tr("Tensor types"), types.isEmpty() ? tr("—") : types.join(QStringLiteral(", ")));
+    for (const auto& [type, count] : counts) types << QStringLiteral("%1 × %2").arg(count).arg(QString::fromStdString(type));
+    QString mix = types.join(QStringLiteral(", "));
+    if (!mix.isEmpty() && !info.fileType.empty()) mix = QString::fromStdString(info.fileType) + QStringLiteral(": ") + mix;
+    add(tr("Tensor types"), mix.isEmpty() ? tr("—") : mix);
     add(tr("Path"), info.path.empty() ? tr("(built in)") : QString::fromStdString(info.path));
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/api/protocol_encode.h"
 
+#include "engine/model/model_quantizer.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <unordered_map>
@@ -189,7 +191,9 @@ QJsonObject modelInfoToJson(const engine::ModelInfo& m) {
             {"kv_head_count", m.kvHeadCount},
             {"feed_forward_dim", m.feedForwardDim},
             {"tokenizer", QString::fromStdString(m.tokenizerKind)},
-            {"tensor_types", types}};
+            {"tensor_types", types},
+            {"file_type", QString::fromStdString(m.fileType)},
+            {"type_mix", QString::fromStdString(engine::tensorTypeMixText(m))}};
 }
 
 QJsonObject makeModel(const QJsonValue& id, const engine::ModelInfo& info) {

@@ -43,6 +43,7 @@ int runBench(int argc, char** argv, const QStringList& args);
 int runServe(int argc, char** argv, const QStringList& args);
 int runDemo(const QStringList& args);
 int runTokenize(const QStringList& args);
+int runQuantize(const QStringList& args);
 int runGuiCommand(int argc, char** argv, const QStringList& args);
 int runGuiBench(int argc, char** argv, int repetitions);
 

@@ -19,6 +19,7 @@ const char* kUsage =
     "  serve      run the engine and the WebSocket API without a window\n"
     "  generate   run one prompt and print the completion\n"
     "  tokenize   print the token ids of a text\n"
+    "  quantize   write a quantised copy of a GGUF model (Q4_K_M, Q8_0, ...)\n"
     "  bench      run the benchmarks\n"
     "  demo       serve a few generated requests and print the results and metrics\n"
     "\n"
@@ -43,6 +44,7 @@ int runCommandLine(int argc, char** argv) {
     if (command == "bench") return runBench(argc, argv, rest);
     if (command == "serve") return runServe(argc, argv, rest);
     if (command == "tokenize") return runTokenize(rest);
+    if (command == "quantize") return runQuantize(rest);
     if (command == "demo") return runDemo(rest);
     if (command == "gui") return runGuiCommand(argc, argv, rest);
     if (command.isEmpty() || command.startsWith('-')) return runGuiCommand(argc, argv, args);

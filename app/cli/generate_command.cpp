@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app/cli/cli_common.h"
+#include "engine/model/model_quantizer.h"
 #include "engine/scheduling/scheduler_client.h"
 
 namespace batchscope::app {
@@ -67,6 +68,8 @@ int runGenerate(const QStringList& args) {
     std::fprintf(stderr, "[%d prompt tokens, %d generated, %.1f tokens/s, time to first token %.1f ms, finish: %s]\n",
                  r.usage.promptTokens, r.usage.completionTokens, r.timings.tokensPerSecond,
                  r.timings.timeToFirstTokenMs, std::string(engine::finishReasonName(r.finishReason)).c_str());
+    if (const std::string mix = engine::tensorTypeMixText(engine->modelInfo()); !mix.empty())
+        std::fprintf(stderr, "[weights: %s]\n", mix.c_str());
     if (r.finishReason == engine::FinishReason::Error) {
         std::cerr << "error: " << r.errorMessage << "\n";
         return 1;

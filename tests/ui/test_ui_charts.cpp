@@ -211,7 +211,12 @@ void TestUiCharts::mainWindowShowsSnapshotAndEndpoint() {
     QCOMPARE(window.modelPanel()->valueOf(QStringLiteral("Architecture")), QStringLiteral("llama"));
     QCOMPARE(window.modelPanel()->valueOf(QStringLiteral("Parameters")), QStringLiteral("15.0 M"));
     QCOMPARE(window.modelPanel()->valueOf(QStringLiteral("Tensor types")),
-             QStringLiteral("F32 ×3, Q8_0 ×7"));
+             QStringLiteral("7 × Q8_0, 3 × F32"));
+    info.fileType = "Q4_K_M";
+    info.tensorTypeCounts = {{"F32", 57}, {"Q4_K", 97}, {"Q5_0", 12}, {"Q6_K", 25}};
+    window.setModelInfo(info);
+    QCOMPARE(window.modelPanel()->valueOf(QStringLiteral("Tensor types")),
+             QStringLiteral("Q4_K_M: 97 × Q4_K, 57 × F32, 25 × Q6_K, 12 × Q5_0"));
     QVERIFY(window.windowTitle().contains(QStringLiteral("tiny")));
 }
 

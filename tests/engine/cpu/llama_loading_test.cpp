@@ -150,12 +150,12 @@ TEST(CpuLlamaLoading, RefusesWrongShapeNamingIt) {
 TEST(CpuLlamaLoading, RefusesUnsupportedTensorTypeNamingIt) {
     const Error e = loadError(rewrite(tinyBytes(), {}, [](TensorEdit& t) {
         if (t.name != "blk.0.ffn_gate.weight") return;
-        t.type = GgmlType::Q5_0;  // 22 bytes per 32 values
-        t.data.assign(64 / 32 * 22 * 160, 0);
+        t.type = GgmlType::Q8_1;  // 36 bytes per 32 values; an activation type, not a weight type
+        t.data.assign(64 / 32 * 36 * 160, 0);
     }));
     EXPECT_EQ(e.code, ErrorCode::Unsupported);
     EXPECT_NE(e.message.find("blk.0.ffn_gate.weight"), std::string::npos) << e.message;
-    EXPECT_NE(e.message.find("Q5_0"), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find("Q8_1"), std::string::npos) << e.message;
 }
 
 TEST(CpuLlamaLoading, RefusesInconsistentHeadCount) {
