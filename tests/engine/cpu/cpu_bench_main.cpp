@@ -10,7 +10,6 @@
 
 #include "engine/model/cpu/aligned_vector.h"
 #include "engine/model/cpu/matmul.h"
-#include "engine/model/cpu/quant_types.h"
 
 #include "engine/model/cpu/cpu_bench.h"
 #include "engine/model/cpu/cpu_isa.h"
@@ -45,18 +44,12 @@ int kernelBench(int argc, char** argv) {
     const char* typesEnv = std::getenv("BATCHSCOPE_KBENCH_TYPES");
     const std::string typeList = typesEnv ? typesEnv : "F32,F16,BF16,Q8_0,Q4_0,Q4_K,Q5_K,Q6_K";
     for (auto type : {cpu::WeightType::F32, cpu::WeightType::F16, cpu::WeightType::BF16, cpu::WeightType::Q8_0,
-                      cpu::WeightType::Q4_0, cpu::WeightType::Q4_K, cpu::WeightType::Q5_K, cpu::WeightType::Q6_K}) {
+                      cpu::WeightType::Q4_0, cpu::WeightType::Q5_0, cpu::WeightType::IQ4_NL, cpu::WeightType::Q2_K,
+                      cpu::WeightType::Q3_K, cpu::WeightType::Q4_K, cpu::WeightType::Q5_K, cpu::WeightType::Q6_K}) {
         if (("," + typeList + ",").find("," + std::string(cpu::weightTypeName(type)) + ",") == std::string::npos) continue;
         const std::size_t rb = cpu::weightRowBytes(type, K);
         std::vector<std::byte> w(rb * static_cast<std::size_t>(N));
-        const bool kType = type == cpu::WeightType::Q4_K || type == cpu::WeightType::Q5_K || type == cpu::WeightType::Q6_K;
-        for (std::int64_t n = 0; n < N; ++n) {
-            if (kType) {
-                cpu::quantTraits(type).quantizeRow(src.data() + n * K, w.data() + n * rb, K);
-            } else {
-                cpu::quantizeRow(type, src.data() + n * K, K, w.data() + n * rb);
-            }
-        }
+        for (std::int64_t n = 0; n < N; ++n) cpu::quantizeRow(type, src.data() + n * K, K, w.data() + n * rb);
         const cpu::WeightMatrix m{type, w.data(), N, K};
         for (int T : tokens) {
             // Aligned like the runtime's activation buffers.
