@@ -287,6 +287,7 @@ else
     NVCC="$(find_tool nvcc)" || missing+=(nvcc)
     for tool in cmake ninja; do command -v "$tool" >/dev/null || missing+=("$tool"); done
     have_cmake_package spdlog || missing+=(spdlog)
+    pkg-config --exists libpcre2-8 2>/dev/null || missing+=(libpcre2-dev)
     have_cmake_package GTest || [[ -f /usr/include/gtest/gtest.h ]] || missing+=(GoogleTest)
     if [[ -n "$NO_GPU" ]]; then
         no_gpu_stage build "cmake + ninja of the GPU targets${missing[*]:+ (cannot here: no ${missing[*]})}"

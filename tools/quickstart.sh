@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Batchscope quick start on Debian 12: installs what is missing (apt-get), builds, then
-#   tools/quickstart.sh run    starts the desktop app on the bundled demo model
+#   tools/quickstart.sh run    builds the app only and starts it on the bundled demo model
 #   tools/quickstart.sh test   builds from scratch and runs every test (what CI runs)
 # Extra arguments after `run` go to batchscope (e.g. `run serve`, `run generate --prompt ...`).
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -12,7 +12,7 @@ mode=${1:-run}
 
 packages=(cmake ninja-build g++ pkg-config file
           qt6-base-dev qt6-websockets-dev libqcustomplot-dev libqcustomplot2.1-qt6
-          libspdlog-dev libopenblas-dev libgtest-dev nlohmann-json3-dev
+          libspdlog-dev libopenblas-dev libgtest-dev nlohmann-json3-dev libpcre2-dev
           python3 python3-websockets dpkg-dev lintian appstream)
 
 install_missing() {
@@ -33,8 +33,14 @@ jobs=$(nproc)
 case "$mode" in
 run)
     install_missing
+    # The app finds the demo model in the source tree (resources/models, next to build/).
+    if [ ! -s resources/models/demo.gguf ]; then
+        echo "error: resources/models/demo.gguf (the bundled demo model) is missing" >&2
+        exit 1
+    fi
     cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    cmake --build build -j "$jobs"
+    # Only the program and what it links: no test executables, no CUDA backend.
+    cmake --build build -j "$jobs" --target batchscope
     exec build/app/batchscope "$@"
     ;;
 test)

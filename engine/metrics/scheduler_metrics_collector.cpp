@@ -85,11 +85,6 @@ void SchedulerMetricsCollector::recordStep(const StepRecord& step, std::int32_t 
     while (!m_throughput.empty() && now - m_throughput.front().at > std::chrono::seconds(5)) m_throughput.pop_front();
 }
 
-void SchedulerMetricsCollector::recordPreemptions(std::int64_t count) {
-    std::lock_guard lock(m_mutex);
-    m_preemptions += count;
-}
-
 void SchedulerMetricsCollector::recordError(const std::string& kind, bool stepFailure) {
     std::lock_guard lock(m_mutex);
     ++m_errors.totalErrors;

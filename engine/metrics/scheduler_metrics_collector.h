@@ -25,7 +25,6 @@ public:
     void recordSubmitted(Clock::time_point at);
     void recordFinished(const GenerationResult& result, Clock::time_point at);
     void recordStep(const StepRecord& step, std::int32_t configuredMaxBatchSize);
-    void recordPreemptions(std::int64_t count);
     void recordError(const std::string& kind, bool stepFailure);
     void recordKv(const KvStatistics& kv);
 

@@ -43,7 +43,7 @@ using ExecutorLoader = std::function<Result<std::unique_ptr<ModelExecutor>>(
     const ExecutorOptions&, const LoadProgress&, std::stop_token)>;
 /// Registers the CUDA loader (call once at start-up, before createExecutor). With --device auto
 /// createExecutor tries it first and falls back to the CPU when it reports Unsupported (no
-/// driver, no device, too little memory), saying why through `fallbackReason`.
+/// driver, no device, too little memory), saying why through lastDeviceFallbackReason().
 void registerCudaExecutorFactory(ExecutorLoader loader);
 /// Why the last Auto load fell back to the CPU ("" if it did not).
 std::string lastDeviceFallbackReason();

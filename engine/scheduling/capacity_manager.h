@@ -20,15 +20,17 @@ struct Utilization {
     double tokenUtilization = 0;
 };
 
-/// Enforced by the BatchManager (it asks canGrowMemory/canAddSequence) and updated by the
-/// scheduler after every step. Thread-safe: the counters are atomics so utilization() can be
-/// sampled from any thread while the engine runs.
+/// The limits are enforced by the BatchManager (constraints().maxMemoryBytes caps its KV
+/// blocks, canRunSequences() its running set, tokenLimit() its step budget); the usage is
+/// reported by the scheduler (update()) after every scheduling decision and step.
+/// Threading: the constraints are immutable; update() is called by the engine thread only;
+/// the counters are atomics so utilization() can be sampled from any thread while it runs.
+/// Each counter is read on its own: a sample may mix two consecutive updates.
 class CapacityManager {
 public:
     explicit CapacityManager(const CapacityConstraints& constraints = {});
 
     const CapacityConstraints& constraints() const { return m_constraints; }
-    bool canUseMemory(std::int64_t totalBytes) const { return totalBytes <= m_constraints.maxMemoryBytes; }
     bool canRunSequences(std::int32_t count) const { return count <= m_constraints.maxSequences; }
     std::int32_t tokenLimit() const { return m_constraints.maxBatchedTokens; }
 

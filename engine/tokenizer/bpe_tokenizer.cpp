@@ -2,9 +2,6 @@
 #include "engine/tokenizer/bpe_tokenizer.h"
 
 #include "engine/tokenizer/symbol_merge.h"
-
-
-#include "engine/tokenizer/gpt2_pretokenizer.h"
 #include "engine/tokenizer/unicode_data.h"
 
 namespace batchscope::engine {
@@ -37,12 +34,13 @@ const ByteMap& byteMap() {
 
 std::uint32_t BpeTokenizer::byteToCodepoint(unsigned char b) { return byteMap().toCp[b]; }
 
-BpeTokenizer::BpeTokenizer(Vocab vocab) : m_vocab(std::move(vocab)) {}
+BpeTokenizer::BpeTokenizer(Vocab vocab, PreTokenizer preTokenizer, bool ignoreMerges)
+    : m_vocab(std::move(vocab)), m_pre(std::move(preTokenizer)), m_userTokens(m_vocab), m_ignoreMerges(ignoreMerges) {}
 
-Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::create(Vocab vocab,
-                                                           const std::vector<std::string>& merges) {
-    std::unique_ptr<BpeTokenizer> tok(new BpeTokenizer(std::move(vocab)));
-    tok->m_ranks.reserve(merges.size());
+Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::create(Vocab vocab, const std::vector<std::string>& merges,
+                                                           PreTokenizer preTokenizer, bool ignoreMerges) {
+    std::unique_ptr<BpeTokenizer> tok(new BpeTokenizer(std::move(vocab), std::move(preTokenizer), ignoreMerges));
+    tok->m_merges.reserve(merges.size());
     for (std::size_t i = 0; i < merges.size(); ++i) {
         const std::string& m = merges[i];
         // As llama.cpp: split at the first space after the first byte.
@@ -51,8 +49,10 @@ Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::create(Vocab vocab,
             return makeError(ErrorCode::InvalidFormat, "tokenizer.ggml.merges[" + std::to_string(i) +
                              "] = '" + m + "' is not two symbols separated by a space");
         }
-        tok->m_ranks.emplace(m.substr(0, pos) + ' ' + m.substr(pos + 1), static_cast<int>(i));
+        tok->m_merges.push_back(m);
     }
+    // A merge listed twice keeps its first (lowest) rank, as llama.cpp's bpe_ranks.emplace.
+    tok->m_ranks.build(tok->m_merges, StringIndex::Repeats::FirstWins);
     return tok;
 }
 
@@ -61,16 +61,20 @@ std::optional<int> BpeTokenizer::mergeRank(std::string_view left, std::string_vi
     key.assign(left);
     key += ' ';
     key.append(right);
-    auto it = m_ranks.find(std::string_view(key));
-    if (it == m_ranks.end()) return std::nullopt;
-    return it->second;
+    return m_ranks.find(m_merges, key);
 }
 
 std::vector<TokenId> BpeTokenizer::encode(std::string_view text, bool addBos) const {
     std::vector<TokenId> out;
     if (addBos && m_vocab.bos) out.push_back(*m_vocab.bos);
     std::string mapped;
-    for (std::string_view word : gpt2PreTokenize(text)) encodeWord(word, mapped, out);
+    for (const TextFragment& fragment : m_userTokens.partition(text)) {
+        if (fragment.token) {
+            out.push_back(*fragment.token);
+            continue;
+        }
+        for (std::string_view word : m_pre.split(fragment.text)) encodeWord(word, mapped, out);
+    }
     return out;
 }
 
@@ -87,6 +91,12 @@ void BpeTokenizer::encodeWord(std::string_view word, std::string& mapped, std::v
     }
     if (symbols.empty()) return;
     symbols.back().next = -1;
+    if (m_ignoreMerges) {
+        if (auto id = m_vocab.find(mapped)) {
+            out.push_back(*id);
+            return;
+        }
+    }
 
     std::string key;
     // Lowest merge rank first, leftmost on a tie (as llama.cpp's llm_bigram_bpe).

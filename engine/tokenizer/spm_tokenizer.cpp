@@ -40,7 +40,7 @@ std::optional<int> parseByteToken(std::string_view piece) {
 }  // namespace
 
 SpmTokenizer::SpmTokenizer(Vocab vocab, bool addSpacePrefix)
-    : m_vocab(std::move(vocab)), m_addSpacePrefix(addSpacePrefix) {
+    : m_vocab(std::move(vocab)), m_addSpacePrefix(addSpacePrefix), m_userTokens(m_vocab) {
     for (int b = 0; b < 256; ++b) {
         char buf[8];
         std::snprintf(buf, sizeof buf, "<0x%02X>", b);
@@ -54,8 +54,18 @@ SpmTokenizer::SpmTokenizer(Vocab vocab, bool addSpacePrefix)
 std::vector<TokenId> SpmTokenizer::encode(std::string_view text, bool addBos) const {
     std::vector<TokenId> out;
     if (addBos && m_vocab.bos) out.push_back(*m_vocab.bos);
-    if (text.empty()) return out;  // as SentencePiece: "" gives no tokens, not a lone space
-    encodeEscaped(replaceSpaces(text, m_addSpacePrefix), out);
+    // As llama.cpp: user-defined tokens are cut out first; each plain fragment that starts the
+    // text or follows such a token gets the space prefix. "" gives no tokens, not a lone space.
+    bool afterToken = true;
+    for (const TextFragment& fragment : m_userTokens.partition(text)) {
+        if (fragment.token) {
+            out.push_back(*fragment.token);
+            afterToken = true;
+            continue;
+        }
+        encodeEscaped(replaceSpaces(fragment.text, m_addSpacePrefix && afterToken), out);
+        afterToken = false;
+    }
     return out;
 }
 

@@ -4,12 +4,14 @@
 #include <array>
 
 #include "engine/tokenizer/tokenizer.h"
+#include "engine/tokenizer/user_token_matcher.h"
 #include "engine/tokenizer/vocab.h"
 
 namespace batchscope::engine {
 
-/// Reproduces llama.cpp's llm_tokenizer_spm: spaces become U+2581, a leading space is added
-/// (addSpacePrefix), then adjacent symbols are merged greedily by the highest score of the
+/// Reproduces llama.cpp's llm_tokenizer_spm: user-defined tokens are cut out of the text first
+/// (UserTokenMatcher; control tokens never are), in the rest spaces become U+2581, a leading
+/// space is added (addSpacePrefix) at the start and after a user-defined token, then adjacent symbols are merged greedily by the highest score of the
 /// merged piece (ties: leftmost), and characters that never form a token fall back to
 /// <0xXX> byte tokens. Encoding is O(n log n) in the text length. Immutable, thread-safe.
 class SpmTokenizer final : public Tokenizer {
@@ -34,6 +36,7 @@ private:
 
     Vocab m_vocab;
     bool m_addSpacePrefix;
+    UserTokenMatcher m_userTokens;
     std::array<std::optional<TokenId>, 256> m_byteTokens;  ///< <0xXX> (or the raw byte) per byte
 };
 

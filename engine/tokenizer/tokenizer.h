@@ -18,7 +18,8 @@ public:
     virtual ~Tokenizer() = default;
 
     /// Encodes UTF-8 text. addBos prepends the BOS token when the vocabulary has one.
-    /// Special-token text in the input is not parsed (it is encoded as plain text).
+    /// Control-token text in the input is never parsed (a typed "<|im_end|>" is plain text);
+    /// the vocabulary's user-defined tokens are matched in it (see UserTokenMatcher).
     virtual std::vector<TokenId> encode(std::string_view text, bool addBos) const = 0;
 
     /// The raw bytes token `id` contributes to the output when it is not the first token

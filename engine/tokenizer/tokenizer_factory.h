@@ -11,7 +11,8 @@ namespace batchscope::engine {
 class GgufFile;
 
 /// tokenizer.ggml.model "llama" -> SpmTokenizer (kind "llama"), "gpt2" -> BpeTokenizer (kind
-/// "gpt2", GPT-2 pre-tokenizer whatever tokenizer.ggml.pre says). Unsupported for any other
+/// "gpt2", with the pre-tokenizer tokenizer.ggml.pre names: see pre_tokenizer.h; an unknown
+/// name logs a warning naming it and uses "default"). Unsupported for any other
 /// model name; InvalidFormat (naming the key) for missing or inconsistent metadata. The returned
 /// tokenizer copies what it needs, so it may outlive `file`.
 Result<std::unique_ptr<Tokenizer>> createTokenizerFromGguf(const GgufFile& file);

@@ -1,33 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/tokenizer/unicode_data.h"
 
-#include <algorithm>
-#include <array>
 
 namespace batchscope::engine::unicode {
-
-namespace {
-
-std::array<std::uint8_t, 128> makeAsciiFlags() {
-    std::array<std::uint8_t, 128> flags{};
-    for (std::uint32_t cp = 0; cp < 128; ++cp) {
-        auto it = std::upper_bound(kRuns, kRuns + kRunCount, cp,
-                                   [](std::uint32_t c, const CodepointRun& r) { return c < r.first; });
-        flags[cp] = (it - 1)->flags;
-    }
-    return flags;
-}
-
-}  // namespace
-
-std::uint8_t codepointFlags(std::uint32_t cp) {
-    static const std::array<std::uint8_t, 128> kAscii = makeAsciiFlags();
-    if (cp < 128) return kAscii[cp];
-    if (cp > 0x10FFFF) return 0;
-    auto it = std::upper_bound(kRuns, kRuns + kRunCount, cp,
-                               [](std::uint32_t c, const CodepointRun& r) { return c < r.first; });
-    return (it - 1)->flags;  // kRuns[0].first == 0, so it > kRuns
-}
 
 std::vector<Utf8Unit> decodeUtf8(std::string_view text) {
     std::vector<Utf8Unit> units;

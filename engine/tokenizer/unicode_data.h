@@ -1,4 +1,4 @@
-// Unicode code point classification and UTF-8 helpers for the tokenizers' pre-tokenizer.
+// UTF-8 helpers for the tokenizers. (Unicode categories for pre-tokenizing come from PCRE2.)
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 #include <cstddef>
@@ -8,28 +8,6 @@
 #include <vector>
 
 namespace batchscope::engine::unicode {
-
-/// Bit flags of a code point. Letter = general category L*, Number = N*, Whitespace = the
-/// White_Space property (what regex \s matches), Assigned = any category but Cn.
-enum CodepointFlag : std::uint8_t {
-    kLetter = 1,
-    kNumber = 2,
-    kWhitespace = 4,
-    kAssigned = 8,
-};
-
-struct CodepointRun {
-    std::uint32_t first;
-    std::uint8_t flags;
-};
-
-/// The generated table (unicode_table.cpp): sorted runs covering 0..0x10FFFF.
-extern const CodepointRun kRuns[];
-extern const std::size_t kRunCount;
-extern const char* const kUnicodeVersion;
-
-/// Flags of `cp`; 0 for values above 0x10FFFF. O(log runs), ASCII by direct lookup.
-std::uint8_t codepointFlags(std::uint32_t cp);
 
 /// One decoded unit of a UTF-8 string. An invalid or truncated sequence gives a unit of one
 /// byte with cp = 0xFFFD, so the units always tile the input exactly.

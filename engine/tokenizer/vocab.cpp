@@ -89,9 +89,7 @@ void collectEndOfGeneration(Vocab& vocab, std::optional<TokenId> eom) {
 }  // namespace
 
 std::optional<TokenId> Vocab::find(std::string_view piece) const {
-    auto it = pieceToId.find(piece);
-    if (it == pieceToId.end()) return std::nullopt;
-    return it->second;
+    return pieceIndex.find(pieces, piece);
 }
 
 Result<Vocab> loadVocab(const GgufFile& file, bool defaultAddBos, bool spmDefaults) {
@@ -104,10 +102,7 @@ Result<Vocab> loadVocab(const GgufFile& file, bool defaultAddBos, bool spmDefaul
     }
     vocab.pieces = *tokens;
     if (Status st = readScoresAndTypes(file, vocab); !st.ok()) return st.error();
-    vocab.pieceToId.reserve(vocab.pieces.size());
-    for (std::size_t i = 0; i < vocab.pieces.size(); ++i) {
-        vocab.pieceToId[vocab.pieces[i]] = static_cast<TokenId>(i);
-    }
+    vocab.pieceIndex.build(vocab.pieces, StringIndex::Repeats::LaterWins);  // as llama.cpp
     const int n = vocab.size();
     if (spmDefaults) {
         vocab.bos = n > 1 ? std::optional<TokenId>(1) : std::nullopt;

@@ -12,6 +12,7 @@
 
 #include "engine/core/ids.h"
 #include "engine/core/result.h"
+#include "engine/tokenizer/string_index.h"
 
 namespace batchscope::engine {
 
@@ -34,8 +35,8 @@ struct Vocab {
     std::vector<std::string> pieces;
     std::vector<float> scores;  ///< 0 when the file has no scores
     std::vector<TokenType> types;
-    /// Piece -> id; for a piece listed twice the later id wins (as llama.cpp).
-    std::unordered_map<std::string, TokenId, StringViewHash, std::equal_to<>> pieceToId;
+    /// Piece -> id over `pieces`; for a piece listed twice the later id wins (as llama.cpp).
+    StringIndex pieceIndex;
     std::optional<TokenId> bos, eos, eot, unk;
     std::vector<TokenId> endOfGeneration;  ///< eos, eot, eom and well-known end-of-turn controls
     bool addBos = false;                   ///< tokenizer.ggml.add_bos_token, or the model default

@@ -31,9 +31,12 @@ TEST(CpuBench, RunsEveryConcurrencyLevelOnATinyModel) {
         EXPECT_GT(x.promptGflops, 0);
         EXPECT_GT(x.machineReadGBps, 0);
         EXPECT_GT(x.machinePeakGflops, 0);
-        // A run cannot beat the probe's compute ceiling by much (the probe is a best of 3;
-        // the margin absorbs a probe taken while the machine was briefly busier).
-        EXPECT_LT(x.decodePeakFraction, 1.5);
+        // The fraction is the run's GFLOP/s over the probe's peak. No bound against the peak
+        // itself: on a loaded machine the probe can catch a busier moment than the run (a
+        // "1.65 of peak" was seen with other builds running), so only the arithmetic is checked.
+        EXPECT_GT(x.decodePeakFraction, 0);
+        EXPECT_NEAR(x.decodePeakFraction, x.decodeGflops / x.machinePeakGflops,
+                    1e-9 * x.decodePeakFraction);
         EXPECT_GT(x.decodeBandwidthFraction, 0);  // no upper bound: the tiny model sits in cache
     }
     ASSERT_EQ(log.size(), 2u + 2 * 2);  // model generation, KV type, one line per run

@@ -110,6 +110,11 @@ TEST(QuantModel, EveryPresetRunsLikeItsDequantisedWeights) {
         ASSERT_TRUE(f32.ok());
         auto src = parse(*f32);
         for (QuantPreset p : kPresets) {
+            // The tiny shape only for the presets whose fallbacks differ (Q4_K->Q5_0, Q5_K->Q5_1,
+            // Q6_K->Q8_0, Q2_K/Q3_K/IQ4_XS->IQ4_NL): keeps the test fast.
+            const bool fallbackPreset = p == QuantPreset::Q4_K_M || p == QuantPreset::Q5_K_M || p == QuantPreset::Q6_K ||
+                                        p == QuantPreset::Q2_K || p == QuantPreset::IQ4_XS;
+            if (shape.name == "tiny" && !fallbackPreset) continue;
             auto q = quantizeModelBytes(*src, p);
             ASSERT_TRUE(q.ok()) << q.error().message;
             auto qf = parse(*q);

@@ -1,16 +1,17 @@
-// The hand-written GPT-2 pre-tokenizer against what the regex would give.
+// The GPT-2 pre-tokenizer (PreTokenizerType::Gpt2) on hand-picked cases, and the UTF-8 helpers.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <gtest/gtest.h>
 
-#include "engine/tokenizer/gpt2_pretokenizer.h"
+#include "engine/tokenizer/pre_tokenizer.h"
 #include "engine/tokenizer/unicode_data.h"
 
 namespace batchscope::engine {
 namespace {
 
 std::vector<std::string> split(std::string_view text) {
+    static const PreTokenizer pre = PreTokenizer::create(PreTokenizerType::Gpt2).value();
     std::vector<std::string> out;
-    for (auto piece : gpt2PreTokenize(text)) out.emplace_back(piece);
+    for (auto piece : pre.split(text)) out.emplace_back(piece);
     return out;
 }
 
@@ -61,23 +62,14 @@ TEST(Gpt2PreTokenizer, InvalidUtf8IsKeptByteForByte) {
     EXPECT_EQ(split("ab\xff\xfe"), (V{"ab", "\xff\xfe"}));
 }
 
-TEST(UnicodeTable, Classification) {
-    using namespace unicode;
-    EXPECT_TRUE(codepointFlags('a') & kLetter);
-    EXPECT_TRUE(codepointFlags('7') & kNumber);
-    EXPECT_TRUE(codepointFlags(' ') & kWhitespace);
-    EXPECT_TRUE(codepointFlags('\t') & kWhitespace);
-    EXPECT_TRUE(codepointFlags(0x3000) & kWhitespace);
-    EXPECT_TRUE(codepointFlags(0x4E00) & kLetter);   // CJK
-    EXPECT_TRUE(codepointFlags(0x0967) & kNumber);   // Devanagari one
-    EXPECT_TRUE(codepointFlags(0x2167) & kNumber);   // Roman numeral eight (Nl)
-    EXPECT_EQ(codepointFlags(0x1F600) & (kLetter | kNumber | kWhitespace), 0);  // emoji
-    EXPECT_TRUE(codepointFlags(0x1F600) & kAssigned);
-    EXPECT_EQ(codepointFlags(0x0378), 0);  // unassigned
-    EXPECT_EQ(codepointFlags(0x110000), 0);
+TEST(Gpt2PreTokenizer, NumberCategoryIncludesNoAndNl) {
+    // "½" and "²" are No, "Ⅷ" Nl: all \p{N}, so they join a number run, not a symbol run.
+    EXPECT_EQ(split("ied 4 \xc2\xbd months"), (V{"ied", " 4", " \xc2\xbd", " months"}));
+    EXPECT_EQ(split("x\xc2\xb2+1"), (V{"x", "\xc2\xb2", "+", "1"}));
+    EXPECT_EQ(split("\xe2\x85\xa7 " "\xf0\x9f\x98\x80"), (V{"\xe2\x85\xa7", " \xf0\x9f\x98\x80"}));
 }
 
-TEST(UnicodeTable, DecodeUtf8IsStrict) {
+TEST(Utf8, DecodeUtf8IsStrict) {
     using namespace unicode;
     auto units = decodeUtf8("a\xc3\xa9\xe2\x96\x81\xf0\x9f\x98\x80");
     ASSERT_EQ(units.size(), 4u);

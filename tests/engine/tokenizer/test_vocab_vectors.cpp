@@ -122,10 +122,14 @@ TEST_P(VocabVectors, LongRunsRoundTrip) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shared, VocabVectors,
-                         ::testing::Values("ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf"),
+                         ::testing::Values("ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf",
+                                           "ggml-vocab-deepseek-llm.gguf", "ggml-vocab-falcon.gguf",
+                                           "ggml-vocab-mpt.gguf"),
                          [](const auto& info) {
-                             return info.param.find("spm") != std::string::npos ? std::string("llama_spm")
-                                                                                 : std::string("gpt2");
+                             // "ggml-vocab-deepseek-llm.gguf" -> "deepseek_llm"
+                             std::string name = info.param.substr(11, info.param.size() - 11 - 5);
+                             for (char& c : name) c = (c == '-') ? '_' : c;
+                             return name;
                          });
 
 TEST(VocabVectorsMeta, SpecialIdsAndKinds) {
