@@ -14,6 +14,7 @@
 #include "engine/chat/chat_template_bench.h"
 #include "engine/model/cpu/cpu_bench.h"
 #include "engine/model/gguf_types.h"
+#include "engine/model/model_quantizer.h"
 #include "engine/runtime/scheduler_bench.h"
 
 namespace batchscope::app {
@@ -31,12 +32,16 @@ int runModelBench(const QCommandLineParser& parser, int repetitions) {
     engine::cpu::CpuBenchOptions o;
     o.shape = parser.value("shape").toStdString();
     o.modelPath = parser.value("model").toStdString();
-    auto type = weightType(parser.value("type"));
-    if (!type) {
-        std::cerr << "error: --type must be F32, F16, BF16, Q8_0 or Q4_0\n";
+    const QString typeName = parser.value("type");
+    auto type = weightType(typeName);
+    if (type) {
+        o.weightType = *type;  // every matrix in this type
+    } else if (engine::quantPresetFromName(typeName.toStdString())) {
+        o.preset = typeName.toUpper().toStdString();  // Q4_K_M etc.: F16 random model, then quantised
+    } else {
+        std::cerr << "error: --type must be F32, F16, BF16 or a quantisation preset (" << engine::quantPresetList() << ")\n";
         return 2;
     }
-    o.weightType = *type;
     auto threads = positiveInt(parser, "threads", 1, 1024);
     if (!threads) return 2;
     o.threads = int(*threads);
@@ -136,7 +141,8 @@ int runBench(int argc, char** argv, const QStringList& args) {
         {"max-batch-size", "Max batch size of the continuous/static comparison (default 32).", "n", "32"},
         {"shape", "Model benchmark on a random-weight model: tiny, small or medium.", "shape"},
         {"model", "Model benchmark on a GGUF file.", "file"},
-        {"type", "Weight type of the random model: F32, F16, BF16, Q8_0, Q4_0 (default F32).", "type", "F32"},
+        {"type", "Weight type of the random model: F32, F16, BF16, Q8_0, Q4_0 (every matrix), or another quantisation "
+                 "preset (Q4_K_M, Q6_K, ...: the F16 model quantised as `batchscope quantize` does); default F32.", "type", "F32"},
         {"concurrency", "Concurrent sequences of the model benchmark (default 1,4,16,32).", "list", "1,4,16,32"},
         {"threads", "CPU threads of the model benchmark (default 2).", "n", "2"},
         {"api", "WebSocket API benchmark: concurrent clients against an in-process server."},

@@ -9,6 +9,7 @@
 #include "engine/model/cpu/cpu_llama_executor.h"
 #include "engine/model/cpu/machine_probe.h"
 #include "engine/model/cpu/random_llama_gguf.h"
+#include "engine/model/model_quantizer.h"
 
 namespace batchscope::engine::cpu {
 
@@ -189,10 +190,20 @@ Result<std::vector<CpuBenchResult>> runCpuBench(const CpuBenchOptions& o, const 
     } else {
         const auto shape = llamaShapeByName(o.shape);
         if (!shape) return makeError(ErrorCode::InvalidArgument, "unknown model shape '" + o.shape + "' (tiny, small, medium)");
-        if (log) log("generating random " + o.shape + " model (" + std::string(ggmlTypeName(o.weightType)) + ")");
-        auto bytes = makeRandomLlamaGguf(*shape, o.weightType, o.seed);
+        std::optional<QuantPreset> preset;
+        if (!o.preset.empty() && !(preset = quantPresetFromName(o.preset)))
+            return makeError(ErrorCode::InvalidArgument, "unknown quantisation preset '" + o.preset + "' (" + quantPresetList() + ")");
+        const GgmlType type = preset ? GgmlType::F16 : o.weightType;
+        if (log) log("generating random " + o.shape + " model (" + std::string(ggmlTypeName(type)) + ")");
+        auto bytes = makeRandomLlamaGguf(*shape, type, o.seed);
         if (!bytes) return bytes.error();
         file = GgufFile::fromBytes(std::move(*bytes));
+        if (preset && file) {
+            if (log) log("quantising it to " + o.preset);
+            auto quantised = quantizeModelBytes(**file, *preset, QuantizeOptions{.threads = o.threads});
+            if (!quantised) return quantised.error();
+            file = GgufFile::fromBytes(std::move(*quantised));
+        }
     }
     if (!file) return file.error();
     auto ex = CpuLlamaExecutor::create(std::move(*file), o.threads);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Stand-alone driver of runCpuBench() for measuring (not a test):
-//   batchscope_cpu_bench [shape] [F32|F16|BF16|Q8_0|Q4_0] [threads] [repeats] [N...]
+//   batchscope_cpu_bench [shape] [F32|F16|BF16|Q8_0|Q4_0|Q4_K|Q6_K|... (any loadable type)] [threads] [repeats] [N...]
 // BATCHSCOPE_BENCH_KV=f16|f32 selects the KV cache type (default: auto, by weight type).
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +13,7 @@
 
 #include "engine/model/cpu/cpu_bench.h"
 #include "engine/model/cpu/cpu_isa.h"
+#include "engine/model/model_quantizer.h"
 
 using namespace batchscope::engine;
 
@@ -39,7 +40,13 @@ int kernelBench(int argc, char** argv) {
     std::vector<float> src(static_cast<std::size_t>(N * K));
     for (std::size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>((i * 2654435761u) % 1000) * 1e-3f - 0.5f;
     cpu::ThreadPool pool(1);
-    for (auto type : {cpu::WeightType::F32, cpu::WeightType::F16, cpu::WeightType::BF16, cpu::WeightType::Q8_0, cpu::WeightType::Q4_0}) {
+    // BATCHSCOPE_KBENCH_TYPES=F16,Q4_K,... picks the weight types (default: all with own kernels).
+    const char* typesEnv = std::getenv("BATCHSCOPE_KBENCH_TYPES");
+    const std::string typeList = typesEnv ? typesEnv : "F32,F16,BF16,Q8_0,Q4_0,Q4_K,Q5_K,Q6_K";
+    for (auto type : {cpu::WeightType::F32, cpu::WeightType::F16, cpu::WeightType::BF16, cpu::WeightType::Q8_0,
+                      cpu::WeightType::Q4_0, cpu::WeightType::Q5_0, cpu::WeightType::IQ4_NL, cpu::WeightType::Q2_K,
+                      cpu::WeightType::Q3_K, cpu::WeightType::Q4_K, cpu::WeightType::Q5_K, cpu::WeightType::Q6_K}) {
+        if (("," + typeList + ",").find("," + std::string(cpu::weightTypeName(type)) + ",") == std::string::npos) continue;
         const std::size_t rb = cpu::weightRowBytes(type, K);
         std::vector<std::byte> w(rb * static_cast<std::size_t>(N));
         for (std::int64_t n = 0; n < N; ++n) cpu::quantizeRow(type, src.data() + n * K, K, w.data() + n * rb);
@@ -77,8 +84,11 @@ int main(int argc, char** argv) {
     if (argc > 1) o.shape = argv[1];
     if (argc > 2) {
         const std::string t = argv[2];
-        o.weightType = t == "F16" ? GgmlType::F16 : t == "BF16" ? GgmlType::BF16 : t == "Q8_0" ? GgmlType::Q8_0
-                     : t == "Q4_0" ? GgmlType::Q4_0 : GgmlType::F32;
+        if (t.find("_K_") != std::string::npos && quantPresetFromName(t)) o.preset = t;  // Q4_K_M etc.
+        for (int id = 0; id < 40; ++id) {
+            const auto g = static_cast<GgmlType>(id);
+            if (cpu::weightTypeFromGgml(g) && ggmlTypeName(g) == t) o.weightType = g;
+        }
     }
     if (argc > 3) o.threads = std::atoi(argv[3]);
     if (argc > 4) o.repeats = std::atoi(argv[4]);
@@ -89,7 +99,7 @@ int main(int argc, char** argv) {
     if (const char* kv = std::getenv("BATCHSCOPE_BENCH_KV"); kv && std::string(kv) == "f16") o.kvCache = KvCacheType::F16;
     if (const char* kv = std::getenv("BATCHSCOPE_BENCH_KV"); kv && std::string(kv) == "f32") o.kvCache = KvCacheType::F32;
     std::printf("kv=%s isa=%s threads=%d shape=%s type=%s\n", o.kvCache == KvCacheType::F16 ? "f16" : o.kvCache == KvCacheType::F32 ? "f32" : "auto",
-                std::string(cpu::cpuIsaName(cpu::activeCpuIsa())).c_str(), o.threads, o.shape.c_str(), std::string(ggmlTypeName(o.weightType)).c_str());
+                std::string(cpu::cpuIsaName(cpu::activeCpuIsa())).c_str(), o.threads, o.shape.c_str(), o.preset.empty() ? std::string(ggmlTypeName(o.weightType)).c_str() : o.preset.c_str());
     auto r = cpu::runCpuBench(o, [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); });
     if (!r) {
         std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
