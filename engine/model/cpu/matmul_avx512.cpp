@@ -292,7 +292,7 @@ void gemvFloat(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
 
 void matmulRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     if (isKQuantKernelType(a.w->type)) {
-        if (cpuHasVnni()) {
+        if (cpuHasVnni() && kquantAvx512Enabled()) {
             kquantRowsAvx512(a, n0, n1);
         } else {
             kquantRowsAvx2(a, n0, n1);

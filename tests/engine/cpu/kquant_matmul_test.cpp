@@ -122,7 +122,10 @@ TEST(CpuKQuantMatmul, Avx2MatchesScalarReference) {
 TEST(CpuKQuantMatmul, Avx512VnniMatchesScalarReference) {
     if (detectCpuIsa() < CpuIsa::Avx512 || !cpuHasVnni())
         GTEST_SKIP() << "this CPU has no AVX-512 VNNI: the VNNI K-quant kernels are not exercised";
+    setKQuantAvx512Enabled(true);  // off by default until verified on such a CPU (cpu_isa.h)
     runIsa(CpuIsa::Avx512);
+    setKQuantAvx512Enabled(false);
+    runIsa(CpuIsa::Avx512);  // the default on AVX-512 CPUs: the AVX2 K-quant kernels
 }
 
 // The scalar reference's integer formula equals the float dot of dequantised weights and
