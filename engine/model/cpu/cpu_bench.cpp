@@ -41,7 +41,7 @@ struct Cost {
 Cost modelCost(const LlamaWeights& w) {
     Cost c;
     for (const auto& L : w.layers) {
-        for (const WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) {
+        for (const WeightMatrix* m : L.matrices()) {
             c.layerBytes += static_cast<double>(m->rowBytes() * static_cast<std::size_t>(m->rows));
             c.layerFlopsPerToken += 2.0 * static_cast<double>(m->rows * m->cols);
         }

@@ -32,7 +32,7 @@ ModelInfo describeLlamaModel(const GgufFile& file, const LlamaWeights& w, const 
     info.path = file.path() == "<memory>" ? "" : file.path();
     info.name = file.getString("general.name").value_or(
         info.path.empty() ? "in-memory model" : std::filesystem::path(info.path).stem().string());
-    info.architecture = "llama";
+    info.architecture = std::string(modelArchName(c.arch));
     info.backend = std::string(backend);
     info.parameterCount = c.parameterCount(w.tiedOutput);
     info.fileSizeBytes = file.fileSize();
