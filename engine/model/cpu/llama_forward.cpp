@@ -17,13 +17,14 @@ LlamaForward::LlamaForward(const LlamaWeights& weights, int threads, CpuIsa isa,
     : m_w(weights), m_pool(threads), m_matmul(m_pool, isa), m_isa(isa), m_kvType(kvType),
       m_scores(static_cast<std::size_t>(m_pool.threadCount())) {
     // Pair i rotates by pos * base^(-2i / ropeDim) (times the linear position scale, divided by
-    // the file's frequency factor). Sliding-window layers use their own base, unscaled.
+    // the file's frequency factor). Sliding-window layers use their own base and no linear
+    // scaling (gemma3); the factors (phi3, whose layers are all local) apply to both.
     const auto& c = m_w.config;
     for (std::int64_t i = 0; i < c.ropeDim / 2; ++i) {
         const double e = -2.0 * double(i) / c.ropeDim;
         const double factor = m_w.ropeFactors.empty() ? 1.0 : double(m_w.ropeFactors[static_cast<std::size_t>(i)]);
         m_ropeGlobal.invFreq.push_back(std::pow(double(c.ropeBase), e) * double(c.ropePositionScale) / factor);
-        m_ropeLocal.invFreq.push_back(std::pow(double(c.ropeBaseLocal), e));
+        m_ropeLocal.invFreq.push_back(std::pow(double(c.ropeBaseLocal), e) / factor);
     }
     m_ropeGlobal.attnFactor = m_ropeLocal.attnFactor = c.ropeAttnFactor;
 }

@@ -41,7 +41,7 @@ struct LlamaWeights {
     WeightMatrix output;          ///< [vocab x dim]; == tokenEmbedding when tied
     bool tiedOutput = false;
     /// Rope frequency divisors, [ropeDim / 2] (llama: rope_freqs.weight; phi3: the long or short
-    /// factors); empty = all 1. Global layers only (no family has local layers and factors).
+    /// factors); empty = all 1.
     std::vector<float> ropeFactors;
     std::uint64_t weightBytes = 0;  ///< bytes of matrix data referenced
 };

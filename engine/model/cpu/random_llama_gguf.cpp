@@ -155,7 +155,7 @@ void addArchKeys(GgufWriter& w, const LlamaShape& s, ModelArch arch, std::int32_
         w.setUInt32(a + "attention.sliding_window", static_cast<std::uint32_t>(s.slidingWindow));
         // Real files: 50 and 30. The tiny model's scores and logits are small, so its caps are
         // small enough to bend them.
-        w.setFloat32(a + "attn_logit_softcapping", tiny ? 0.5f : 50.0f);
+        w.setFloat32(a + "attn_logit_softcapping", tiny ? 0.05f : 50.0f);
         w.setFloat32(a + "final_logit_softcapping", tiny ? 0.3f : 30.0f);
         break;
     case ModelArch::Gemma3:
