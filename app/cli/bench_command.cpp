@@ -28,6 +28,7 @@ std::optional<engine::GgmlType> weightType(const QString& name) {
 int runModelBench(const QCommandLineParser& parser, int repetitions) {
     engine::cpu::CpuBenchOptions o;
     o.shape = parser.value("shape").toStdString();
+    o.architecture = parser.value("arch").toStdString();
     o.modelPath = parser.value("model").toStdString();
     auto type = weightType(parser.value("type"));
     if (!type) {
@@ -116,6 +117,8 @@ int runBench(int argc, char** argv, const QStringList& args) {
         {"shape", "Model benchmark on a random-weight model: tiny, small or medium.", "shape"},
         {"model", "Model benchmark on a GGUF file.", "file"},
         {"type", "Weight type of the random model: F32, F16, BF16, Q8_0, Q4_0 (default F32).", "type", "F32"},
+        {"arch", "Architecture of the random model: llama, llama3, qwen2, qwen3, phi3, gemma2, gemma3 (default llama).",
+         "name", "llama"},
         {"concurrency", "Concurrent sequences of the model benchmark (default 1,4,16,32).", "list", "1,4,16,32"},
         {"threads", "CPU threads of the model benchmark (default 2).", "n", "2"},
         {"api", "WebSocket API benchmark: concurrent clients against an in-process server."},

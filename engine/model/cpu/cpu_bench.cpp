@@ -190,9 +190,11 @@ Result<std::vector<CpuBenchResult>> runCpuBench(const CpuBenchOptions& o, const 
     if (!o.modelPath.empty()) {
         file = GgufFile::open(o.modelPath);
     } else {
-        const auto shape = llamaShapeByName(o.shape);
-        if (!shape) return makeError(ErrorCode::InvalidArgument, "unknown model shape '" + o.shape + "' (tiny, small, medium)");
-        if (log) log("generating random " + o.shape + " model (" + std::string(ggmlTypeName(o.weightType)) + ")");
+        const auto shape = llamaShapeByName(o.shape, o.architecture);
+        if (!shape)
+            return makeError(ErrorCode::InvalidArgument, "unknown model shape '" + o.shape + "' (tiny, small, medium) or architecture '" +
+                                                             o.architecture + "' (llama, llama3, qwen2, qwen3, phi3, gemma2, gemma3)");
+        if (log) log("generating random " + o.shape + " " + o.architecture + " model (" + std::string(ggmlTypeName(o.weightType)) + ")");
         auto bytes = makeRandomLlamaGguf(*shape, o.weightType, o.seed);
         if (!bytes) return bytes.error();
         file = GgufFile::fromBytes(std::move(*bytes));
