@@ -32,6 +32,9 @@ ScheduleOutput BatchManager::schedule(TimePoint now) {
     sortRunning();
     std::int32_t budget = m_constraints.tokenBudget;
     if (m_capacity) budget = std::min(budget, m_capacity->tokenLimit());
+    // Sliding-window models: blocks every layer has stopped reading go back to the pool first,
+    // so this step's growth and admissions see them (no-op for other models).
+    for (const SequencePtr& seq : m_running) m_kv.releaseOutsideWindow(seq->id, seq->numComputed);
     scheduleDecodes(out, budget);
     schedulePrefills(out, budget);
     // After a preemption, memory is short: admitting would only thrash.

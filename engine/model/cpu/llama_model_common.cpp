@@ -3,6 +3,7 @@
 
 #include "engine/model/model_quantizer.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "engine/tokenizer/byte_tokenizer.h"
@@ -69,7 +70,10 @@ std::string checkLlamaSequenceStep(const LlamaConfig& c, const SequenceStep& s, 
     if (static_cast<std::int64_t>(s.blockTable.size()) < blocksNeeded)
         return "block table has " + std::to_string(s.blockTable.size()) + " blocks, " +
                std::to_string(blocksNeeded) + " needed for " + std::to_string(end) + " positions";
-    for (std::int64_t b = 0; b < blocksNeeded; ++b) {
+    // With every layer local, blocks wholly before the first position's window are never read
+    // and may have been released (-1).
+    const std::int64_t firstLive = c.allLayersLocal() ? std::max<std::int64_t>(0, s.startPosition - c.slidingWindow + 1) / blockSize : 0;
+    for (std::int64_t b = firstLive; b < blocksNeeded; ++b) {
         const BlockId id = s.blockTable[static_cast<std::size_t>(b)];
         if (id < 0 || id >= numBlocks)
             return "block id " + std::to_string(id) + " outside the pool of " + std::to_string(numBlocks) + " blocks";

@@ -27,14 +27,15 @@ struct Seq {
 // Drives an executor like the scheduler and records every logits row with its position.
 class Driver {
 public:
-    Driver(CpuLlamaExecutor& ex) : m_ex(ex) {}
+    /// Each sequence gets blocks for `positions` positions.
+    explicit Driver(CpuLlamaExecutor& ex, std::int32_t positions = 64) : m_ex(ex), m_positions(positions) {}
 
     Seq& add(std::vector<TokenId> prompt, std::vector<BlockId> sharedPrefixBlocks = {}, std::int32_t computed = 0) {
         Seq s;
         s.tokens = std::move(prompt);
         s.blocks = std::move(sharedPrefixBlocks);
         s.computed = computed;
-        while (static_cast<std::int32_t>(s.blocks.size()) * kBlockSize < 64) s.blocks.push_back(m_nextBlock++);
+        while (static_cast<std::int32_t>(s.blocks.size()) * kBlockSize < m_positions) s.blocks.push_back(m_nextBlock++);
         m_seqs.push_back(std::move(s));
         return m_seqs.back();
     }
@@ -111,6 +112,7 @@ private:
     std::vector<Seq> m_seqs;
     BlockId m_nextBlock = 0;
     bool m_logitsEveryChunk = false;
+    std::int32_t m_positions;
     std::map<std::size_t, std::map<std::int32_t, std::vector<float>>> m_rows;
 };
 
