@@ -113,8 +113,11 @@ void BatchManager::schedulePrefills(ScheduleOutput& out, std::int32_t& budget) {
 }
 
 std::int32_t BatchManager::reserveTarget(const Sequence& seq) const {
-    // Reserve policy: room for every token the request may ever hold.
-    return std::min(seq.maxLength, seq.promptLength + seq.options.maxTokens);
+    // Reserve policy: room for every token the request may ever hold. A sliding-window model's
+    // sequences may outgrow the pool (their old blocks are released), so at most a pool's worth.
+    const std::int32_t target = std::min(seq.maxLength, seq.promptLength + seq.options.maxTokens);
+    if (m_kv.slidingWindow() > 0) return std::min(target, m_kv.numBlocks() * m_kv.blockSize());
+    return target;
 }
 
 void BatchManager::admitWaiting(ScheduleOutput& out, std::int32_t& budget, TimePoint now) {

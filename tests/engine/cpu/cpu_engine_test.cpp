@@ -93,7 +93,9 @@ TEST(CpuEngine, BatchedScheduledGenerationEqualsReferenceGreedy) {
     (*engine)->stop();
 }
 
-TEST(CpuEngine, SlidingWindowModelReleasesBlocksAndStillGeneratesTheSameTokens) {
+namespace {
+
+void runSlidingWindowEngine(MemoryPolicy policy) {
     // phi3 tiny: every layer attends to the last 24 positions. 12 blocks of 4 hold 48 positions;
     // a prompt plus 70 generated tokens needs 20 blocks without the window's release, so the
     // request completes only because blocks that slid out of the window go back to the pool.
@@ -110,6 +112,7 @@ TEST(CpuEngine, SlidingWindowModelReleasesBlocksAndStillGeneratesTheSameTokens) 
     config.blockSize = 4;
     config.numKvBlocks = 12;
     config.settings.tokenBudget = 8;
+    config.settings.memoryPolicy = policy;
     auto engine = Engine::create(config, std::unique_ptr<ModelExecutor>(std::move(*ex)));
     ASSERT_TRUE(engine.ok()) << engine.error().message;
     (*engine)->start();
@@ -147,4 +150,12 @@ TEST(CpuEngine, SlidingWindowModelReleasesBlocksAndStillGeneratesTheSameTokens) 
     EXPECT_EQ(std::vector<TokenId>(all.begin() + static_cast<long>(tokens.size()), all.end()),
               std::vector<TokenId>(result->tokens.begin(), result->tokens.end()));
     (*engine)->stop();
+}
+
+}  // namespace
+
+TEST(CpuEngine, SlidingWindowModelReleasesBlocksAndStillGeneratesTheSameTokens) {
+    runSlidingWindowEngine(MemoryPolicy::Preempt);
+    // Reserve: a request reserves at most a pool's worth, and still completes.
+    runSlidingWindowEngine(MemoryPolicy::Reserve);
 }
