@@ -31,6 +31,7 @@ std::optional<engine::GgmlType> weightType(const QString& name) {
 int runModelBench(const QCommandLineParser& parser, int repetitions) {
     engine::cpu::CpuBenchOptions o;
     o.shape = parser.value("shape").toStdString();
+    o.architecture = parser.value("arch").toStdString();
     o.modelPath = parser.value("model").toStdString();
     const QString typeName = parser.value("type");
     auto type = weightType(typeName);
@@ -143,6 +144,8 @@ int runBench(int argc, char** argv, const QStringList& args) {
         {"model", "Model benchmark on a GGUF file.", "file"},
         {"type", "Weight type of the random model: F32, F16, BF16, Q8_0, Q4_0 (every matrix), or another quantisation "
                  "preset (Q4_K_M, Q6_K, ...: the F16 model quantised as `batchscope quantize` does); default F32.", "type", "F32"},
+        {"arch", "Architecture of the random model: llama, llama3, qwen2, qwen3, phi3, gemma2, gemma3 (default llama).",
+         "name", "llama"},
         {"concurrency", "Concurrent sequences of the model benchmark (default 1,4,16,32).", "list", "1,4,16,32"},
         {"threads", "CPU threads of the model benchmark (default 2).", "n", "2"},
         {"api", "WebSocket API benchmark: concurrent clients against an in-process server."},

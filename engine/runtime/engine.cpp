@@ -46,7 +46,8 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineConfig& config, std::
     qc.agingInterval = std::chrono::milliseconds(config.settings.agingIntervalMs);
     parts->queue = std::make_unique<RequestQueue>(qc);
     parts->kv = std::make_unique<KVCacheManager>(KVCacheConfig{std::int32_t(numBlocks), config.blockSize,
-                                                               config.settings.prefixCaching});
+                                                               config.settings.prefixCaching,
+                                                               parts->executor->kvSlidingWindow()});
     CapacityConstraints cc;
     cc.maxMemoryBytes = numBlocks * std::max<std::int64_t>(1, bytesPerBlock);
     cc.maxSequences = 1 << 20;

@@ -34,6 +34,9 @@ ScheduleOutput BatchManager::schedule(TimePoint now) {
     if (m_capacity) budget = std::min(budget, m_capacity->tokenLimit());
     const std::int32_t stepBudget = budget;
     m_block = {};
+    // Sliding-window models: blocks every layer has stopped reading go back to the pool first,
+    // so this step's growth and admissions see them (no-op for other models).
+    for (const SequencePtr& seq : m_running) m_kv.releaseOutsideWindow(seq->id, seq->numComputed);
     scheduleDecodes(out, budget);
     schedulePrefills(out, budget);
     // After a preemption, memory is short: admitting would only thrash.
@@ -121,8 +124,11 @@ void BatchManager::schedulePrefills(ScheduleOutput& out, std::int32_t& budget) {
 }
 
 std::int32_t BatchManager::reserveTarget(const Sequence& seq) const {
-    // Reserve policy: room for every token the request may ever hold.
-    return std::min(seq.maxLength, seq.promptLength + seq.options.maxTokens);
+    // Reserve policy: room for every token the request may ever hold. A sliding-window model's
+    // sequences may outgrow the pool (their old blocks are released), so at most a pool's worth.
+    const std::int32_t target = std::min(seq.maxLength, seq.promptLength + seq.options.maxTokens);
+    if (m_kv.slidingWindow() > 0) return std::min(target, m_kv.numBlocks() * m_kv.blockSize());
+    return target;
 }
 
 void BatchManager::block(const SequencePtr& head, WaitReason reason, WaitDetail detail) {

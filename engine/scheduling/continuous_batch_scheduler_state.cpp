@@ -105,7 +105,7 @@ RequestSnapshot ContinuousBatchScheduler::describe(const Sequence& seq, TimePoin
     r.finishReason = seq.finishReason;
     r.waitReason = seq.waitReason;
     r.errorMessage = seq.errorMessage;
-    r.kvBlocks = std::int32_t(m_kv.blockTable(seq.id).size());
+    r.kvBlocks = m_kv.heldBlocks(seq.id);
     r.events = seq.events;
     return r;
 }

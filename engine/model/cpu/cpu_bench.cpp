@@ -39,7 +39,7 @@ struct Cost {
 Cost modelCost(const LlamaWeights& w) {
     Cost c;
     for (const auto& L : w.layers) {
-        for (const WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) {
+        for (const WeightMatrix* m : L.matrices()) {
             c.layerBytes += static_cast<double>(m->rowBytes() * static_cast<std::size_t>(m->rows));
             c.layerFlopsPerToken += 2.0 * static_cast<double>(m->rows * m->cols);
         }
@@ -188,13 +188,15 @@ Result<std::vector<CpuBenchResult>> runCpuBench(const CpuBenchOptions& o, const 
     if (!o.modelPath.empty()) {
         file = GgufFile::open(o.modelPath);
     } else {
-        const auto shape = llamaShapeByName(o.shape);
-        if (!shape) return makeError(ErrorCode::InvalidArgument, "unknown model shape '" + o.shape + "' (tiny, small, medium)");
+        const auto shape = llamaShapeByName(o.shape, o.architecture);
+        if (!shape)
+            return makeError(ErrorCode::InvalidArgument, "unknown model shape '" + o.shape + "' (tiny, small, medium) or architecture '" +
+                                                             o.architecture + "' (llama, llama3, qwen2, qwen3, phi3, gemma2, gemma3)");
         std::optional<QuantPreset> preset;
         if (!o.preset.empty() && !(preset = quantPresetFromName(o.preset)))
             return makeError(ErrorCode::InvalidArgument, "unknown quantisation preset '" + o.preset + "' (" + quantPresetList() + ")");
         const GgmlType type = preset ? GgmlType::F16 : o.weightType;
-        if (log) log("generating random " + o.shape + " model (" + std::string(ggmlTypeName(type)) + ")");
+        if (log) log("generating random " + o.shape + " " + o.architecture + " model (" + std::string(ggmlTypeName(type)) + ")");
         auto bytes = makeRandomLlamaGguf(*shape, type, o.seed);
         if (!bytes) return bytes.error();
         file = GgufFile::fromBytes(std::move(*bytes));

@@ -15,6 +15,7 @@ namespace batchscope::engine::cpu {
 
 struct CpuBenchOptions {
     std::string shape = "small";             ///< tiny | small | medium (random weights)
+    std::string architecture = "llama";      ///< of the random model: llama, llama3, qwen2, qwen3, phi3, gemma2, gemma3
     std::string modelPath;                   ///< a GGUF file instead of a random model
     GgmlType weightType = GgmlType::F32;     ///< for random models
     /// A llama.cpp quantisation preset ("Q4_K_M", "Q8_0", ...; model_quantizer.h) applied to the
