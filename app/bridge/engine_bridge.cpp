@@ -23,7 +23,7 @@ void registerMetaTypes() {
 EngineBridge::EngineBridge(QObject* parent) : QObject(parent), m_inbox(std::make_shared<Inbox>()) {
     registerMetaTypes();
     setSnapshotRateHz(30);
-    connect(&m_snapshotTimer, &QTimer::timeout, this, &EngineBridge::publishSnapshot);
+    connect(&m_snapshotTimer, &QTimer::timeout, this, &EngineBridge::publishLatestSnapshot);
 }
 
 EngineBridge::~EngineBridge() {
@@ -123,9 +123,22 @@ void EngineBridge::setSnapshotRateHz(int hz) {
 
 void EngineBridge::publishSnapshot() {
     if (!m_engine) return;
-    auto snap = std::make_shared<engine::SchedulerSnapshot>(m_engine->snapshot(m_lastStep));
+    emitSnapshot(std::make_shared<engine::SchedulerSnapshot>(m_engine->snapshot(m_lastStep)));
+}
+
+void EngineBridge::publishLatestSnapshot() {
+    if (!m_engine) return;
+    const auto published = m_engine->latestSnapshot();
+    // The published snapshot is shared and immutable: copy it (GUI thread, no engine lock) to
+    // attach this viewer's new steps.
+    auto snap = std::make_shared<engine::SchedulerSnapshot>(*published);
+    snap->steps = m_engine->stepsAfter(m_lastStep);
+    emitSnapshot(std::move(snap));
+}
+
+void EngineBridge::emitSnapshot(std::shared_ptr<engine::SchedulerSnapshot> snap) {
     if (!snap->steps.empty()) m_lastStep = snap->steps.back().index;
-    m_latest = snap;
+    m_latest = std::move(snap);
     emit snapshotUpdated(m_latest);
 }
 

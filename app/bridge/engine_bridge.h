@@ -50,7 +50,8 @@ public:
     /// The last published snapshot (nullptr before the first).
     SnapshotPtr latestSnapshot() const { return m_latest; }
     void setSnapshotRateHz(int hz);
-    /// Publishes a snapshot now (tests).
+    /// Publishes a snapshot built now, consistent with everything before the call (tests, the
+    /// API's first query). The timer publishes the engine's latest published one instead.
     void publishSnapshot();
 
 signals:
@@ -65,6 +66,10 @@ private:
     /// Callbacks that queue the engine thread's events for flushEvents on this thread.
     engine::RequestCallbacks makeCallbacks();
     void flushEvents();
+    /// Timer: the engine thread's latest published snapshot plus the new step records; reads
+    /// never take the scheduler's state lock.
+    void publishLatestSnapshot();
+    void emitSnapshot(std::shared_ptr<engine::SchedulerSnapshot> snapshot);
 
     std::unique_ptr<engine::Engine> m_engine;
     QTimer m_snapshotTimer;

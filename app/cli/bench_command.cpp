@@ -130,6 +130,8 @@ int runBench(int argc, char** argv, const QStringList& args) {
     parser.addOptions({
         {"json", "Scheduler benchmark: print the results as JSON."},
         {"quick", "Scheduler benchmark: smaller workloads (a smoke run)."},
+        {"metrics-load", "Scheduler benchmark: only the metrics-under-load comparison (idle vs 1,000,000 finished "
+                         "and 10,000 queued requests)."},
         {"repetitions", "Runs per scenario; medians are reported (default 3).", "n", "3"},
         {"max-batch-size", "Max batch size of the continuous/static comparison (default 32).", "n", "32"},
         {"shape", "Model benchmark on a random-weight model: tiny, small or medium.", "shape"},
@@ -156,6 +158,21 @@ int runBench(int argc, char** argv, const QStringList& args) {
     options.repetitions = std::int32_t(*reps);
     options.maxBatchSize = std::int32_t(*batch);
     options.quick = parser.isSet("quick");
+    if (parser.isSet("metrics-load")) {
+        engine::MetricsLoadOptions m;
+        m.repetitions = std::max(5, options.repetitions);
+        if (options.quick) {
+            m.finished = 100000;
+            m.queued = 1000;
+            m.steps = 500;
+        }
+        std::fprintf(stderr, "running the metrics-load benchmark (%d repetitions)...\n", m.repetitions);
+        engine::SchedulerBenchReport report;
+        report.metricsLoad = engine::runMetricsLoadBench(m);
+        if (parser.isSet("json")) std::cout << schedulerBenchJson(report);
+        else printMetricsLoad(report.metricsLoad);
+        return 0;
+    }
     std::fprintf(stderr, "running scheduler benchmarks (%d repetitions each)...\n", options.repetitions);
     const auto report = engine::runSchedulerBench(options);
     if (parser.isSet("json")) std::cout << schedulerBenchJson(report);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "engine/metrics/percentile.h"
 #include "engine/model/cpu/cpu_llama_executor.h"
 #include "engine/model/cpu/machine_probe.h"
 #include "engine/model/cpu/random_llama_gguf.h"
@@ -19,12 +20,8 @@ double msSince(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-double percentile(std::vector<double> v, double p) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-    return v[std::min(i, v.size() - 1)];
-}
+// p in 0..1; the project's one convention (engine/metrics/percentile.h).
+double percentile(std::vector<double> v, double p) { return percentileOf(std::move(v), p * 100.0); }
 
 struct Seq {
     std::vector<TokenId> tokens;
