@@ -2,6 +2,8 @@
 // the tokenizer factory reading `tokenizer.ggml.*` metadata. Any input must give a value or a
 // clear error, never a crash, an out-of-bounds read or a hang.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <spdlog/spdlog.h>
+
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -10,6 +12,11 @@
 #include "engine/tokenizer/tokenizer_factory.h"
 
 using namespace batchscope::engine;
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+    spdlog::set_level(spdlog::level::off);  // the loaders' warnings would flood the fuzzer's log
+    return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     auto file = GgufFile::fromBytes(std::vector<std::uint8_t>(data, data + size));

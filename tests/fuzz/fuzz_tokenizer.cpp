@@ -5,6 +5,8 @@
 // (SPM, GPT-2, DeepSeek, Falcon, MPT pre-tokenizers) when present.
 // Input: byte 0 picks the tokenizer, byte 1 the mode, the rest is the text or the ids.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <spdlog/spdlog.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -55,6 +57,7 @@ void loadTokenizers() {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
+    spdlog::set_level(spdlog::level::off);
     loadTokenizers();
     return 0;
 }

@@ -75,7 +75,7 @@ def seeds_gguf():
     bpe_tokens = byte_chars + ["\u0120t", "he", "\u0120the", "ll", "llo", "<|endoftext|>"]
     bpe_types = [1] * (len(bpe_tokens) - 1) + [3]
     out("gguf", "gpt2_bpe_tokenizer.gguf", gguf([("general.architecture", 8, "gpt2"),
-        ("tokenizer.ggml.model", 8, "gpt2"), ("tokenizer.ggml.pre", 8, "gpt2"),
+        ("tokenizer.ggml.model", 8, "gpt2"), ("tokenizer.ggml.pre", 8, "gpt-2"),
         ("tokenizer.ggml.tokens", 9, (8, bpe_tokens)),
         ("tokenizer.ggml.token_type", 9, (5, bpe_types)),
         ("tokenizer.ggml.merges", 9, (8, ["\u0120 t", "h e", "\u0120t he", "l l", "ll o"])),
