@@ -94,7 +94,6 @@ private:
     /// never take the scheduler's state lock.
     void publishLatestSnapshot();
     void emitSnapshot(std::shared_ptr<engine::SchedulerSnapshot> snapshot);
-    engine::RequestCallbacks makeCallbacks();
     void installPendingEngine();
     void onOldEngineRetired();
 
