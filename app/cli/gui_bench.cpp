@@ -90,6 +90,8 @@ double guiTokensPerSecond(ui::MainWindow& window, EngineBridge& bridge, StepCost
     auto engine = makeEngine();
     cost.attach(*engine);
     bridge.setEngine(std::move(engine));
+    // From the second run on this is a switch: the previous engine stops on the bridge's worker.
+    while (bridge.isSwitching()) QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
     bridge.applySettings([] { auto s = engine::SchedulerSettings{}; s.maxBatchSize = 256; s.tokenBudget = 4096; s.paused = true; return s; }());
     int finished = 0;
     QEventLoop loop;

@@ -169,7 +169,8 @@ BS_AVX2_INLINE void fusedQ6K(const std::byte* blk, const BlockQ8_K* const xb[C],
     #pragma GCC unroll 2
     for (int n = 0; n < 2; ++n) {
         // Scales 8n .. 8n + 7 in both halves; group g of this chunk: sc[8n + 2g] | sc[8n + 2g + 1].
-        const __m256i sc = _mm256_permute2x128_si256(s16, s16, n == 0 ? 0x00 : 0x11);
+        // (Two literal immediates: an unoptimised build does not fold `n` into one.)
+        const __m256i sc = n == 0 ? _mm256_permute2x128_si256(s16, s16, 0x00) : _mm256_permute2x128_si256(s16, s16, 0x11);
         const std::byte* ql = blk + offsetof(BlockQ6_K, ql) + 64 * n;
         const __m256i a = loadu256(ql), b = loadu256(ql + 32);
         const __m256i h = loadu256(blk + offsetof(BlockQ6_K, qh) + 32 * n);
