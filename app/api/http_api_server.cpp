@@ -8,6 +8,7 @@
 #include <QJsonDocument>
 #include <QtDebug>
 #include <atomic>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <thread>
@@ -189,6 +190,12 @@ void HttpApiServer::Impl::installRoutes() {
         } else if (res.status == 404) {
             e.code = QStringLiteral("not_found");
             e.message = QStringLiteral("no such endpoint: %1").arg(QString::fromStdString(req.path).left(200));
+        } else if (res.status == 400 && req.has_header("Content-Length") &&
+                   req.body.size() < std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10)) {
+            // The body stopped short of its Content-Length: it came slower than the read timeout.
+            e.status = res.status = 408;
+            e.code = QStringLiteral("request_timeout");
+            e.message = QStringLiteral("the request body did not arrive within the read timeout");
         } else if (res.status == 413) {
             e.code = QStringLiteral("request_too_large");
             e.message = QStringLiteral("the request body is over the limit (--http-max-body-bytes)");
@@ -239,7 +246,14 @@ void HttpApiServer::Impl::handleCompletion(const httplib::Request& req, httplib:
     gen->responseId = (chat ? QStringLiteral("chatcmpl-%1") : QStringLiteral("cmpl-%1")).arg(gen->id);
     const auto keepAlive = std::chrono::milliseconds(http.keepAliveMs);
     auto provider = [gen, keepAlive](std::size_t, httplib::DataSink& sink) {
-        auto write = [&sink](const QByteArray& bytes) { return sink.write(bytes.constData(), std::size_t(bytes.size())); };
+        // Two writes per event: a client that closed its connection answers the first with a
+        // reset (at once on loopback), so the second fails and the request is cancelled at
+        // this step's token instead of the next one. Chunk boundaries are invisible to clients.
+        auto write = [&sink](const QByteArray& bytes) {
+            const std::size_t n = std::size_t(bytes.size());
+            const std::size_t head = n > 1 ? 1 : n;
+            return sink.write(bytes.constData(), head) && (n == head || sink.write(bytes.constData() + head, n - head));
+        };
         HttpGenerationStream::Batch batch = gen->stream->waitAndTake(keepAlive);
         if (batch.closed && !batch.result) return false;
         if (!gen->streaming) {
@@ -321,7 +335,7 @@ bool HttpApiServer::listen(QString* error) {
     d.server.set_payload_max_length(std::size_t(d.http.maxBodyBytes));
     d.server.set_tcp_nodelay(true);
     d.server.set_keep_alive_timeout(5);
-    d.server.set_read_timeout(10);
+    d.server.set_read_timeout(d.http.readTimeoutMs / 1000, (d.http.readTimeoutMs % 1000) * 1000);
     d.server.set_write_timeout(10);
     const int port = d.http.port == 0 ? d.server.bind_to_any_port(d.bindHost)
                                       : (d.server.bind_to_port(d.bindHost, d.http.port) ? d.http.port : -1);

@@ -19,6 +19,7 @@ struct HttpApiOptions {
     int maxConcurrentStreams = 64;    ///< generations in flight over HTTP; more get 429
     double ratePerSecond = 20;        ///< requests per second per client address (token bucket)
     double burst = 40;                ///< bucket size
+    int readTimeoutMs = 10000;        ///< a request (head or body) slower than this is dropped (408)
     int keepAliveMs = 250;            ///< SSE comment / JSON whitespace while a generation is silent
 };
 

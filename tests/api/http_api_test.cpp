@@ -8,8 +8,7 @@
 #include <QTcpSocket>
 #include <QTest>
 
-#include "api_test_harness.h"
-#include "app/api/http_api_server.h"
+#include "http_test_client.h"
 #include "app/api/openai_request.h"
 
 using namespace batchscope;
@@ -17,76 +16,6 @@ using namespace batchscope::app;
 using namespace batchscope::app::api;
 using namespace batchscope::app::api::test;
 
-namespace {
-
-struct Reply {
-    int status = 0;
-    QByteArray head, body;  ///< body with chunked transfer coding removed
-    QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
-    QString errorCode() const { return json().value("error").toObject().value("code").toString(); }
-};
-
-QByteArray dechunk(const QByteArray& raw) {
-    QByteArray out;
-    qsizetype pos = 0;
-    while (pos < raw.size()) {
-        const qsizetype eol = raw.indexOf("\r\n", pos);
-        if (eol < 0) break;
-        bool ok = false;
-        const qsizetype n = raw.mid(pos, eol - pos).trimmed().toLongLong(&ok, 16);
-        if (!ok || n == 0) break;
-        out += raw.mid(eol + 2, n);
-        pos = eol + 2 + n + 2;
-    }
-    return out;
-}
-
-/// One raw HTTP/1.1 exchange with "Connection: close"; spins the event loop (the bridge
-/// delivers tokens on this thread) until the server closes.
-Reply exchange(quint16 port, const QByteArray& method, const QByteArray& path, const QByteArray& body = {},
-               QList<QByteArray> headers = {"Authorization: Bearer " + kToken.toUtf8()},
-               const QByteArray& host = "127.0.0.1") {
-    QTcpSocket socket;
-    QByteArray raw;
-    QObject::connect(&socket, &QTcpSocket::readyRead, [&] { raw += socket.readAll(); });
-    socket.connectToHost(QHostAddress::LocalHost, port);
-    if (!socket.waitForConnected(5000)) return {};
-    QByteArray request = method + ' ' + path + " HTTP/1.1\r\n";
-    if (!host.isEmpty()) request += "Host: " + host + "\r\n";
-    for (const QByteArray& h : headers) request += h + "\r\n";
-    if (!body.isEmpty() || method == "POST")
-        request += "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
-    request += "Connection: close\r\n\r\n" + body;
-    socket.write(request);
-    if (!QTest::qWaitFor([&] { return socket.state() == QAbstractSocket::UnconnectedState; }, 20000))
-        qWarning("the server did not close the connection within 20 s");
-    raw += socket.readAll();
-    Reply reply;
-    const qsizetype split = raw.indexOf("\r\n\r\n");
-    reply.head = raw.left(split);
-    reply.status = raw.mid(9, 3).toInt();
-    const QByteArray rest = raw.mid(split + 4);
-    reply.body = reply.head.toLower().contains("transfer-encoding: chunked") ? dechunk(rest) : rest;
-    return reply;
-}
-
-struct HttpHarness : Harness {
-    explicit HttpHarness(HttpApiOptions options = {}) : Harness(config()) {
-        http = std::make_unique<HttpApiServer>(bridge, config().server, options);
-        QString error;
-        if (!http->listen(&error)) qFatal("http listen: %s", qPrintable(error));
-    }
-    ~HttpHarness() { http.reset(); }
-    static HarnessConfig config() {
-        HarnessConfig c;
-        c.server.allowedOrigins = {"http://localhost:5173"};
-        return c;
-    }
-    QString model() const { return QString::fromStdString(bridge.engine()->modelInfo().name); }
-    std::unique_ptr<HttpApiServer> http;
-};
-
-}  // namespace
 
 class HttpApiTest : public QObject {
     Q_OBJECT
@@ -285,7 +214,7 @@ void HttpApiTest::disconnectCancelsAndFreesBlocks() {
     socket.write("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + kToken.toUtf8() +
                  "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
                  "\r\n\r\n" + body);
-    QTRY_VERIFY_WITH_TIMEOUT(raw.contains("data: {"), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(dechunk(raw.mid(raw.indexOf("\r\n\r\n") + 4)).contains("data: {"), 10000);
     QCOMPARE(h.http->activeGenerations(), 1);
     socket.abort();
     QTRY_COMPARE_WITH_TIMEOUT(h.http->activeGenerations(), 0, 10000);
