@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Real clients against `batchscope serve --model simulated --http-port 0`:
 #   promtool    Debian's `promtool check metrics` on /metrics after a few completions
-#   openai-sdk  the official OpenAI SDK for JavaScript (npm `openai`, installed into a temporary
-#               folder at test time): completions and chat completions, plain and streamed
+#   openai-sdk  the official OpenAI SDK for JavaScript (npm `openai`, installed at test time
+#               into CACHE_DIR, kept there for later runs): completions and chat completions,
+#               plain and streamed
+#   prometheus  a real Prometheus server (Debian `prometheus`) scrapes /metrics every second;
+#               vllm:num_requests_running is read back through its HTTP query API
 # Exit 77 (CTest SKIP) with a message when the tool or the npm registry is not reachable.
-# Usage: http_clients_test.sh MODE /path/to/batchscope
+# Usage: http_clients_test.sh MODE /path/to/batchscope [CACHE_DIR]
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -euo pipefail
 mode=$1
 binary=$2
+cache=${3:-}
 token=http-clients-test-token-0123456789
 work=$(mktemp -d)
 server_pid=
@@ -22,16 +26,23 @@ skip() { echo "SKIP: $*"; exit 77; }
 
 case $mode in
 promtool) command -v promtool >/dev/null || skip "promtool not installed (Debian package prometheus)";;
+prometheus) command -v prometheus >/dev/null || skip "prometheus not installed (Debian package prometheus)";;
 openai-sdk)
     command -v node >/dev/null && command -v npm >/dev/null || skip "node/npm not installed"
-    # Installed before the server starts: a registry that cannot be reached skips the test.
-    (cd "$work" && npm init -y >/dev/null && timeout 180 npm install --no-audit --no-fund openai@4 >npm.log 2>&1) ||
-        skip "npm could not install the openai package (no registry access?): $(tail -n 3 "$work/npm.log" | tr '\n' ' ')"
+    # Installed once into the cache folder (the build tree), before the server starts; a
+    # registry that cannot be reached skips the test instead of failing it.
+    sdk=${cache:-$work/sdk}
+    mkdir -p "$sdk"
+    if [ ! -f "$sdk/node_modules/openai/package.json" ]; then
+        (cd "$sdk" && { [ -f package.json ] || npm init -y >/dev/null; } &&
+         timeout 180 npm install --no-audit --no-fund --prefer-offline openai@4 >npm.log 2>&1) ||
+            skip "npm could not install the openai package (no registry access?): $(tail -n 3 "$sdk/npm.log" | tr '\n' ' ')"
+    fi
     ;;
 *) echo "unknown mode $mode"; exit 2;;
 esac
 
-"$binary" serve --model simulated --port 0 --http-port 0 --token "$token" >"$work/serve.out" 2>"$work/serve.err" &
+"$binary" serve --model simulated --port 0 --http-port 0 --http-rate 1000 --token "$token" >"$work/serve.out" 2>"$work/serve.err" &
 server_pid=$!
 url=
 for _ in $(seq 1 100); do
@@ -43,6 +54,47 @@ done
 [ -n "$url" ] || { cat "$work/serve.err"; echo "FAIL: no HTTP URL printed"; exit 1; }
 url=${url%/}
 echo "server at $url"
+
+if [ "$mode" = prometheus ]; then
+    # Keep requests running while Prometheus scrapes: four clients loop over streamed
+    # completions (the simulated model ends each within about a second).
+    for _ in 1 2 3 4; do
+        (while :; do curl -sN -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+            -d '{"prompt": "hello", "max_tokens": 400, "stream": true}' "$url/v1/completions" >/dev/null || sleep 0.2; done) &
+    done
+    prom_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    cat >"$work/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, scrape_timeout: 1s}
+scrape_configs:
+  - job_name: batchscope
+    metrics_path: /metrics
+    authorization: {type: Bearer, credentials: $token}
+    static_configs: [{targets: ['${url#http://}']}]
+YAML
+    prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+        --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
+    prom_pid=$!
+    trap 'kill $prom_pid 2>/dev/null; wait $prom_pid 2>/dev/null; kill $(jobs -p) 2>/dev/null; cleanup' EXIT
+    query='max_over_time(vllm:num_requests_running[30s])'
+    for _ in $(seq 1 50); do
+        sleep 0.5
+        answer=$(curl -sfG "http://127.0.0.1:$prom_port/api/v1/query" --data-urlencode "query=$query" || true)
+        value=$(printf '%s' "$answer" | python3 -c 'import json,sys
+try:
+    r = json.load(sys.stdin)["data"]["result"]
+    print(r[0]["metric"].get("model_name", "?") + " " + r[0]["value"][1] if r else "")
+except Exception: print("")' )
+        if [ -n "$value" ] && [ "${value##* }" != 0 ]; then
+            echo "PASS: Prometheus read back $query = ${value##* } (model_name=${value%% *})"
+            curl -sfG "http://127.0.0.1:$prom_port/api/v1/query" --data-urlencode 'query=up{job="batchscope"}'; echo
+            exit 0
+        fi
+    done
+    echo "last answer: $answer"
+    tail -n 20 "$work/prometheus.log"
+    echo "FAIL: Prometheus did not report vllm:num_requests_running >= 1 within 25 s"
+    exit 1
+fi
 
 if [ "$mode" = promtool ]; then
     for stream in false true; do
@@ -121,4 +173,5 @@ try { await bad.models.list(); assert(false, 'wrong token refused'); }
 catch (e) { assert(e.status === 401, 'wrong token -> 401'); }
 console.log('PASS: openai SDK ' + (OpenAI.VERSION || ''));
 JS
+ln -s "$sdk/node_modules" "$work/node_modules"
 (cd "$work" && BASE_URL=$url TOKEN=$token node client.mjs)
