@@ -70,6 +70,7 @@ struct HttpApiServer::Impl {
     std::thread thread;
     std::string bindHost;
     int boundPort = 0;
+    socket_t listenSocket = INVALID_SOCKET;
     std::atomic<int> active{0};
     PrometheusMetrics metrics;
 
@@ -333,6 +334,13 @@ bool HttpApiServer::listen(QString* error) {
     const std::size_t threads = std::size_t(d.http.maxConcurrentStreams) + 8;  // + non-streaming calls
     d.server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     d.server.set_payload_max_length(std::size_t(d.http.maxBodyBytes));
+    // The listening socket: SO_REUSEADDR only (cpp-httplib's default adds SO_REUSEPORT, which
+    // would let another process of this user bind the same port and take connections).
+    d.server.set_socket_options([&d](socket_t sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+        d.listenSocket = sock;
+    });
     d.server.set_tcp_nodelay(true);
     d.server.set_keep_alive_timeout(5);
     d.server.set_read_timeout(d.http.readTimeoutMs / 1000, (d.http.readTimeoutMs % 1000) * 1000);
@@ -342,6 +350,10 @@ bool HttpApiServer::listen(QString* error) {
     if (port <= 0)
         return fail(QStringLiteral("cannot listen on %1 port %2").arg(QString::fromStdString(d.bindHost)).arg(d.http.port));
     d.boundPort = port;
+    // cpp-httplib 0.11 listens with a backlog of 5: a burst of connections (100 clients
+    // starting at once) overflows it and the kernel drops SYNs, which clients retry only after
+    // 1 s. listen() again on the bound socket raises the backlog (Linux updates it in place).
+    if (d.listenSocket != INVALID_SOCKET) ::listen(d.listenSocket, SOMAXCONN);
     if (!d.api.host.isNull() && !d.api.host.isLoopback())
         qWarning().noquote() << "HTTP API listening on" << d.api.host.toString()
                              << "- reachable from other machines; only the access token protects it";

@@ -198,6 +198,10 @@ std::optional<OpenAiError> parseStreamAndPriority(const QJsonObject& o, Completi
             return invalid("stream_options.include_usage", "'include_usage' must be a boolean");
         out.includeUsage = iu.toBool(false);
     }
+    if (const QJsonValue v = o.value("ignore_eos"); !v.isUndefined() && !v.isNull()) {  // vLLM's extension
+        if (!v.isBool()) return invalid("ignore_eos", "'ignore_eos' must be a boolean");
+        out.options.ignoreEos = v.toBool();
+    }
     if (const QJsonValue v = o.value("priority"); !v.isUndefined() && !v.isNull()) {
         const auto p = integerOf(v);
         if (!p) return invalid("priority", "'priority' must be an integer (lower is served earlier)");
@@ -237,7 +241,7 @@ std::variant<CompletionRequest, OpenAiError> parseCompletionRequest(const QByteA
         "stop", "stream", "stream_options", "priority", "user", "n", "best_of", "logprobs", "echo",
         "suffix", "presence_penalty", "frequency_penalty", "logit_bias", "tools", "tool_choice",
         "functions", "function_call", "response_format", "messages", "top_logprobs",
-        "parallel_tool_calls"};
+        "parallel_tool_calls", "ignore_eos"};
     for (auto it = o.begin(); it != o.end(); ++it)
         if (!known.contains(it.key()) || it.key() == QLatin1String(chat ? "prompt" : "messages"))
             return invalid(it.key(), QStringLiteral("unknown parameter '%1'").arg(it.key().left(100)),

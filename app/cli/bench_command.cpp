@@ -70,7 +70,7 @@ int runModelBench(const QCommandLineParser& parser, int repetitions) {
 }
 
 int runApiBench(int argc, char** argv, const QCommandLineParser& parser) {
-    auto clients = positiveInt(parser, "clients", 1, 500);
+    auto clients = parser.isSet("clients") ? positiveInt(parser, "clients", 1, 500) : std::optional<long long>(50);
     if (!clients) return 2;
     QCoreApplication app(argc, argv);
     engine::ExecutorOptions eo;
@@ -149,18 +149,25 @@ int runBench(int argc, char** argv, const QStringList& args) {
         {"concurrency", "Concurrent sequences of the model benchmark (default 1,4,16,32).", "list", "1,4,16,32"},
         {"threads", "CPU threads of the model benchmark (default 2).", "n", "2"},
         {"api", "WebSocket API benchmark: concurrent clients against an in-process server."},
+        {"http", "HTTP API benchmark: concurrent streaming clients of /v1/completions vs the WebSocket API, same "
+                 "process (default 100 clients; --repetitions rounds, medians)."},
         {"gui", "Engine throughput with the desktop window attached vs headless."},
-        {"clients", "Clients of the API benchmark (default 50).", "n", "50"},
+        {"clients", "Clients of the API benchmark (default 50; --http: 100).", "n"},
         {"chat-template", "Chat template benchmark: render a 50-turn conversation with each template."},
     });
     parser.addOption(kvTypeOption());  // model benchmark
-    if (int rc = parseOrExit(parser, args, "Benchmarks: scheduler (default), model (--shape/--model), API (--api)."); rc >= 0)
+    if (int rc = parseOrExit(parser, args, "Benchmarks: scheduler (default), model (--shape/--model), API (--api, --http)."); rc >= 0)
         return rc;
     auto reps = positiveInt(parser, "repetitions", 1, 100);
     auto batch = positiveInt(parser, "max-batch-size", 1, 4096);
     if (!reps || !batch) return 2;
     if (parser.isSet("shape") || parser.isSet("model")) return runModelBench(parser, int(*reps));
     if (parser.isSet("api")) return runApiBench(argc, argv, parser);
+    if (parser.isSet("http")) {
+        auto clients = parser.isSet("clients") ? positiveInt(parser, "clients", 1, 500) : std::optional<long long>(100);
+        if (!clients) return 2;
+        return runHttpBench(argc, argv, int(*clients), int(*reps));
+    }
     if (parser.isSet("gui")) return runGuiBench(argc, argv, int(*reps));
     if (parser.isSet("chat-template")) return runChatTemplateBenchCommand(std::max(int(*reps), 9));
     engine::SchedulerBenchOptions options;

@@ -58,5 +58,7 @@ int runTokenize(const QStringList& args);
 int runQuantize(const QStringList& args);
 int runGuiCommand(int argc, char** argv, const QStringList& args);
 int runGuiBench(int argc, char** argv, int repetitions);
+/// `bench --http`: the HTTP API (streaming) and the WebSocket API under the same load, same process.
+int runHttpBench(int argc, char** argv, int clients, int rounds);
 
 }  // namespace batchscope::app
