@@ -247,14 +247,9 @@ void HttpApiServer::Impl::handleCompletion(const httplib::Request& req, httplib:
     gen->responseId = (chat ? QStringLiteral("chatcmpl-%1") : QStringLiteral("cmpl-%1")).arg(gen->id);
     const auto keepAlive = std::chrono::milliseconds(http.keepAliveMs);
     auto provider = [gen, keepAlive](std::size_t, httplib::DataSink& sink) {
-        // Two writes per event: a client that closed its connection answers the first with a
-        // reset (at once on loopback), so the second fails and the request is cancelled at
-        // this step's token instead of the next one. Chunk boundaries are invisible to clients.
-        auto write = [&sink](const QByteArray& bytes) {
-            const std::size_t n = std::size_t(bytes.size());
-            const std::size_t head = n > 1 ? 1 : n;
-            return sink.write(bytes.constData(), head) && (n == head || sink.write(bytes.constData() + head, n - head));
-        };
+        // cpp-httplib checks before each write that the peer has not closed (SocketStream::
+        // is_writable peeks for the FIN), so the first token after a disconnect fails here.
+        auto write = [&sink](const QByteArray& bytes) { return sink.write(bytes.constData(), std::size_t(bytes.size())); };
         HttpGenerationStream::Batch batch = gen->stream->waitAndTake(keepAlive);
         if (batch.closed && !batch.result) return false;
         if (!gen->streaming) {
