@@ -64,6 +64,7 @@ private slots:
     void disconnectCancelsWithinOneStep();
     void hostileRequestsWhileStreaming();
     void rateLimitWhileStreaming();
+    void streamLimitWhileStreaming();
     void priorityFeedsTheQueue();
     void stopStringFinishesWithStop();
     void parametersReachTheEngine();
@@ -168,6 +169,25 @@ void HttpApiStreamsTest::rateLimitWhileStreaming() {
     QTRY_VERIFY_WITH_TIMEOUT(stream.body().contains("data: [DONE]"), 30000);
     QCOMPARE(stream.textAndFinish().second, QString("length"));
     QCOMPARE(h.results.value(stream.id()).usage.completionTokens, 150);
+}
+
+void HttpApiStreamsTest::streamLimitWhileStreaming() {
+    HttpApiOptions options;
+    options.maxConcurrentStreams = 1;
+    HttpHarness h(options, slowSteps(10'000));
+    OpenStream stream(h.http->port(), R"({"prompt": "x", "max_tokens": 150, "stream": true})");
+    QTRY_VERIFY_WITH_TIMEOUT(stream.body().contains("data: {"), 10000);
+    const Reply refused = exchange(h.http->port(), "POST", "/v1/completions", R"({"prompt": "y", "stream": true})");
+    QCOMPARE(refused.status, 429);
+    QCOMPARE(refused.errorCode(), QString("too_many_requests"));
+    QVERIFY(!h.results.contains(stream.id()));
+    QTRY_VERIFY_WITH_TIMEOUT(stream.body().contains("data: [DONE]"), 30000);
+    const auto [text, finish] = stream.textAndFinish();
+    QCOMPARE(finish, QString("length"));
+    QCOMPARE(h.results.size(), 1);
+    QCOMPARE(text, QString::fromStdString(h.results.value(stream.id()).text));
+    QTRY_COMPARE_WITH_TIMEOUT(h.http->activeGenerations(), 0, 5000);
+    QCOMPARE(exchange(h.http->port(), "POST", "/v1/completions", R"({"prompt": "y", "max_tokens": 2})").status, 200);
 }
 
 void HttpApiStreamsTest::priorityFeedsTheQueue() {

@@ -35,7 +35,7 @@ openai-sdk)
     mkdir -p "$sdk"
     if [ ! -f "$sdk/node_modules/openai/package.json" ]; then
         (cd "$sdk" && { [ -f package.json ] || npm init -y >/dev/null; } &&
-         timeout 180 npm install --no-audit --no-fund --prefer-offline openai@4 >npm.log 2>&1) ||
+         timeout 180 npm install --no-audit --no-fund --prefer-offline --fetch-retries=1 --fetch-timeout=20000 openai@4 >npm.log 2>&1) ||
             skip "npm could not install the openai package (no registry access?): $(tail -n 3 "$sdk/npm.log" | tr '\n' ' ')"
     fi
     ;;
