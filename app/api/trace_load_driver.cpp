@@ -9,17 +9,15 @@
 #include <QTimer>
 #include <QWebSocket>
 #include <algorithm>
+#include <deque>
 #include <memory>
 #include <optional>
 
-#include "app/api/synthetic_prompt.h"
 #include "engine/metrics/percentile.h"
+#include "engine/trace/synthetic_prompt.h"
 
 namespace batchscope::app::api {
 namespace {
-
-/// Word counts of the three calibration prompts: two fix the line, the third checks it.
-constexpr int kCalibrationWords[3] = {16, 48, 40};
 
 struct Slot {
     engine::WorkloadRequest request;  ///< lengths already capped to the context
@@ -91,7 +89,7 @@ private:
         const QString type = m.value(QLatin1String("type")).toString();
         const QJsonValue id = m.value(QLatin1String("id"));
         if (type == QLatin1String("welcome")) return onWelcome(conn, m);
-        if (id.isString() && id.toString().startsWith(QLatin1String("cal:"))) return onCalibration(id.toString(), m);
+        if (id.isString() && id.toString().startsWith(QLatin1String("cal:"))) return onCalibration(conn, id.toString(), m);
         if (!id.isDouble()) {
             if (type == QLatin1String("error") && !m_started)
                 fail(QStringLiteral("the server refused the connection: ") + m.value("message").toString());
@@ -120,36 +118,43 @@ private:
         m_maxPerConnection = std::max(1, limits.value("max_requests_per_connection").toInt(64));
         m_connections[std::size_t(conn)].welcomed = true;
         if (std::all_of(m_connections.begin(), m_connections.end(), [](const Connection& c) { return c.welcomed; }))
-            calibrate(0);
+            calibrate();
     }
 
-    /// Sends the three prompts of word set `set` (max_tokens 1) to learn how they tokenize.
-    void calibrate(std::size_t set) {
-        m_calibrationSet = set;
-        m_calibrationTokens.assign(3, -1);
-        const SyntheticPromptBuilder words(SyntheticPromptBuilder::candidateWordSets()[set], 0);
-        for (int k = 0; k < 3; ++k)
-            sendOn(*m_connections[0].socket,
-                   {{"type", "generate"}, {"id", QStringLiteral("cal:%1").arg(k)}, {"max_tokens", 1}, {"stream", false},
-                    {"prompt", QString::fromStdString(words.wordsFromSeed(kCalibrationWords[k], std::uint64_t(k) + 1))}});
+    /// Sends the current calibration stage's probes (max_tokens 1, not streamed), spread over
+    /// the connections within their in-flight limit; the rest follow as replies come.
+    void calibrate() {
+        m_probeQueue.clear();
+        for (auto& p : m_calibration.probes()) m_probeQueue.push_back(std::move(p));
+        for (int c = 0; c < int(m_connections.size()); ++c)
+            for (int k = 0; k < m_maxPerConnection && !m_probeQueue.empty(); ++k) sendProbe(c);
     }
 
-    void onCalibration(const QString& id, const QJsonObject& m) {
+    void sendProbe(int conn) {
+        if (m_probeQueue.empty() || m_connections[std::size_t(conn)].lost) return;
+        const auto probe = std::move(m_probeQueue.front());
+        m_probeQueue.pop_front();
+        sendOn(*m_connections[std::size_t(conn)].socket,
+               {{"type", "generate"}, {"id", QString::fromStdString("cal:" + probe.id)}, {"max_tokens", 1},
+                {"stream", false}, {"prompt", QString::fromStdString(probe.prompt)}});
+    }
+
+    void onCalibration(int conn, const QString& id, const QJsonObject& m) {
         if (m.value("type").toString() == QLatin1String("error"))
             return fail(QStringLiteral("calibration request failed: ") + m.value("message").toString());
         if (m.value("type").toString() != QLatin1String("done")) return;
-        m_calibrationTokens[std::size_t(id.mid(4).toInt())] = m.value("usage").toObject().value("prompt_tokens").toInt();
-        if (std::count(m_calibrationTokens.begin(), m_calibrationTokens.end(), -1) > 0) return;
-        const auto& t = m_calibrationTokens;
-        const int offset = t[0] - kCalibrationWords[0];
-        const bool exact = t[1] - t[0] == kCalibrationWords[1] - kCalibrationWords[0] && t[2] == offset + kCalibrationWords[2];
-        const auto& sets = SyntheticPromptBuilder::candidateWordSets();
-        if (!exact && m_calibrationSet + 1 < sets.size()) return calibrate(m_calibrationSet + 1);
-        m_builder.emplace(sets[m_calibrationSet], std::max(0, offset));
-        QStringList names;
-        for (const auto& w : sets[m_calibrationSet]) names << "'" + QString::fromStdString(w) + "'";
-        m_result.wordSet = names.join(", ") + (exact ? QString() : QStringLiteral(" (approximate: no set was exact)"));
-        start();
+        const int stage = m_calibration.stageIndex();
+        m_calibration.record(id.mid(4).toStdString(), m.value("usage").toObject().value("prompt_tokens").toInt());
+        if (m_calibration.done()) {
+            m_builder.emplace(m_calibration.builder());
+            QStringList names;
+            for (const auto& w : m_builder->words()) names << "'" + QString::fromStdString(w) + "'";
+            m_result.wordSet = names.join(", ") + QStringLiteral(" + %1").arg(m_builder->offset()) +
+                               (m_calibration.exact() ? QString() : QStringLiteral(", approximate: no word set was exact"));
+            return start();
+        }
+        if (m_calibration.stageIndex() != stage) return calibrate();  // the next stage's probes
+        sendProbe(conn);
     }
 
     void start() {
@@ -313,9 +318,10 @@ private:
     QTimer m_sendTimer;
     std::vector<Connection> m_connections;
     std::vector<Slot> m_slots;
-    std::optional<SyntheticPromptBuilder> m_builder;
-    std::vector<int> m_calibrationTokens;
-    std::size_t m_calibrationSet = 0, m_next = 0;
+    engine::PromptCalibration m_calibration;
+    std::deque<engine::PromptCalibration::Probe> m_probeQueue;
+    std::optional<engine::SyntheticPromptBuilder> m_builder;
+    std::size_t m_next = 0;
     int m_maxPerConnection = 64, m_completed = 0;
     bool m_started = false, m_finished = false;
     double m_lastReplyMs = 0, m_outputTokens = 0;

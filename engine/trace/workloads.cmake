@@ -7,4 +7,5 @@ target_sources(batchscope_engine PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/trace_import.cpp
     ${CMAKE_CURRENT_LIST_DIR}/workload_csv.cpp
     ${CMAKE_CURRENT_LIST_DIR}/workload_generator.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/synthetic_prompt.cpp
 )
