@@ -240,7 +240,10 @@ private:
             ++m_result.failures[reason];
         } else {
             ++m_result.finished;
-            if (s.firstTokenMs >= 0) m_ttft.push_back(s.firstTokenMs - s.sentMs);
+            if (s.firstTokenMs >= 0) {
+                m_ttft.push_back(s.firstTokenMs - s.sentMs);
+                m_ttftFromArrival.push_back(s.firstTokenMs - s.scheduledMs);
+            }
             m_endToEnd.push_back(s.doneMs - s.sentMs);
         }
         complete(i);
@@ -303,6 +306,7 @@ private:
         m_result.ttftMs = engine::summarizeSamples(m_ttft);
         m_result.endToEndMs = engine::summarizeSamples(m_endToEnd);
         m_result.sendLagMs = engine::summarizeSamples(lag);
+        m_result.ttftFromArrivalMs = engine::summarizeSamples(m_ttftFromArrival);
         if (firstSend >= 0) m_result.wallSeconds = std::max(0.0, (std::max(m_lastReplyMs, lastSend) - firstSend) / 1000);
         if (m_result.sent > 1 && lastSend > firstSend)
             m_result.achievedRate = (m_result.sent - 1) / ((lastSend - firstSend) / 1000);
@@ -325,7 +329,7 @@ private:
     int m_maxPerConnection = 64, m_completed = 0;
     bool m_started = false, m_finished = false;
     double m_lastReplyMs = 0, m_outputTokens = 0;
-    std::vector<double> m_ttft, m_endToEnd;
+    std::vector<double> m_ttft, m_endToEnd, m_ttftFromArrival;
 };
 
 }  // namespace

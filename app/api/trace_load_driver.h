@@ -45,6 +45,9 @@ struct TraceLoadResult {
     engine::LatencySummary ttftMs;       ///< send -> first `token` frame
     engine::LatencySummary endToEndMs;   ///< send -> `done`
     engine::LatencySummary sendLagMs;    ///< actual send - scheduled arrival (client-side delay)
+    /// Scheduled arrival -> first token: TTFT plus the send lag, what the trace's user would
+    /// have waited when the client had to hold requests back (every connection full).
+    engine::LatencySummary ttftFromArrivalMs;
     QString error;            ///< non-empty when the run could not start or did not finish
 };
 

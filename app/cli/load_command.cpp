@@ -33,6 +33,7 @@ void printResult(const api::TraceLoadResult& r, double speed) {
     printLatency("time to first token", r.ttftMs);
     printLatency("end to end", r.endToEndMs);
     printLatency("send lag (vs schedule)", r.sendLagMs);
+    printLatency("TTFT from the schedule", r.ttftFromArrivalMs);
 }
 
 }  // namespace

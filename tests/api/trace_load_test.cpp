@@ -112,6 +112,9 @@ private slots:
         QCOMPARE(r.ttftMs.count, 23);
         QCOMPARE(r.endToEndMs.count, 23);
         QCOMPARE(r.sendLagMs.count, 24);
+        QCOMPARE(r.ttftFromArrivalMs.count, 23);
+        QVERIFY(r.sendLagMs.min >= 0);  // never sent before its time
+        QVERIFY(r.ttftFromArrivalMs.max >= r.ttftMs.max);
         QVERIFY(r.ttftMs.p50 > 0 && r.ttftMs.p50 <= r.endToEndMs.p50);
         QVERIFY(qAbs(r.scheduleSeconds - workload.back().arrivalSeconds / 2) < 1e-9);
         QVERIFY(r.achievedRate > 0);
