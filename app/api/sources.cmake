@@ -13,5 +13,6 @@ target_sources(batchscope_app_core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/prometheus_metrics.cpp
     ${CMAKE_CURRENT_LIST_DIR}/http_api_server.cpp
     ${CMAKE_CURRENT_LIST_DIR}/http_load_bench.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/trace_load_driver.cpp
 )
 target_link_libraries(batchscope_app_core PRIVATE PkgConfig::CPP_HTTPLIB)

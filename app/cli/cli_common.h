@@ -60,5 +60,7 @@ int runGuiCommand(int argc, char** argv, const QStringList& args);
 int runGuiBench(int argc, char** argv, int repetitions);
 /// `bench --http`: the HTTP API (streaming) and the WebSocket API under the same load, same process.
 int runHttpBench(int argc, char** argv, int clients, int rounds);
+int runWorkload(const QStringList& args);
+int runLoad(int argc, char** argv, const QStringList& args);
 
 }  // namespace batchscope::app
