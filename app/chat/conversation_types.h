@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 #include <QString>
+#include <QMetaType>
 #include <QVector>
 #include <QtGlobal>
 
@@ -42,3 +43,5 @@ struct ConversationSummary {
 QString messageStateName(MessageState state);
 
 }  // namespace batchscope::app
+
+Q_DECLARE_METATYPE(batchscope::app::StoredMessage)
