@@ -34,6 +34,17 @@ engine::Result<std::unique_ptr<CudaLlamaExecutor>> CudaLlamaExecutor::create(std
     if (!avail.usable) return makeError(ErrorCode::Unsupported, "CUDA backend unavailable: " + avail.reason);
     auto config = engine::cpu::llamaConfigFromGguf(*file);
     if (!config) return config.error();
+    // The CUDA kernels implement the plain llama graph only (no biases, Q/K norms, fused
+    // projections, NEOX rope, sliding windows, soft-capping or rope factors).
+    if (config->arch != engine::cpu::ModelArch::Llama)
+        return makeError(ErrorCode::Unsupported, "the CUDA backend runs only 'llama' models; '" +
+                                                     std::string(engine::cpu::modelArchName(config->arch)) +
+                                                     "' needs the CPU backend (--device cpu)");
+    if (file->findTensor("rope_freqs.weight") || config->ropePositionScale != 1.0f)
+        return makeError(ErrorCode::Unsupported, "the CUDA backend does not implement rope frequency factors or "
+                                                 "rope scaling (rope_freqs.weight, llama.rope.scaling.*); use --device cpu");
+    if (config->qDim() != config->dim)
+        return makeError(ErrorCode::Unsupported, "the CUDA backend needs head_count * key_length == embedding_length; use --device cpu");
     if (config->headDim % 2 != 0 || config->headDim > kMaxHeadDim)
         return makeError(ErrorCode::Unsupported, "the CUDA backend needs an even head size <= " +
                                                      std::to_string(kMaxHeadDim) + ", the model has " +

@@ -13,7 +13,8 @@ mode=${1:-run}
 packages=(cmake ninja-build g++ pkg-config file
           qt6-base-dev libqt6sql6-sqlite qt6-websockets-dev libqcustomplot-dev libqcustomplot2.1-qt6
           libspdlog-dev libopenblas-dev libgtest-dev nlohmann-json3-dev libpcre2-dev
-          python3 python3-websockets dpkg-dev lintian appstream)
+          python3 python3-websockets dpkg-dev lintian appstream
+          clang libclang-rt-14-dev)  # clang: the libFuzzer targets (tools/fuzz.sh)
 
 install_missing() {
     local missing=()

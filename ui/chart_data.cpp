@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/metrics/percentile.h"
+
 namespace batchscope::ui {
 
 TimeSeriesBuffer::TimeSeriesBuffer(int seriesCount, double windowSeconds, int maxSamples)
@@ -88,12 +90,6 @@ void histogram(const std::vector<double>& samples, int bins, QVector<double>& ce
     }
 }
 
-double percentile(std::vector<double> samples, double q) {
-    if (samples.empty()) return 0;
-    std::sort(samples.begin(), samples.end());
-    const double pos = std::clamp(q, 0.0, 100.0) / 100.0 * double(samples.size() - 1);
-    const size_t lo = size_t(std::floor(pos)), hi = size_t(std::ceil(pos));
-    return samples[lo] + (samples[hi] - samples[lo]) * (pos - double(lo));
-}
+double percentile(std::vector<double> samples, double q) { return engine::percentileOf(std::move(samples), q); }
 
 }  // namespace batchscope::ui

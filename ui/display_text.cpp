@@ -3,6 +3,9 @@
 
 #include <cmath>
 
+#include "engine/core/wait_description.h"
+#include "engine/metrics/scheduler_snapshot.h"
+
 namespace batchscope::ui {
 
 using engine::FinishReason;
@@ -60,11 +63,16 @@ QString waitReasonText(WaitReason r) {
     case WaitReason::NoKvBlocks: return QStringLiteral("no free KV blocks");
     case WaitReason::TokenBudget: return QStringLiteral("token budget spent");
     case WaitReason::BatchFull: return QStringLiteral("batch full");
-    case WaitReason::LowerPriority: return QStringLiteral("lower priority");
+    case WaitReason::BehindRequests: return QStringLiteral("behind other requests");
     case WaitReason::Paused: return QStringLiteral("paused");
     case WaitReason::WaitingForBatch: return QStringLiteral("waiting for batch");
+    case WaitReason::Preempted: return QStringLiteral("preempted");
     }
     return {};
+}
+
+QString waitReasonText(const engine::RequestSnapshot& r) {
+    return QString::fromStdString(engine::describeWait(r.waitReason, r.waitDetail));
 }
 
 bool isTerminalState(RequestState s) {

@@ -7,6 +7,10 @@
 
 #include "engine/core/types.h"
 
+namespace batchscope::engine {
+struct RequestSnapshot;
+}
+
 namespace batchscope::ui {
 
 /// Human-readable names ("Queued", "High", "max tokens"); pure functions, any thread.
@@ -14,6 +18,8 @@ QString stateText(engine::RequestState s);
 QString priorityText(engine::Priority p);
 QString finishReasonText(engine::FinishReason r);
 QString waitReasonText(engine::WaitReason r);
+/// The full reason with its numbers ("behind 3 requests that go first", "KV memory: ...").
+QString waitReasonText(const engine::RequestSnapshot& r);
 /// Priorities in enum order (index == numeric value), for combo boxes.
 QStringList priorityNames();
 

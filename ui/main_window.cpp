@@ -250,6 +250,20 @@ void MainWindow::setModelInfo(const engine::ModelInfo& info) {
     m_haveEngineSettings = false;
 }
 
+void MainWindow::setModelSwitching(bool switching, const QString& target) {
+    if (switching == m_switching) return;
+    m_switching = switching;
+    m_composer->setEnabled(!switching);
+    if (switching) {
+        m_titleBeforeSwitch = windowTitle();
+        setWindowTitle(tr("Batchscope — switching…"));
+        statusBar()->showMessage(tr("Switching to %1…").arg(target), 0);
+    } else {
+        if (windowTitle() == tr("Batchscope — switching…")) setWindowTitle(m_titleBeforeSwitch);
+        statusBar()->clearMessage();
+    }
+}
+
 void MainWindow::setApiEndpoint(const QString& url, const QString& token) {
     m_status->setApiEndpoint(url, token);
 }

@@ -40,6 +40,10 @@ public:
     void requestFinished(const engine::GenerationResult& result);
     /// A new model (engine): shows its info and clears the request views and charts.
     void setModelInfo(const engine::ModelInfo& info);
+    /// While a model switch stops the old engine (off the GUI thread): the status bar and the
+    /// title say "switching…" and the composer is disabled. `target` names the new model.
+    void setModelSwitching(bool switching, const QString& target = QString());
+    bool isModelSwitching() const { return m_switching; }
     /// HOOK for the WebSocket API server: shows the endpoint in the status bar with a
     /// copy-token button. Empty url: "API: off".
     void setApiEndpoint(const QString& url, const QString& token);
@@ -110,6 +114,8 @@ private:
     bool m_haveEngineSettings = false;
     bool m_layoutRestored = false;  ///< restoreState() succeeded: keep the user's sizes
     bool m_shownOnce = false;
+    bool m_switching = false;
+    QString m_titleBeforeSwitch;
 };
 
 }  // namespace batchscope::ui

@@ -46,7 +46,7 @@ QVariant RequestTableModel::displayData(const RequestSnapshot& r, int column) co
     case TokensPerSecond:
         return r.tokensPerSecond > 0 ? QString::number(r.tokensPerSecond, 'f', 1) : QString();
     case FinishReason: return finishReasonText(r.finishReason);
-    case WaitReason: return isTerminalState(r.state) ? QString() : waitReasonText(r.waitReason);
+    case WaitReason: return isTerminalState(r.state) ? QString() : waitReasonText(r);
     default: return {};
     }
 }
@@ -174,6 +174,7 @@ void RequestTableModel::applyFinished(const engine::GenerationResult& result) {
     r.state = terminalStateOf(result.finishReason);
     r.generatedTokens = result.usage.completionTokens;
     r.waitReason = engine::WaitReason::None;
+    r.waitDetail = {};
     r.errorMessage = result.errorMessage;
     if (result.timings.tokensPerSecond > 0) r.tokensPerSecond = result.timings.tokensPerSecond;
     emit dataChanged(index(row, 0), index(row, ColumnCount - 1));

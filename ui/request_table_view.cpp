@@ -89,7 +89,7 @@ void RequestTableView::setupTable() {
     // Widths from typical contents, so columns fit without eliding their usual values.
     static const char* const samples[RequestTableModel::ColumnCount] = {
         "00000", "Prefilling", "Critical", "Write a long story about", "000 (00)", "0000 / 0000",
-        "0000 ms", "0000 ms", "000.0", "max tokens", "no free KV blocks"};
+        "0000 ms", "0000 ms", "000.0", "max tokens", "behind 00 requests that go first"};
     const QFontMetrics fm = fontMetrics();
     for (int c = 0; c < RequestTableModel::ColumnCount; ++c)
         header->resizeSection(c, fm.horizontalAdvance(QLatin1String(samples[c])) +

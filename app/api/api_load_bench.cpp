@@ -12,6 +12,8 @@
 #include <memory>
 #include <vector>
 
+#include "engine/metrics/percentile.h"
+
 namespace batchscope::app::api {
 namespace {
 
@@ -105,21 +107,7 @@ private:
     std::vector<Sample> m_samples;
 };
 
-engine::LatencySummary summarize(std::vector<double> values) {
-    engine::LatencySummary s;
-    if (values.empty()) return s;
-    std::sort(values.begin(), values.end());
-    auto at = [&](double q) { return values[std::min(values.size() - 1, std::size_t(q * double(values.size())))]; };
-    s.count = std::int64_t(values.size());
-    double sum = 0;
-    for (double v : values) sum += v;
-    s.mean = sum / double(values.size());
-    s.p50 = at(0.50);
-    s.p95 = at(0.95);
-    s.p99 = at(0.99);
-    s.max = values.back();
-    return s;
-}
+engine::LatencySummary summarize(std::vector<double> values) { return engine::summarizeSamples(std::move(values)); }
 
 }  // namespace
 

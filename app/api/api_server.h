@@ -62,6 +62,10 @@ public:
     QUrl url() const;
     quint16 port() const;
     const ApiServerOptions& options() const { return m_options; }
+    /// Changes the telemetry back-pressure threshold of every session from now on (GUI thread).
+    /// A negative limit treats every client as slow (every telemetry event is dropped and
+    /// counted), which makes the drop path deterministic in tests.
+    void setSendBufferLimit(qint64 bytes) { m_options.sendBufferLimit = bytes; }
 
     int connectionCount() const { return int(m_sessions.size()); }
     int activeRequestCount() const { return int(m_owners.size()); }

@@ -7,6 +7,8 @@
 #include <QJsonDocument>
 #include <unordered_map>
 
+#include "engine/core/wait_description.h"
+
 namespace batchscope::app::api {
 namespace {
 
@@ -20,8 +22,8 @@ QJsonObject reply(const char* type, const QJsonValue& id) {
 }
 
 QJsonObject latencyToJson(const engine::LatencySummary& s) {
-    return {{"count", qint64(s.count)}, {"mean", s.mean}, {"p50", s.p50},
-            {"p95", s.p95},             {"p99", s.p99},   {"max", s.max}};
+    return {{"count", qint64(s.count)}, {"mean", s.mean}, {"p50", s.p50}, {"p95", s.p95},
+            {"p99", s.p99},             {"max", s.max},   {"min", s.min}, {"sum", s.sum}};
 }
 
 QJsonObject kvToJson(const engine::KvStatistics& kv) {
@@ -42,6 +44,11 @@ QJsonObject requestStatsToJson(const engine::RequestStatistics& r) {
             {"ttft_ms", latencyToJson(r.timeToFirstToken)},
             {"tpot_ms", latencyToJson(r.timePerOutputToken)},
             {"end_to_end_ms", latencyToJson(r.endToEnd)},
+            {"recent", QJsonObject{{"window_seconds", r.windowSeconds},
+                                   {"queue_ms", latencyToJson(r.recentQueueTime)},
+                                   {"ttft_ms", latencyToJson(r.recentTimeToFirstToken)},
+                                   {"tpot_ms", latencyToJson(r.recentTimePerOutputToken)},
+                                   {"end_to_end_ms", latencyToJson(r.recentEndToEnd)}}},
             {"prompt_tokens", qint64(r.promptTokens)},
             {"generated_tokens", qint64(r.generatedTokens)},
             {"finish_reasons", reasons}};
@@ -217,8 +224,15 @@ QJsonObject requestSnapshotToJson(const engine::RequestSnapshot& r) {
                   {"tokens_per_second", r.tokensPerSecond},
                   {"kv_blocks", r.kvBlocks}};
     if (r.timeToFirstTokenMs) o.insert(QStringLiteral("ttft_ms"), *r.timeToFirstTokenMs);
-    if (r.waitReason != engine::WaitReason::None)
+    if (r.waitReason != engine::WaitReason::None) {
+        const engine::WaitDetail& d = r.waitDetail;
         o.insert(QStringLiteral("wait_reason"), name(engine::waitReasonName(r.waitReason)));
+        o.insert(QStringLiteral("wait_text"), QString::fromStdString(engine::describeWait(r.waitReason, d)));
+        o.insert(QStringLiteral("wait_detail"),
+                 QJsonObject{{"ahead", d.ahead}, {"kv_blocks_needed", d.kvBlocksNeeded},
+                             {"kv_blocks_free", d.kvBlocksFree}, {"kv_blocks_reclaimable", d.kvBlocksReclaimable},
+                             {"have", d.have}, {"limit", d.limit}});
+    }
     if (r.finishReason != engine::FinishReason::None)
         o.insert(QStringLiteral("finish_reason"), name(engine::finishReasonName(r.finishReason)));
     if (!r.errorMessage.empty()) o.insert(QStringLiteral("error"), QString::fromStdString(r.errorMessage));

@@ -3,6 +3,7 @@
 
 #include <QMetaObject>
 #include <QPointer>
+#include <utility>
 
 namespace batchscope::app {
 
@@ -22,42 +23,69 @@ void registerMetaTypes() {
 
 EngineBridge::EngineBridge(QObject* parent) : QObject(parent), m_inbox(std::make_shared<Inbox>()) {
     registerMetaTypes();
+    m_worker.setMaxThreadCount(1);
     setSnapshotRateHz(30);
-    connect(&m_snapshotTimer, &QTimer::timeout, this, &EngineBridge::publishSnapshot);
+    connect(&m_snapshotTimer, &QTimer::timeout, this, &EngineBridge::publishLatestSnapshot);
 }
 
 EngineBridge::~EngineBridge() {
     m_snapshotTimer.stop();
+    m_worker.waitForDone();  // a switch or submissions in flight; their queued replies are dropped
     if (m_engine) m_engine->stop();  // finishes every request as cancelled
     flushEvents();
 }
 
 void EngineBridge::setEngine(std::unique_ptr<engine::Engine> engine) {
-    if (m_engine) {
-        m_engine->stop();
-        flushEvents();
+    std::shared_ptr<engine::Engine> replaced = std::exchange(m_pending, std::move(engine));
+    if (replaced)  // an engine that never started, superseded during a switch: freed off-thread
+        m_worker.start([doomed = std::move(replaced)]() mutable { doomed.reset(); });
+    if (m_switching) return;  // installed when the old engine has stopped
+    if (!m_engine) {
+        installPendingEngine();
+        return;
     }
-    m_engine = std::move(engine);
+    m_switching = true;
+    m_snapshotTimer.stop();
+    m_latest.reset();
+    emit switchingChanged(true);
+    // Stopping joins the engine's step loop (up to a step, plus cancelling every request), and
+    // destroying it frees the model: both on the worker, never on the GUI thread. Queued
+    // submissions for the old engine ran before this job (one worker thread, FIFO).
+    m_worker.start([this, old = std::exchange(m_engine, nullptr)]() mutable {
+        std::shared_ptr<engine::Engine> retiring = std::move(old);
+        retiring->stop();
+        retiring.reset();
+        // `this` is alive: the destructor waits for the worker before anything is destroyed.
+        QMetaObject::invokeMethod(this, &EngineBridge::onOldEngineRetired, Qt::QueuedConnection);
+    });
+}
+
+void EngineBridge::onOldEngineRetired() {
+    flushEvents();  // the old engine's cancellations, before the new model clears the views
+    m_switching = false;
+    installPendingEngine();
+    emit switchingChanged(false);
+}
+
+void EngineBridge::installPendingEngine() {
+    m_engine = std::move(m_pending);
     m_lastStep = -1;
     m_latest.reset();
     if (!m_engine) {
         m_snapshotTimer.stop();
         return;
     }
-    m_engine->start();
+    m_engine->start();  // spawns the step loop; does not wait for it
     m_snapshotTimer.start();
     emit modelChanged(m_engine->modelInfo());
     publishSnapshot();
 }
 
-engine::Result<engine::RequestId> EngineBridge::submit(const QString& prompt, const engine::GenerationOptions& options) {
-    if (!m_engine) return engine::makeError(engine::ErrorCode::Internal, "no model is loaded");
-    return m_engine->submit(prompt.toStdString(), options, makeCallbacks());
-}
-
 engine::Result<engine::RequestId> EngineBridge::submitChat(const std::vector<engine::ChatMessage>& messages,
                                                            const engine::GenerationOptions& options) {
-    if (!m_engine) return engine::makeError(engine::ErrorCode::Internal, "no model is loaded");
+    if (!m_engine)
+        return engine::makeError(engine::ErrorCode::Internal,
+                                 m_switching ? "the model is being switched" : "no model is loaded");
     return m_engine->submitChat(messages, options, makeCallbacks());
 }
 
@@ -87,6 +115,37 @@ engine::RequestCallbacks EngineBridge::makeCallbacks() {
         post(inbox, lock);
     };
     return callbacks;
+}
+
+engine::Result<engine::RequestId> EngineBridge::submit(const QString& prompt, const engine::GenerationOptions& options) {
+    if (!m_engine)
+        return engine::makeError(engine::ErrorCode::Internal,
+                                 m_switching ? "the model is being switched" : "no model is loaded");
+    return m_engine->submit(prompt.toStdString(), options, makeCallbacks());
+}
+
+bool EngineBridge::submitAsync(const QString& prompt, const engine::GenerationOptions& options,
+                               int count, SubmitDone done) {
+    if (!m_engine) return false;
+    m_worker.start([this, engine = m_engine, text = prompt.toStdString(), options,
+                    count = std::max(1, count), callbacks = makeCallbacks(),
+                    done = std::move(done)] {
+        QList<engine::RequestId> ids;
+        QString error;
+        for (int i = 0; i < count; ++i) {
+            engine::GenerationOptions copy = options;
+            copy.sampling.seed += std::uint64_t(i);
+            auto result = engine->submit(text, copy, callbacks);  // tokenizes here
+            if (!result) {
+                error = QString::fromStdString(result.error().message);
+                break;
+            }
+            ids << result.value();
+        }
+        QMetaObject::invokeMethod(
+            this, [done, ids, error] { if (done) done(ids, error); }, Qt::QueuedConnection);
+    });
+    return true;
 }
 
 void EngineBridge::flushEvents() {
@@ -123,9 +182,22 @@ void EngineBridge::setSnapshotRateHz(int hz) {
 
 void EngineBridge::publishSnapshot() {
     if (!m_engine) return;
-    auto snap = std::make_shared<engine::SchedulerSnapshot>(m_engine->snapshot(m_lastStep));
+    emitSnapshot(std::make_shared<engine::SchedulerSnapshot>(m_engine->snapshot(m_lastStep)));
+}
+
+void EngineBridge::publishLatestSnapshot() {
+    if (!m_engine) return;
+    const auto published = m_engine->latestSnapshot();
+    // The published snapshot is shared and immutable: copy it (GUI thread, no engine lock) to
+    // attach this viewer's new steps.
+    auto snap = std::make_shared<engine::SchedulerSnapshot>(*published);
+    snap->steps = m_engine->stepsAfter(m_lastStep);
+    emitSnapshot(std::move(snap));
+}
+
+void EngineBridge::emitSnapshot(std::shared_ptr<engine::SchedulerSnapshot> snap) {
     if (!snap->steps.empty()) m_lastStep = snap->steps.back().index;
-    m_latest = snap;
+    m_latest = std::move(snap);
     emit snapshotUpdated(m_latest);
 }
 

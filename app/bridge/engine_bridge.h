@@ -3,11 +3,14 @@
 // snapshots at a bounded rate for the UI and the API.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
+#include <QList>
 #include <QObject>
 #include <QString>
+#include <QThreadPool>
 #include <QTimer>
 #include <QVector>
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -24,24 +27,43 @@ using SnapshotPtr = std::shared_ptr<const engine::SchedulerSnapshot>;
 /// Lives on the GUI thread. Engine callbacks (engine thread) only append to a mutex-protected
 /// buffer and post one queued flush; they never block on the GUI. Snapshots are pulled by a
 /// timer (default 30 Hz), never pushed per token.
+/// The two engine calls that can take long — stopping (joining) an engine and tokenizing a
+/// submission — run on the bridge's own worker thread (one thread, so jobs keep their order);
+/// results come back to the GUI thread through queued invocations only.
 class EngineBridge : public QObject {
     Q_OBJECT
 public:
-    explicit EngineBridge(QObject* parent = nullptr);
-    ~EngineBridge() override;  ///< stops the engine; every request finishes as cancelled
+    /// GUI thread: the ids accepted (in order) and, when the engine refused one, its message
+    /// (the remaining copies are then not submitted).
+    using SubmitDone = std::function<void(const QList<engine::RequestId>& ids, const QString& error)>;
 
-    /// Replaces the running engine (the old one is stopped, its requests cancelled) and starts
-    /// the new one. Emits modelChanged.
+    explicit EngineBridge(QObject* parent = nullptr);
+    /// Waits for the worker (a running switch or submission), then stops the engine; every
+    /// request finishes as cancelled.
+    ~EngineBridge() override;
+
+    /// Replaces the running engine. With none running the new one starts at once. Otherwise the
+    /// old one is stopped and destroyed on the worker thread (its requests finish as cancelled)
+    /// while isSwitching() is true and hasEngine() false; the new one starts when that is done.
+    /// switchingChanged(true/false) brackets the switch; modelChanged is emitted when the new
+    /// engine starts. A second call during a switch replaces the engine still waiting.
     void setEngine(std::unique_ptr<engine::Engine> engine);
     bool hasEngine() const { return m_engine != nullptr; }
+    bool isSwitching() const { return m_switching; }
     engine::Engine* engine() const { return m_engine.get(); }
 
-    /// Thread-safe submit; the id or the engine's error (QueueFull, PromptTooLong, ...).
+    /// Thread-safe submit on the calling thread (it tokenizes there: the GUI uses submitAsync);
+    /// the id or the engine's error (QueueFull, PromptTooLong, ...).
     engine::Result<engine::RequestId> submit(const QString& prompt,
                                              const engine::GenerationOptions& options);
     /// Thread-safe chat submit: the messages rendered with the model's chat template.
     engine::Result<engine::RequestId> submitChat(const std::vector<engine::ChatMessage>& messages,
                                                  const engine::GenerationOptions& options);
+    /// Submits `count` copies (the sampling seed + i for copy i) on the worker thread and calls
+    /// `done` on the GUI thread (not at all if the bridge is destroyed first). False, and
+    /// nothing happens, when no engine is running (none loaded, or a switch in progress).
+    bool submitAsync(const QString& prompt, const engine::GenerationOptions& options, int count,
+                     SubmitDone done);
     bool cancel(engine::RequestId id);
     bool setPriority(engine::RequestId id, engine::Priority priority);
     void applySettings(const engine::SchedulerSettings& settings);
@@ -50,7 +72,8 @@ public:
     /// The last published snapshot (nullptr before the first).
     SnapshotPtr latestSnapshot() const { return m_latest; }
     void setSnapshotRateHz(int hz);
-    /// Publishes a snapshot now (tests).
+    /// Publishes a snapshot built now, consistent with everything before the call (tests, the
+    /// API's first query). The timer publishes the engine's latest published one instead.
     void publishSnapshot();
 
 signals:
@@ -60,13 +83,25 @@ signals:
     /// steps in the snapshot are those after the previous snapshot's last step.
     void snapshotUpdated(const batchscope::app::SnapshotPtr& snapshot);
     void modelChanged(const batchscope::engine::ModelInfo& info);
+    /// True when a switch starts stopping the old engine; false once the new one runs.
+    void switchingChanged(bool switching);
 
 private:
     /// Callbacks that queue the engine thread's events for flushEvents on this thread.
     engine::RequestCallbacks makeCallbacks();
     void flushEvents();
+    /// Timer: the engine thread's latest published snapshot plus the new step records; reads
+    /// never take the scheduler's state lock.
+    void publishLatestSnapshot();
+    void emitSnapshot(std::shared_ptr<engine::SchedulerSnapshot> snapshot);
+    void installPendingEngine();
+    void onOldEngineRetired();
 
-    std::unique_ptr<engine::Engine> m_engine;
+    // shared_ptr: a submission job on the worker keeps the engine it was given alive.
+    std::shared_ptr<engine::Engine> m_engine;
+    std::shared_ptr<engine::Engine> m_pending;  ///< waits for the old engine to stop
+    bool m_switching = false;
+    QThreadPool m_worker;  ///< one thread: switches and submissions in order
     QTimer m_snapshotTimer;
     SnapshotPtr m_latest;
     std::int64_t m_lastStep = -1;

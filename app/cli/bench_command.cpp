@@ -14,6 +14,7 @@
 #include "engine/chat/chat_template_bench.h"
 #include "engine/model/cpu/cpu_bench.h"
 #include "engine/model/gguf_types.h"
+#include "engine/model/model_quantizer.h"
 #include "engine/runtime/scheduler_bench.h"
 
 namespace batchscope::app {
@@ -30,13 +31,18 @@ std::optional<engine::GgmlType> weightType(const QString& name) {
 int runModelBench(const QCommandLineParser& parser, int repetitions) {
     engine::cpu::CpuBenchOptions o;
     o.shape = parser.value("shape").toStdString();
+    o.architecture = parser.value("arch").toStdString();
     o.modelPath = parser.value("model").toStdString();
-    auto type = weightType(parser.value("type"));
-    if (!type) {
-        std::cerr << "error: --type must be F32, F16, BF16, Q8_0 or Q4_0\n";
+    const QString typeName = parser.value("type");
+    auto type = weightType(typeName);
+    if (type) {
+        o.weightType = *type;  // every matrix in this type
+    } else if (engine::quantPresetFromName(typeName.toStdString())) {
+        o.preset = typeName.toUpper().toStdString();  // Q4_K_M etc.: F16 random model, then quantised
+    } else {
+        std::cerr << "error: --type must be F32, F16, BF16 or a quantisation preset (" << engine::quantPresetList() << ")\n";
         return 2;
     }
-    o.weightType = *type;
     auto threads = positiveInt(parser, "threads", 1, 1024);
     if (!threads) return 2;
     o.threads = int(*threads);
@@ -130,11 +136,16 @@ int runBench(int argc, char** argv, const QStringList& args) {
     parser.addOptions({
         {"json", "Scheduler benchmark: print the results as JSON."},
         {"quick", "Scheduler benchmark: smaller workloads (a smoke run)."},
+        {"metrics-load", "Scheduler benchmark: only the metrics-under-load comparison (idle vs 1,000,000 finished "
+                         "and 10,000 queued requests)."},
         {"repetitions", "Runs per scenario; medians are reported (default 3).", "n", "3"},
         {"max-batch-size", "Max batch size of the continuous/static comparison (default 32).", "n", "32"},
         {"shape", "Model benchmark on a random-weight model: tiny, small or medium.", "shape"},
         {"model", "Model benchmark on a GGUF file.", "file"},
-        {"type", "Weight type of the random model: F32, F16, BF16, Q8_0, Q4_0 (default F32).", "type", "F32"},
+        {"type", "Weight type of the random model: F32, F16, BF16, Q8_0, Q4_0 (every matrix), or another quantisation "
+                 "preset (Q4_K_M, Q6_K, ...: the F16 model quantised as `batchscope quantize` does); default F32.", "type", "F32"},
+        {"arch", "Architecture of the random model: llama, llama3, qwen2, qwen3, phi3, gemma2, gemma3 (default llama).",
+         "name", "llama"},
         {"concurrency", "Concurrent sequences of the model benchmark (default 1,4,16,32).", "list", "1,4,16,32"},
         {"threads", "CPU threads of the model benchmark (default 2).", "n", "2"},
         {"api", "WebSocket API benchmark: concurrent clients against an in-process server."},
@@ -156,6 +167,21 @@ int runBench(int argc, char** argv, const QStringList& args) {
     options.repetitions = std::int32_t(*reps);
     options.maxBatchSize = std::int32_t(*batch);
     options.quick = parser.isSet("quick");
+    if (parser.isSet("metrics-load")) {
+        engine::MetricsLoadOptions m;
+        m.repetitions = std::max(5, options.repetitions);
+        if (options.quick) {
+            m.finished = 100000;
+            m.queued = 1000;
+            m.steps = 500;
+        }
+        std::fprintf(stderr, "running the metrics-load benchmark (%d repetitions)...\n", m.repetitions);
+        engine::SchedulerBenchReport report;
+        report.metricsLoad = engine::runMetricsLoadBench(m);
+        if (parser.isSet("json")) std::cout << schedulerBenchJson(report);
+        else printMetricsLoad(report.metricsLoad);
+        return 0;
+    }
     std::fprintf(stderr, "running scheduler benchmarks (%d repetitions each)...\n", options.repetitions);
     const auto report = engine::runSchedulerBench(options);
     if (parser.isSet("json")) std::cout << schedulerBenchJson(report);

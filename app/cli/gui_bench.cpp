@@ -13,6 +13,7 @@
 #include "app/bridge/engine_bridge.h"
 #include "app/cli/cli_common.h"
 #include "app/gui/gui_controller.h"
+#include "engine/metrics/percentile.h"
 #include "engine/model/simulated_executor.h"
 #include "engine/scheduling/scheduler_client.h"
 #include "ui/main_window.h"
@@ -62,11 +63,7 @@ struct StepCost {
         });
     }
     double tokensPerSecond() const { return double(kRequests) * kTokens / ((lastEndMs - firstStartMs) / 1000.0); }
-    static double median(std::vector<double> v) {
-        if (v.empty()) return 0;
-        std::sort(v.begin(), v.end());
-        return v[v.size() / 2];
-    }
+    static double median(std::vector<double> v) { return engine::percentileOf(std::move(v), 50); }
     std::string describe() const {
         char buf[160];
         std::snprintf(buf, sizeof buf, "%zu steps, scheduler median %.0f us/step, execute median %.2f ms/step, "
@@ -93,6 +90,8 @@ double guiTokensPerSecond(ui::MainWindow& window, EngineBridge& bridge, StepCost
     auto engine = makeEngine();
     cost.attach(*engine);
     bridge.setEngine(std::move(engine));
+    // From the second run on this is a switch: the previous engine stops on the bridge's worker.
+    while (bridge.isSwitching()) QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
     bridge.applySettings([] { auto s = engine::SchedulerSettings{}; s.maxBatchSize = 256; s.tokenBudget = 4096; s.paused = true; return s; }());
     int finished = 0;
     QEventLoop loop;
@@ -134,9 +133,8 @@ int runGuiBench(int argc, char** argv, int repetitions) {
         std::printf("run %d: headless %.0f tokens/s, with the GUI attached %.0f tokens/s: %.1f%%\n", r + 1, headless,
                     gui, 100.0 * gui / headless);
     }
-    std::sort(ratios.begin(), ratios.end());
     std::printf("GUI-attached throughput, median of %d: %.1f%% of headless (%d requests x %d tokens, max batch 256)\n",
-                repetitions, 100.0 * ratios[ratios.size() / 2], kRequests, kTokens);
+                repetitions, 100.0 * engine::percentileOf(ratios, 50), kRequests, kTokens);
     bridge.setEngine(nullptr);
     return 0;
 }

@@ -71,12 +71,33 @@ void printSchedulerBench(const engine::SchedulerBenchReport& rep) {
                 "TTFT p50 %.1f ms on vs %.1f ms off\n", (long long)rep.prefixOn.promptTokensComputed,
                 (long long)rep.prefixOff.promptTokensComputed, rep.prefixOn.timeToFirstToken.p50,
                 rep.prefixOff.timeToFirstToken.p50);
+    printMetricsLoad(rep.metricsLoad);
+}
+
+void printMetricsLoad(const engine::MetricsLoadReport& m) {
+    if (m.idleStepUs > 0) {
+        std::printf("metrics under load (%lld finished, %d queued, %d running, %d Hz snapshot reader; medians of %d "
+                    "runs of %d steps): engine %.1f us/step vs %.1f idle, paired ratio %.3fx (target <= 1.10); snapshot read "
+                    "median %.2f us, max %.1f us (target < 1000); statistics read %.1f us; fresh snapshot %.1f us\n",
+                    (long long)m.options.finished, m.options.queued, m.options.running, m.options.readerHz,
+                    m.options.repetitions, m.options.steps, m.loadedStepUs, m.idleStepUs, m.stepRatio,
+                    m.snapshotReadUs, m.snapshotReadMaxUs, m.statisticsReadUs, m.freshSnapshotUs);
+    }
 }
 
 std::string schedulerBenchJson(const engine::SchedulerBenchReport& rep) {
     QJsonObject o{{"continuous", runJson(rep.continuous)}, {"static", runJson(rep.staticBatching)},
                   {"overhead", runJson(rep.overhead)}, {"prefix_cache_on", runJson(rep.prefixOn)},
-                  {"prefix_cache_off", runJson(rep.prefixOff)}, {"continuous_vs_static_ratio", rep.throughputRatio}};
+                  {"prefix_cache_off", runJson(rep.prefixOff)}, {"continuous_vs_static_ratio", rep.throughputRatio},
+                  {"metrics_load", QJsonObject{{"finished", qint64(rep.metricsLoad.options.finished)},
+                                               {"queued", rep.metricsLoad.options.queued},
+                                               {"idle_step_us", rep.metricsLoad.idleStepUs},
+                                               {"loaded_step_us", rep.metricsLoad.loadedStepUs},
+                                               {"step_ratio", rep.metricsLoad.stepRatio},
+                                               {"snapshot_read_us", rep.metricsLoad.snapshotReadUs},
+                                               {"snapshot_read_max_us", rep.metricsLoad.snapshotReadMaxUs},
+                                               {"statistics_read_us", rep.metricsLoad.statisticsReadUs},
+                                               {"fresh_snapshot_us", rep.metricsLoad.freshSnapshotUs}}}};
     return QJsonDocument(o).toJson(QJsonDocument::Indented).toStdString();
 }
 

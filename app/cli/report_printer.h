@@ -10,6 +10,8 @@ namespace batchscope::app {
 
 void printMetricsSummary(const engine::SchedulerSnapshot& snapshot);
 void printSchedulerBench(const engine::SchedulerBenchReport& report);
+/// The metrics-under-load line of the scheduler benchmark (nothing when it did not run).
+void printMetricsLoad(const engine::MetricsLoadReport& report);
 std::string schedulerBenchJson(const engine::SchedulerBenchReport& report);
 
 }  // namespace batchscope::app

@@ -22,6 +22,7 @@ GuiController::GuiController(EngineBridge& bridge, ui::MainWindow& window, QObje
     connect(&bridge, &EngineBridge::tokensGenerated, &window, &MainWindow::appendTokens);
     connect(&bridge, &EngineBridge::requestFinished, &window, &MainWindow::requestFinished);
     connect(&bridge, &EngineBridge::modelChanged, &window, &MainWindow::setModelInfo);
+    connect(&bridge, &EngineBridge::switchingChanged, this, &GuiController::onSwitchingChanged);
     // Window intents -> bridge.
     connect(&window, &MainWindow::submitRequested, this,
             [this](const ui::PromptSubmission& s) { submit(s); });
@@ -47,7 +48,7 @@ GuiController::GuiController(EngineBridge& bridge, ui::MainWindow& window, QObje
 
 GuiController::~GuiController() = default;
 
-bool GuiController::isLoading() const { return m_loader->isLoading(); }
+bool GuiController::isLoading() const { return m_loader->isLoading() || m_awaitingSwitch; }
 
 bool GuiController::loadModel(const QString& path) {
     engine::EngineConfig config;
@@ -55,7 +56,7 @@ bool GuiController::loadModel(const QString& path) {
     config.settings.paused = false;
     engine::ExecutorOptions options = m_executorDefaults;
     options.modelPath = path.toStdString();
-    if (!m_loader->start(options, config)) {
+    if (m_awaitingSwitch || !m_loader->start(options, config)) {
         m_window.showStatusMessage(tr("A model is already loading"));
         return false;
     }
@@ -95,7 +96,18 @@ void GuiController::onLoadFinished(bool ok, const QString& error, bool cancelled
         emit modelLoadFailed(error);
         return;
     }
-    m_bridge.setEngine(m_loader->takeEngine());
+    m_awaitingSwitch = true;
+    m_bridge.setEngine(m_loader->takeEngine());  // returns at once; a switch finishes later
+    if (!m_bridge.isSwitching()) finishLoad();   // there was no engine to stop
+}
+
+void GuiController::onSwitchingChanged(bool switching) {
+    m_window.setModelSwitching(switching, m_loadingPath);
+    if (!switching && m_awaitingSwitch) finishLoad();
+}
+
+void GuiController::finishLoad() {
+    m_awaitingSwitch = false;
     m_currentPath = m_loadingPath;
     m_lastError.clear();
     if (m_bridge.hasEngine()) m_bridge.applySettings(m_window.schedulerSettings());
@@ -104,25 +116,24 @@ void GuiController::onLoadFinished(bool ok, const QString& error, bool cancelled
     emit modelLoaded(m_currentPath);
 }
 
-QList<engine::RequestId> GuiController::submit(const ui::PromptSubmission& submission) {
-    QList<engine::RequestId> ids;
+bool GuiController::submit(const ui::PromptSubmission& submission) {
     if (!m_bridge.hasEngine()) {
-        m_window.showStatusMessage(tr("No model is loaded"));
-        return ids;
+        m_window.showStatusMessage(m_bridge.isSwitching()
+                                       ? tr("The model is being switched; submit again when it is loaded")
+                                       : tr("No model is loaded"));
+        return false;
     }
-    for (int i = 0; i < std::max(1, submission.count); ++i) {
-        engine::GenerationOptions options = submission.options;
-        options.sampling.seed += std::uint64_t(i);
-        auto result = m_bridge.submit(submission.prompt, options);
-        if (!result) {
-            m_window.showStatusMessage(tr("Request refused: %1")
-                                           .arg(QString::fromStdString(result.error().message)));
-            break;
-        }
-        ids << result.value();
-    }
-    if (!ids.isEmpty() && submission.selectWhenVisible) m_selectWhenVisible = ids.front();
-    return ids;
+    QPointer<GuiController> self(this);
+    const bool select = submission.selectWhenVisible;
+    return m_bridge.submitAsync(
+        submission.prompt, submission.options, std::max(1, submission.count),
+        [self, select](const QList<engine::RequestId>& ids, const QString& error) {
+            if (!self) return;
+            if (!error.isEmpty())
+                self->m_window.showStatusMessage(tr("Request refused: %1").arg(error));
+            if (!ids.isEmpty() && select) self->m_selectWhenVisible = ids.front();
+            emit self->submitted(ids, error);
+        });
 }
 
 void GuiController::onSnapshot() {

@@ -20,6 +20,9 @@ class ModelLoader;
 
 /// GUI thread only. Owns nothing it is given; owns the model loader and its dialog.
 /// A failed or cancelled load shows the loader's error and keeps the previous engine serving.
+/// Nothing here blocks the event loop: the model loads on the loader's thread, the old engine
+/// stops on the bridge's worker (the window says "switching…" meanwhile) and submissions are
+/// tokenized there too.
 class GuiController : public QObject {
     Q_OBJECT
 public:
@@ -27,7 +30,8 @@ public:
     ~GuiController() override;
 
     /// Starts loading `path` ("simulated" for the simulated executor, "" for the demo model).
-    /// Returns false if a load is already running.
+    /// Returns false if a load (or the switch that follows it) is already running.
+    /// modelLoaded is emitted once the new engine runs.
     bool loadModel(const QString& path);
     /// Device, threads and KV-cache type used by every later loadModel() (from the command
     /// line: --device, --threads, --kv-type); the path field is ignored.
@@ -37,15 +41,20 @@ public:
     void setInteractive(bool interactive) { m_interactive = interactive; }
     QString lastError() const { return m_lastError; }
     QString currentModelPath() const { return m_currentPath; }
-    /// Submits a composer submission (count copies); returns the ids accepted.
-    QList<engine::RequestId> submit(const ui::PromptSubmission& submission);
+    /// Submits a composer submission (count copies) off the GUI thread; submitted() reports
+    /// the ids accepted. False (with a status message, no submitted()) when no model runs.
+    bool submit(const ui::PromptSubmission& submission);
 
 signals:
     void modelLoaded(const QString& path);
     void modelLoadFailed(const QString& error);
+    /// The outcome of one submit(): the ids accepted, and the engine's refusal if any.
+    void submitted(const QList<batchscope::engine::RequestId>& ids, const QString& error);
 
 private:
     void onLoadFinished(bool ok, const QString& error, bool cancelled);
+    void onSwitchingChanged(bool switching);
+    void finishLoad();
     void onSnapshot();
 
     EngineBridge& m_bridge;
@@ -53,6 +62,7 @@ private:
     ModelLoader* m_loader;
     QPointer<QProgressDialog> m_progress;
     QString m_loadingPath, m_currentPath, m_lastError;
+    bool m_awaitingSwitch = false;  ///< a loaded engine waits for the bridge's switch
     engine::RequestId m_selectWhenVisible = engine::kInvalidRequestId;
     bool m_interactive = true;
     engine::ExecutorOptions m_executorDefaults;

@@ -77,7 +77,10 @@ ChatTemplateBenchReport runChatTemplateBench(int runs) {
     ChatTemplateOptions options;
     options.bosToken = "<s>";
     options.eosToken = "</s>";
-    for (const auto& [name, text] : templates()) {
+    for (const auto& entry : templates()) {
+        // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+        const auto& name = entry.first;
+        const auto& text = entry.second;
         ChatTemplateBenchRow row;
         row.name = name;
         row.parseUs = medianUs(report.runs, [&] { sink += ChatTemplate::parse(text).ok(); });

@@ -40,6 +40,7 @@ Evaluator::Evaluator(const RenderOptions& options, const Variables& variables) :
 
 Evaluator::~Evaluator() {
     for (auto& ns : m_namespaces) ns->entries.clear();
+    for (auto& macro : m_macros) macro->definedIn.reset();  // frame -> macro -> frame
 }
 
 void Evaluator::chargeBytes(std::size_t bytes) {
@@ -272,6 +273,7 @@ void Evaluator::execSet(const Node& node) {
 
 void Evaluator::defineMacro(const Node& node) {
     auto macro = std::make_shared<Macro>(Macro{&node, m_frame});
+    m_macros.push_back(macro);
     auto c = std::make_shared<Callable>();
     c->name = "macro " + node.text;
     c->call = [this, macro](Evaluator&, CallArgs& args) { return callMacro(*macro, args, nullptr); };

@@ -109,6 +109,9 @@ private:
     std::uint64_t m_ticks = 0;
     std::size_t m_allocatedBytes = 0;
     std::vector<std::shared_ptr<Dict>> m_namespaces;
+    /// Macros defined during the render. A macro keeps its defining frame, which holds the
+    /// macro itself (a reference cycle); ~Evaluator cuts it so the frames are freed.
+    std::vector<std::shared_ptr<Macro>> m_macros;
     int m_callDepth = 0;
     int m_evalDepth = 0;
 };

@@ -55,9 +55,10 @@ std::string_view waitReasonName(WaitReason r) {
     case WaitReason::NoKvBlocks: return "no_kv_blocks";
     case WaitReason::TokenBudget: return "token_budget";
     case WaitReason::BatchFull: return "batch_full";
-    case WaitReason::LowerPriority: return "lower_priority";
+    case WaitReason::BehindRequests: return "behind_requests";
     case WaitReason::Paused: return "paused";
     case WaitReason::WaitingForBatch: return "waiting_for_batch";
+    case WaitReason::Preempted: return "preempted";
     }
     return "";
 }

@@ -35,15 +35,32 @@ enum class RequestState : std::uint8_t {
     TimedOut = 7,
 };
 
-/// Why a waiting request was not admitted in the last step.
+/// Why a waiting request was not admitted in the last step (docs/scheduling.md, "Waiting
+/// reasons"). Sent over the API by name (waitReasonName).
 enum class WaitReason : std::uint8_t {
     None = 0,
-    NoKvBlocks = 1,     ///< not enough free KV blocks
+    NoKvBlocks = 1,     ///< not enough KV blocks for it (WaitDetail: needed, free, reclaimable)
     TokenBudget = 2,    ///< the step's token budget was spent
-    BatchFull = 3,      ///< maxBatchSize sequences already running
-    LowerPriority = 4,  ///< requests ahead of it in the queue were admitted/blocked first
+    BatchFull = 3,      ///< maxBatchSize sequences already running (or a static batch is)
+    BehindRequests = 4, ///< queued behind WaitDetail::ahead requests that go first
     Paused = 5,         ///< the scheduler is paused
-    WaitingForBatch = 6 ///< minBatchSize: briefly waiting for company
+    WaitingForBatch = 6,///< minBatchSize: briefly waiting for company
+    Preempted = 7,      ///< was running, preempted, waiting to resume (recompute)
+};
+
+/// The numbers behind a WaitReason. Which fields are set depends on the reason:
+/// BehindRequests: ahead. NoKvBlocks: kvBlocks*. BatchFull: have = running, limit =
+/// maxBatchSize. TokenBudget: have = tokens scheduled this step, limit = the budget.
+/// WaitingForBatch: have = queued, limit = minBatchSize. Blocks are KV blocks; counts are
+/// requests or tokens as stated.
+struct WaitDetail {
+    std::int32_t ahead = 0;
+    std::int32_t kvBlocksNeeded = 0;
+    std::int32_t kvBlocksFree = 0;         ///< empty blocks it may take now
+    std::int32_t kvBlocksReclaimable = 0;  ///< cached prefix blocks that may be evicted for it
+    std::int32_t have = 0;
+    std::int32_t limit = 0;
+    bool operator==(const WaitDetail&) const = default;
 };
 
 /// KV memory policy: Preempt admits optimistically and preempts on exhaustion (vLLM);

@@ -161,6 +161,7 @@ void KVCacheManager::commitComputed(RequestId id, std::span<const TokenId> token
         seq.lastHash = h;
         seq.hashedBlocks = std::int32_t(b + 1);
         const BlockId blk = seq.table[b];
+        if (blk == kReleasedBlock) continue;  // slid out of the window before it was hashed
         if (m_hashToBlock.count(h)) continue;  // same content already cached in another block
         Block& block = m_blocks[blk];
         if (block.hashed) continue;
@@ -175,16 +176,43 @@ void KVCacheManager::free(RequestId id) {
     auto it = m_sequences.find(id);
     if (it == m_sequences.end()) return;
     auto& table = it->second.table;
-    for (auto r = table.rbegin(); r != table.rend(); ++r) {
-        Block& b = m_blocks[*r];
-        if (--b.refCount == 0) {
-            --m_usedBlocks;
-            b.owner = kInvalidRequestId;
-            if (b.hashed) ++m_cachedBlocks;
-            pushEvictable(*r);
-        }
-    }
+    for (auto r = table.rbegin(); r != table.rend(); ++r)
+        if (*r != kReleasedBlock) dropReference(*r);
     m_sequences.erase(it);
+}
+
+void KVCacheManager::dropReference(BlockId id) {
+    Block& b = m_blocks[id];
+    if (--b.refCount == 0) {
+        --m_usedBlocks;
+        b.owner = kInvalidRequestId;
+        if (b.hashed) ++m_cachedBlocks;
+        pushEvictable(id);
+    }
+}
+
+std::int32_t KVCacheManager::releaseOutsideWindow(RequestId id, std::int32_t nextPosition) {
+    if (m_config.slidingWindow <= 0) return 0;
+    auto it = m_sequences.find(id);
+    if (it == m_sequences.end()) return 0;
+    SequenceBlocks& seq = it->second;
+    // Position nextPosition attends to (nextPosition - window, nextPosition]: every position
+    // below `oldest` is dead, and so is every block that ends at or before it.
+    const std::int32_t oldest = nextPosition - m_config.slidingWindow + 1;
+    const auto dead = std::min<std::int32_t>(std::max(oldest, 0) / m_config.blockSize, std::int32_t(seq.table.size()));
+    std::int32_t released = 0;
+    for (; seq.releasedBlocks < dead; ++seq.releasedBlocks, ++released) {
+        BlockId& entry = seq.table[static_cast<std::size_t>(seq.releasedBlocks)];
+        dropReference(entry);
+        entry = kReleasedBlock;
+    }
+    return released;
+}
+
+std::int32_t KVCacheManager::heldBlocks(RequestId id) const {
+    auto it = m_sequences.find(id);
+    if (it == m_sequences.end()) return 0;
+    return std::int32_t(it->second.table.size()) - it->second.releasedBlocks;
 }
 
 std::span<const BlockId> KVCacheManager::blockTable(RequestId id) const {
@@ -269,7 +297,9 @@ std::vector<BlockId> KVCacheManager::evictionOrder() const {
 std::optional<std::string> KVCacheManager::checkInvariants() const {
     std::vector<std::int32_t> refs(m_blocks.size(), 0);
     for (const auto& [rid, seq] : m_sequences)
-        for (BlockId b : seq.table) {
+        for (std::size_t i = 0; i < seq.table.size(); ++i) {
+            const BlockId b = seq.table[i];
+            if (b == kReleasedBlock && std::int32_t(i) < seq.releasedBlocks) continue;
             if (b < 0 || b >= m_config.numBlocks) return "block id out of range in a table";
             ++refs[b];
         }

@@ -17,6 +17,11 @@ struct KVCacheConfig {
     std::int32_t numBlocks = 1024;   ///< blocks in the pool
     std::int32_t blockSize = 16;     ///< tokens per block
     bool enablePrefixCaching = true;
+    /// > 0 when every layer of the model attends only to the last slidingWindow positions
+    /// (ModelExecutor::kvSlidingWindow()): whole blocks before a sequence's window are read by
+    /// no layer again and releaseOutsideWindow() gives them back. 0 = keep every block (any
+    /// model with a global-attention layer: that layer reads all positions).
+    std::int32_t slidingWindow = 0;
 };
 
 /// Tokens of `tokens` already cached, as whole blocks, found by findCachedPrefix().
@@ -44,6 +49,7 @@ public:
     std::int32_t numBlocks() const { return m_config.numBlocks; }
     std::int32_t blockSize() const { return m_config.blockSize; }
     bool prefixCachingEnabled() const { return m_config.enablePrefixCaching; }
+    std::int32_t slidingWindow() const { return m_config.slidingWindow; }
     /// Turning caching off drops every cached block's content (they become free).
     void setPrefixCaching(bool enabled);
 
@@ -68,10 +74,19 @@ public:
     void commitComputed(RequestId id, std::span<const TokenId> tokens, std::int32_t computedTokens);
     /// Releases a sequence's references (tail first). Unknown ids are ignored.
     void free(RequestId id);
+    /// Sliding-window models: releases the sequence's blocks that lie wholly before the window
+    /// of position nextPosition (the next to compute; later ones attend to later windows).
+    /// Their table entries become kReleasedBlock, so positions keep their index; full blocks
+    /// stay in the prefix cache like those of a finished sequence. Returns the blocks released.
+    std::int32_t releaseOutsideWindow(RequestId id, std::int32_t nextPosition);
+    /// Table entry of a block released by releaseOutsideWindow().
+    static constexpr BlockId kReleasedBlock = -1;
 
     bool hasSequence(RequestId id) const { return m_sequences.count(id) != 0; }
     /// The sequence's block table (empty for unknown ids). Valid until the next mutation.
     std::span<const BlockId> blockTable(RequestId id) const;
+    /// Blocks the sequence holds: its table less the entries released by the window.
+    std::int32_t heldBlocks(RequestId id) const;
 
     std::int32_t usedBlocks() const { return m_usedBlocks; }
     std::int32_t cachedBlocks() const { return m_cachedBlocks; }
@@ -102,7 +117,9 @@ private:
         std::vector<BlockId> table;
         std::int32_t hashedBlocks = 0;   // leading blocks registered (or reused) in the cache
         std::uint64_t lastHash = 0;      // chained hash of block hashedBlocks-1
+        std::int32_t releasedBlocks = 0; // leading entries released (kReleasedBlock)
     };
+    void dropReference(BlockId id);
 
     std::uint64_t hashBlock(std::uint64_t parent, std::span<const TokenId> tokens) const;
     BlockId popEvictable();

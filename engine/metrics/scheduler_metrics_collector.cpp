@@ -2,46 +2,32 @@
 #include "engine/metrics/scheduler_metrics_collector.h"
 
 #include <algorithm>
-#include <cmath>
-#include <numeric>
 
 namespace batchscope::engine {
 
 namespace {
-double percentile(const std::vector<double>& sorted, double p) {
-    if (sorted.empty()) return 0;
-    // Linear interpolation between closest ranks.
-    const double rank = p / 100.0 * double(sorted.size() - 1);
-    const auto lo = std::size_t(std::floor(rank));
-    const auto hi = std::min(lo + 1, sorted.size() - 1);
-    return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - double(lo));
-}
-
 double msBetween(SchedulerMetricsCollector::Clock::time_point a, SchedulerMetricsCollector::Clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
 }
+std::chrono::milliseconds windowOf(const MetricsConfiguration& c) {
+    return std::chrono::milliseconds(1000LL * std::max(1, c.windowSeconds));
+}
 }  // namespace
 
-SchedulerMetricsCollector::SchedulerMetricsCollector(const MetricsConfiguration& config) : m_config(config) {}
+SchedulerMetricsCollector::SchedulerMetricsCollector(const MetricsConfiguration& config, ClockFunction clock)
+    : m_config(config), m_clock(clock ? std::move(clock) : ClockFunction([] { return Clock::now(); })),
+      m_queue(windowOf(config), config.windowSlots, config.relativeAccuracy),
+      m_ttft(windowOf(config), config.windowSlots, config.relativeAccuracy),
+      m_tpot(windowOf(config), config.windowSlots, config.relativeAccuracy),
+      m_e2e(windowOf(config), config.windowSlots, config.relativeAccuracy) {}
 
-LatencySummary SchedulerMetricsCollector::summarize(const std::vector<double>& samples) {
-    LatencySummary s;
-    if (samples.empty()) return s;
-    std::vector<double> sorted(samples);
-    std::sort(sorted.begin(), sorted.end());
-    s.count = std::int64_t(sorted.size());
-    s.mean = std::accumulate(sorted.begin(), sorted.end(), 0.0) / double(sorted.size());
-    s.p50 = percentile(sorted, 50);
-    s.p95 = percentile(sorted, 95);
-    s.p99 = percentile(sorted, 99);
-    s.max = sorted.back();
-    return s;
-}
-
-void SchedulerMetricsCollector::addSample(std::vector<double>& all, std::deque<double>& recent, double value) {
-    if (std::int32_t(all.size()) < m_config.latencySamples) all.push_back(value);
+void SchedulerMetricsCollector::addRecent(std::deque<double>& recent, double value) {
     recent.push_back(value);
     while (std::int32_t(recent.size()) > m_config.recentSamples) recent.pop_front();
+}
+
+std::int64_t SchedulerMetricsCollector::throughputEpoch(Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() / kThroughputSlotMs;
 }
 
 void SchedulerMetricsCollector::recordSubmitted(Clock::time_point at) {
@@ -56,17 +42,22 @@ void SchedulerMetricsCollector::recordFinished(const GenerationResult& r, Clock:
     m_lastFinish = at;
     ++m_finishReasons[r.finishReason];
     if (r.finishReason == FinishReason::Cancelled || r.finishReason == FinishReason::Error) return;
-    m_queue.push_back(r.timings.queueMs);
+    m_queue.record(r.timings.queueMs, at);
     if (r.usage.completionTokens > 0) {
-        addSample(m_ttft, m_recentTtft, r.timings.timeToFirstTokenMs);
-        if (r.usage.completionTokens > 1)
-            addSample(m_tpot, m_recentTpot, (r.timings.totalMs - r.timings.timeToFirstTokenMs) /
-                                                double(r.usage.completionTokens - 1));
+        m_ttft.record(r.timings.timeToFirstTokenMs, at);
+        addRecent(m_recentTtft, r.timings.timeToFirstTokenMs);
+        if (r.usage.completionTokens > 1) {
+            const double tpot = (r.timings.totalMs - r.timings.timeToFirstTokenMs) / double(r.usage.completionTokens - 1);
+            m_tpot.record(tpot, at);
+            addRecent(m_recentTpot, tpot);
+        }
     }
-    addSample(m_e2e, m_recentE2e, r.timings.totalMs);
+    m_e2e.record(r.timings.totalMs, at);
+    addRecent(m_recentE2e, r.timings.totalMs);
 }
 
 void SchedulerMetricsCollector::recordStep(const StepRecord& step, std::int32_t configuredMaxBatchSize) {
+    const auto now = m_clock();
     std::lock_guard lock(m_mutex);
     const auto seqs = std::int32_t(step.entries.size());
     ++m_steps;
@@ -80,9 +71,11 @@ void SchedulerMetricsCollector::recordStep(const StepRecord& step, std::int32_t 
     m_generatedTokens += step.generatedTokens;
     m_stepRing.push_back(step);
     while (std::int32_t(m_stepRing.size()) > m_config.stepHistory) m_stepRing.pop_front();
-    const auto now = Clock::now();
-    m_throughput.push_back({now, step.prefillTokens, step.generatedTokens});
-    while (!m_throughput.empty() && now - m_throughput.front().at > std::chrono::seconds(5)) m_throughput.pop_front();
+    const std::int64_t epoch = throughputEpoch(now);
+    ThroughputSlot& slot = m_throughput[std::size_t(epoch % std::int64_t(kThroughputSlots))];
+    if (slot.epoch != epoch) slot = ThroughputSlot{epoch, 0, 0};
+    slot.prompt += step.prefillTokens;
+    slot.generated += step.generatedTokens;
 }
 
 void SchedulerMetricsCollector::recordError(const std::string& kind, bool stepFailure) {
@@ -97,17 +90,24 @@ void SchedulerMetricsCollector::recordKv(const KvStatistics& kv) {
     m_kv = kv;
 }
 
-RequestStatistics SchedulerMetricsCollector::getRequestStatistics() const {
+RequestStatistics SchedulerMetricsCollector::getRequestStatistics() const { return getRequestStatistics(m_clock()); }
+
+RequestStatistics SchedulerMetricsCollector::getRequestStatistics(Clock::time_point now) const {
     std::lock_guard lock(m_mutex);
     RequestStatistics s;
     s.submitted = m_submitted;
     s.completed = m_completed;
     if (m_firstSubmit && m_lastFinish && *m_lastFinish > *m_firstSubmit)
         s.requestsPerSecond = double(m_completed) / (msBetween(*m_firstSubmit, *m_lastFinish) / 1000.0);
-    s.queueTime = summarize(m_queue);
-    s.timeToFirstToken = summarize(m_ttft);
-    s.timePerOutputToken = summarize(m_tpot);
-    s.endToEnd = summarize(m_e2e);
+    s.queueTime = m_queue.allTime().summary();
+    s.timeToFirstToken = m_ttft.allTime().summary();
+    s.timePerOutputToken = m_tpot.allTime().summary();
+    s.endToEnd = m_e2e.allTime().summary();
+    s.windowSeconds = double(m_config.windowSeconds);
+    s.recentQueueTime = m_queue.window(now).summary();
+    s.recentTimeToFirstToken = m_ttft.window(now).summary();
+    s.recentTimePerOutputToken = m_tpot.window(now).summary();
+    s.recentEndToEnd = m_e2e.window(now).summary();
     s.promptTokens = m_promptTokens;
     s.generatedTokens = m_generatedTokens;
     s.finishReasons = m_finishReasons;
@@ -141,10 +141,10 @@ ErrorStatistics SchedulerMetricsCollector::getErrorStatistics() const {
 
 std::vector<StepRecord> SchedulerMetricsCollector::stepsAfter(std::int64_t afterStep) const {
     std::lock_guard lock(m_mutex);
-    std::vector<StepRecord> out;
-    for (const auto& s : m_stepRing)
-        if (s.index > afterStep) out.push_back(s);
-    return out;
+    // Indices increase along the ring: binary-search the first new one, copy only those.
+    auto first = std::upper_bound(m_stepRing.begin(), m_stepRing.end(), afterStep,
+                                  [](std::int64_t index, const StepRecord& s) { return index < s.index; });
+    return std::vector<StepRecord>(first, m_stepRing.end());
 }
 
 void SchedulerMetricsCollector::recentLatencies(std::vector<double>& ttft, std::vector<double>& tpot,
@@ -157,16 +157,26 @@ void SchedulerMetricsCollector::recentLatencies(std::vector<double>& ttft, std::
 
 void SchedulerMetricsCollector::recentThroughput(Clock::time_point now, double& promptPerSecond,
                                                  double& generatedPerSecond, std::chrono::milliseconds window) const {
-    std::lock_guard lock(m_mutex);
+    const std::int64_t slots = std::clamp<std::int64_t>(window.count() / kThroughputSlotMs, 1, kThroughputSlots);
+    const std::int64_t current = throughputEpoch(now);
     std::int64_t prompt = 0, generated = 0;
-    for (const auto& t : m_throughput) {
-        if (now - t.at > window) continue;
-        prompt += t.prompt;
-        generated += t.generated;
+    {
+        std::lock_guard lock(m_mutex);
+        for (const auto& slot : m_throughput) {
+            if (slot.epoch > current || slot.epoch <= current - slots) continue;
+            prompt += slot.prompt;
+            generated += slot.generated;
+        }
     }
-    const double seconds = std::chrono::duration<double>(window).count();
+    const double seconds = double(slots * kThroughputSlotMs) / 1000.0;
     promptPerSecond = double(prompt) / seconds;
     generatedPerSecond = double(generated) / seconds;
+}
+
+std::size_t SchedulerMetricsCollector::latencyMemoryBytes() const {
+    std::lock_guard lock(m_mutex);
+    const std::size_t rings = (m_recentTtft.size() + m_recentTpot.size() + m_recentE2e.size()) * sizeof(double);
+    return m_queue.memoryBytes() + m_ttft.memoryBytes() + m_tpot.memoryBytes() + m_e2e.memoryBytes() + rings;
 }
 
 void SchedulerMetricsCollector::reset() {
@@ -181,7 +191,7 @@ void SchedulerMetricsCollector::reset() {
     m_steps = m_seqSum = m_tokenSum = m_preemptions = 0;
     m_maxBatch = 0;
     m_utilSum = m_stepMsSum = 0;
-    m_throughput.clear();
+    m_throughput.fill(ThroughputSlot{});
     m_errors = ErrorStatistics{};
 }
 

@@ -13,10 +13,13 @@
 
 namespace batchscope::engine {
 
-/// Mean and percentiles of a latency distribution, milliseconds.
+/// A latency distribution, milliseconds. count, sum, mean, min and max are exact; the
+/// percentiles follow docs/metrics.md (interpolated between ranks) and, when they come from
+/// the metrics collector's histograms, are within 1 % of the exact ones.
 struct LatencySummary {
     std::int64_t count = 0;
     double mean = 0, p50 = 0, p95 = 0, p99 = 0, max = 0;
+    double min = 0, sum = 0;
 };
 
 struct RequestStatistics {
@@ -27,6 +30,9 @@ struct RequestStatistics {
     LatencySummary timeToFirstToken;
     LatencySummary timePerOutputToken;   ///< (finish - first token) / (tokens - 1)
     LatencySummary endToEnd;
+    /// The same four over the last `windowSeconds` only (for live charts); all-time above.
+    double windowSeconds = 0;
+    LatencySummary recentQueueTime, recentTimeToFirstToken, recentTimePerOutputToken, recentEndToEnd;
     // Spec-compatible names: end-to-end latency percentiles (ms).
     double P50Latency() const { return endToEnd.p50; }
     double P95Latency() const { return endToEnd.p95; }
@@ -84,7 +90,7 @@ struct StepRecord {
     std::int32_t kvUsedBlocks = 0, kvCachedBlocks = 0, kvFreeBlocks = 0;
     std::int32_t tokenBudget = 0;
     std::int32_t maxBatchSize = 0;
-    std::int32_t queueDepth = 0;
+    std::int32_t queueDepth = 0;            ///< every queued request (requests lists a bounded prefix)
     std::int32_t preempted = 0;  ///< sequences preempted while scheduling this step
     bool failed = false;         ///< execute() threw
 };
@@ -113,7 +119,8 @@ struct RequestSnapshot {
     std::optional<double> timeToFirstTokenMs;
     double tokensPerSecond = 0;
     FinishReason finishReason = FinishReason::None;
-    WaitReason waitReason = WaitReason::None;
+    WaitReason waitReason = WaitReason::None;   ///< queued: why (see WaitDetail); running: why it sat out the last step
+    WaitDetail waitDetail;                      ///< the numbers behind waitReason
     std::string errorMessage;
     std::int32_t kvBlocks = 0;          ///< blocks in its block table now
     std::vector<RequestEvent> events;   ///< bounded (first/last events kept)
@@ -147,9 +154,12 @@ struct SchedulerSnapshot {
     std::int32_t queueDepth = 0;
     std::int32_t runningCount = 0;
     std::int32_t blockSize = 16;
-    /// Running, then queued (in queue order), then finished within the last 2 s (at most 256).
+    /// Running, then queued (in queue order, the first SchedulerConfiguration::snapshotQueued),
+    /// then finished within the last 2 s (at most 256).
     std::vector<RequestSnapshot> requests;
-    std::vector<StepRecord> steps;          ///< steps after the index the caller gave, bounded
+    /// Steps after the index the caller gave, bounded (empty in published snapshots: see
+    /// ContinuousBatchScheduler::stepsAfter).
+    std::vector<StepRecord> steps;
     std::vector<KvBlockView> blocks;        ///< one per KV block
     KvStatistics kv;
     RequestStatistics requestStats;

@@ -84,6 +84,11 @@ public:
     virtual ModelInfo modelInfo() const = 0;
     /// Longest sequence (prompt + generated tokens) the model accepts.
     virtual std::int32_t maxContextLength() const = 0;
+    /// > 0 when every layer attends only to this many most recent positions, so the KV
+    /// manager may release older blocks (KVCacheConfig::slidingWindow); block tables then
+    /// carry KVCacheManager::kReleasedBlock (-1) before the window. 0 for every model with a
+    /// global-attention layer.
+    virtual std::int32_t kvSlidingWindow() const { return 0; }
 };
 
 }  // namespace batchscope::engine

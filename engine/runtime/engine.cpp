@@ -46,7 +46,8 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineConfig& config, std::
     qc.agingInterval = std::chrono::milliseconds(config.settings.agingIntervalMs);
     parts->queue = std::make_unique<RequestQueue>(qc);
     parts->kv = std::make_unique<KVCacheManager>(KVCacheConfig{std::int32_t(numBlocks), config.blockSize,
-                                                               config.settings.prefixCaching});
+                                                               config.settings.prefixCaching,
+                                                               parts->executor->kvSlidingWindow()});
     CapacityConstraints cc;
     cc.maxMemoryBytes = numBlocks * std::max<std::int64_t>(1, bytesPerBlock);
     cc.maxSequences = 1 << 20;
@@ -115,6 +116,9 @@ void Engine::applySettings(const SchedulerSettings& settings) { m_parts->schedul
 SchedulerSettings Engine::settings() const { return m_parts->scheduler->settings(); }
 void Engine::resetStatistics() { m_parts->scheduler->resetStatistics(); }
 SchedulerSnapshot Engine::snapshot(std::int64_t afterStep) const { return m_parts->scheduler->snapshot(afterStep); }
+std::shared_ptr<const SchedulerSnapshot> Engine::latestSnapshot() const { return m_parts->scheduler->latestSnapshot(); }
+std::vector<StepRecord> Engine::stepsAfter(std::int64_t afterStep) const { return m_parts->scheduler->stepsAfter(afterStep); }
+SchedulerMetricsCollector& Engine::metrics() { return *m_parts->metrics; }
 const ModelInfo& Engine::modelInfo() const { return m_modelInfo; }
 const Tokenizer& Engine::tokenizer() const { return m_parts->executor->tokenizer(); }
 std::int32_t Engine::maxSequenceLength() const { return m_parts->scheduler->maxSequenceLength(); }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/chat/chat_template.h"
 #include "engine/core/result.h"
@@ -18,6 +19,7 @@ namespace batchscope::engine {
 class ContinuousBatchScheduler;
 class SchedulerClient;
 struct EngineParts;
+class SchedulerMetricsCollector;
 
 /// How to size and run the scheduler. Plain value.
 struct EngineConfig {
@@ -71,6 +73,11 @@ public:
 
     /// A copy of the current state; steps with index > afterStep (bounded history).
     SchedulerSnapshot snapshot(std::int64_t afterStep = -1) const;
+    /// The engine thread's latest published snapshot (no steps); cheap, for periodic readers.
+    std::shared_ptr<const SchedulerSnapshot> latestSnapshot() const;
+    /// Step records with index > afterStep (bounded history).
+    std::vector<StepRecord> stepsAfter(std::int64_t afterStep) const;
+    SchedulerMetricsCollector& metrics();
 
     const ModelInfo& modelInfo() const;
     const Tokenizer& tokenizer() const;

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <random>
 
+#include "engine/metrics/percentile.h"
 #include "engine/runtime/engine.h"
 #include "engine/scheduling/scheduler_client.h"
 
@@ -20,17 +21,7 @@ struct Workload {
     std::vector<std::int32_t> outputTokens;
 };
 
-double median(std::vector<double> v) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-
-double percentileOf(std::vector<double> v, double p) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, std::size_t(p / 100.0 * double(v.size())))];
-}
+double median(std::vector<double> v) { return percentileOf(std::move(v), 50); }
 
 /// Output lengths log-uniform in [16, 512]: many short answers, a few long ones, as in chat
 /// traces; prompt lengths uniform in [32, 256] bytes.
@@ -180,6 +171,19 @@ SchedulerBenchReport runSchedulerBench(const SchedulerBenchOptions& options) {
     }
     report.prefixOn = medianRun(ons);
     report.prefixOff = medianRun(offs);
+
+    // 4. Engine overhead per step with 1,000,000 finished requests recorded and 10,000 queued,
+    //    read by a 30 Hz snapshot reader, vs an idle collector.
+    if (options.metricsLoad) {
+        MetricsLoadOptions m;
+        m.repetitions = std::max(5, reps);
+        if (options.quick) {
+            m.finished = 100000;
+            m.queued = 1000;
+            m.steps = 500;
+        }
+        report.metricsLoad = runMetricsLoadBench(m);
+    }
     return report;
 }
 

@@ -9,6 +9,7 @@
 
 #include "engine/metrics/scheduler_snapshot.h"
 #include "engine/model/simulated_executor.h"
+#include "engine/runtime/metrics_load_bench.h"
 
 namespace batchscope::engine {
 
@@ -36,6 +37,7 @@ struct SchedulerBenchOptions {
     std::int32_t overheadSteps = 400;
     std::uint64_t seed = 7;
     bool quick = false;                  ///< smaller workloads (tests, CI smoke)
+    bool metricsLoad = true;             ///< run the metrics-load comparison (runMetricsLoadBench)
 };
 
 struct SchedulerBenchReport {
@@ -43,6 +45,7 @@ struct SchedulerBenchReport {
     double throughputRatio = 0;          ///< continuous / static generated tokens per second
     SimulatedExecutorConfig costModel;   ///< of the mixed workload
     std::int32_t maxBatchSize = 0;
+    MetricsLoadReport metricsLoad;       ///< idle vs loaded collector (options.metricsLoad)
 };
 
 SchedulerBenchReport runSchedulerBench(const SchedulerBenchOptions& options);

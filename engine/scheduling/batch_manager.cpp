@@ -32,10 +32,24 @@ ScheduleOutput BatchManager::schedule(TimePoint now) {
     sortRunning();
     std::int32_t budget = m_constraints.tokenBudget;
     if (m_capacity) budget = std::min(budget, m_capacity->tokenLimit());
+    const std::int32_t stepBudget = budget;
+    m_block = {};
+    // Sliding-window models: blocks every layer has stopped reading go back to the pool first,
+    // so this step's growth and admissions see them (no-op for other models).
+    for (const SequencePtr& seq : m_running) m_kv.releaseOutsideWindow(seq->id, seq->numComputed);
     scheduleDecodes(out, budget);
     schedulePrefills(out, budget);
     // After a preemption, memory is short: admitting would only thrash.
-    if (out.preempted.empty() && out.exhausted.empty()) admitWaiting(out, budget, now);
+    if (out.preempted.empty() && out.exhausted.empty()) {
+        admitWaiting(out, budget, stepBudget, now);
+    } else if (SequencePtr head = m_queue.peek(now)) {
+        // Not tried: memory ran short this step. Needs at least its first chunk (without
+        // counting prefix-cache reuse, which the real admission would look up).
+        const auto chunk = std::min(std::int32_t(head->tokens.size()), std::max(1, budget));
+        const std::int32_t target = m_constraints.memoryPolicy == MemoryPolicy::Reserve
+                                        ? std::max(reserveTarget(*head), chunk) : chunk;
+        block(head, WaitReason::NoKvBlocks, kvDetail(m_kv.blocksNeededForNew(PrefixMatch{}, target)));
+    }
     for (const auto& s : out.scheduled) out.numTokens += s.numNewTokens;
     return out;
 }
@@ -110,16 +124,49 @@ void BatchManager::schedulePrefills(ScheduleOutput& out, std::int32_t& budget) {
 }
 
 std::int32_t BatchManager::reserveTarget(const Sequence& seq) const {
-    // Reserve policy: room for every token the request may ever hold.
-    return std::min(seq.maxLength, seq.promptLength + seq.options.maxTokens);
+    // Reserve policy: room for every token the request may ever hold. A sliding-window model's
+    // sequences may outgrow the pool (their old blocks are released), so at most a pool's worth.
+    const std::int32_t target = std::min(seq.maxLength, seq.promptLength + seq.options.maxTokens);
+    if (m_kv.slidingWindow() > 0) return std::min(target, m_kv.numBlocks() * m_kv.blockSize());
+    return target;
 }
 
-void BatchManager::admitWaiting(ScheduleOutput& out, std::int32_t& budget, TimePoint now) {
+void BatchManager::block(const SequencePtr& head, WaitReason reason, WaitDetail detail) {
+    head->waitReason = reason;
+    m_block = {reason, detail, head->id};
+}
+
+WaitDetail BatchManager::kvDetail(std::int32_t needed) const {
+    WaitDetail d;
+    d.kvBlocksNeeded = needed;
+    const std::int32_t allocatable = allocatableBlocks();
+    d.kvBlocksFree = std::min(allocatable, m_kv.freeBlocks());
+    d.kvBlocksReclaimable = allocatable - d.kvBlocksFree;
+    return d;
+}
+
+std::pair<WaitReason, WaitDetail> BatchManager::queuedWait(const Sequence& seq, std::int32_t position,
+                                                           bool paused) const {
+    if (paused) return {WaitReason::Paused, {}};
+    if (seq.state == RequestState::Preempted) return {WaitReason::Preempted, {}};
+    switch (m_block.reason) {
+    case WaitReason::None: return {WaitReason::None, {}};
+    case WaitReason::NoKvBlocks:
+        if (position == 0 || seq.id == m_block.head) return {m_block.reason, m_block.detail};
+        return {WaitReason::BehindRequests, WaitDetail{.ahead = position}};
+    default: return {m_block.reason, m_block.detail};   // the limit holds for every queued request
+    }
+}
+
+void BatchManager::admitWaiting(ScheduleOutput& out, std::int32_t& budget, std::int32_t stepBudget, TimePoint now) {
     const bool batchOpen = !m_constraints.staticBatching || m_running.empty();
     std::size_t admittedBefore = 0;
     for (const auto& s : out.scheduled) admittedBefore += s.admitted ? 1 : 0;
+    const auto runningDetail = [this] {
+        return WaitDetail{.have = std::int32_t(m_running.size()), .limit = m_constraints.maxBatchSize};
+    };
     if (!batchOpen && admittedBefore == 0) {
-        if (auto head = m_queue.peek(now)) head->waitReason = WaitReason::BatchFull;
+        if (auto head = m_queue.peek(now)) block(head, WaitReason::BatchFull, runningDetail());
         return;
     }
     while (true) {
@@ -127,16 +174,16 @@ void BatchManager::admitWaiting(ScheduleOutput& out, std::int32_t& budget, TimeP
         if (!head) return;
         const auto running = std::int32_t(m_running.size());
         if (running >= m_constraints.maxBatchSize || (m_capacity && !m_capacity->canRunSequences(running + 1))) {
-            head->waitReason = WaitReason::BatchFull;
+            block(head, WaitReason::BatchFull, runningDetail());
             return;
         }
         if (budget <= 0) {
-            head->waitReason = WaitReason::TokenBudget;
+            block(head, WaitReason::TokenBudget, WaitDetail{.have = stepBudget - budget, .limit = stepBudget});
             return;
         }
         if (m_running.empty() && out.scheduled.empty() && m_queue.size() < m_constraints.minBatchSize &&
             now - head->arrival < m_constraints.minBatchWait) {
-            head->waitReason = WaitReason::WaitingForBatch;
+            block(head, WaitReason::WaitingForBatch, WaitDetail{.have = m_queue.size(), .limit = m_constraints.minBatchSize});
             out.wakeAt = head->arrival + m_constraints.minBatchWait;
             return;
         }
@@ -145,8 +192,8 @@ void BatchManager::admitWaiting(ScheduleOutput& out, std::int32_t& budget, TimeP
         const std::int32_t target = m_constraints.memoryPolicy == MemoryPolicy::Reserve
                                         ? std::max(reserveTarget(*head), prefix.tokens + n)
                                         : prefix.tokens + n;
-        if (m_kv.blocksNeededForNew(prefix, target) > allocatableBlocks()) {
-            head->waitReason = WaitReason::NoKvBlocks;
+        if (const std::int32_t needed = m_kv.blocksNeededForNew(prefix, target); needed > allocatableBlocks()) {
+            block(head, WaitReason::NoKvBlocks, kvDetail(needed));
             return;
         }
         m_queue.pop(now);

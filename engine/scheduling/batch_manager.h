@@ -44,6 +44,15 @@ struct ScheduleOutput {
     bool empty() const { return scheduled.empty(); }
 };
 
+/// What stopped admission from the queue in the last schedule(): the reason the request at
+/// the head of the queue waits, with its numbers. reason None: nothing was blocked (the queue
+/// was emptied, or nothing was queued).
+struct AdmissionBlock {
+    WaitReason reason = WaitReason::None;
+    WaitDetail detail;
+    RequestId head = kInvalidRequestId;   ///< the request the rules stopped at
+};
+
 /// Owns the running set; the queue owns the waiting set. Not thread-safe: the scheduler's
 /// engine thread calls it under the scheduler's state lock.
 /// Invariant: every running sequence has a block table in the KV manager covering its
@@ -70,6 +79,16 @@ public:
     /// Re-sorts the running set after a priority change.
     void markOrderDirty() { m_orderDirty = true; }
 
+    /// The admission outcome of the last schedule() (see AdmissionBlock).
+    const AdmissionBlock& lastAdmissionBlock() const { return m_block; }
+    /// Why the queued request at `position` in queue order (0 = next to be admitted) waits,
+    /// derived from the last schedule()'s admission outcome without simulating the requests
+    /// ahead of it: O(1). Limits that apply to the whole queue (batch size, token budget,
+    /// minimum batch, a static batch) give every request that reason; one that applies to the
+    /// head alone (KV memory) gives the others "behind `position` requests". A preempted request
+    /// reads Preempted; `paused` overrides everything.
+    std::pair<WaitReason, WaitDetail> queuedWait(const Sequence& seq, std::int32_t position, bool paused) const;
+
     std::int64_t usedMemoryBytes() const { return std::int64_t(m_kv.usedBlocks()) * m_bytesPerBlock; }
     /// Blocks that may still be taken under every memory limit.
     std::int32_t allocatableBlocks() const;
@@ -78,9 +97,11 @@ private:
     void sortRunning();
     void scheduleDecodes(ScheduleOutput& out, std::int32_t& budget);
     void schedulePrefills(ScheduleOutput& out, std::int32_t& budget);
-    void admitWaiting(ScheduleOutput& out, std::int32_t& budget, TimePoint now);
+    void admitWaiting(ScheduleOutput& out, std::int32_t& budget, std::int32_t stepBudget, TimePoint now);
     void preempt(const SequencePtr& seq, ScheduleOutput& out);
     std::int32_t reserveTarget(const Sequence& seq) const;
+    void block(const SequencePtr& head, WaitReason reason, WaitDetail detail = {});
+    WaitDetail kvDetail(std::int32_t needed) const;
 
     RequestQueue& m_queue;
     KVCacheManager& m_kv;
@@ -89,6 +110,7 @@ private:
     std::int64_t m_bytesPerBlock = 1;
     std::vector<SequencePtr> m_running;  // sorted: priority desc, arrival asc
     bool m_orderDirty = false;
+    AdmissionBlock m_block;
 };
 
 }  // namespace batchscope::engine

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <limits>
 
 #include <spdlog/spdlog.h>
 
@@ -39,7 +40,11 @@ ContinuousBatchScheduler::ContinuousBatchScheduler(RequestQueue& queue, BatchMan
     if (bc.maxSequenceLength > 0) limit = std::min(limit, bc.maxSequenceLength);
     if (m_completion.config().maxSequenceLength > 0) limit = std::min(limit, m_completion.config().maxSequenceLength);
     const std::int64_t memBlocks = std::min(bc.maxMemoryBytes, capacityManager.constraints().maxMemoryBytes) / std::max<std::int64_t>(blockBytes, 1);
-    const std::int64_t poolTokens = std::min<std::int64_t>(m_kv.numBlocks(), memBlocks) * m_kv.blockSize();
+    std::int64_t poolTokens = std::min<std::int64_t>(m_kv.numBlocks(), memBlocks) * m_kv.blockSize();
+    // A model whose every layer slides holds at most the window plus the blocks being filled,
+    // so a pool with room for that limits no sequence's length.
+    if (m_kv.slidingWindow() > 0 && poolTokens >= std::int64_t(m_kv.slidingWindow()) + 2 * m_kv.blockSize())
+        poolTokens = std::numeric_limits<std::int32_t>::max();
     m_maxSequenceLength = std::int32_t(std::min<std::int64_t>(limit, poolTokens));
     m_settings.maxBatchSize = bc.maxBatchSize;
     m_settings.tokenBudget = bc.tokenBudget;

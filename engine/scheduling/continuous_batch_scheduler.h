@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -30,6 +31,7 @@ struct SchedulerConfiguration {
     std::chrono::milliseconds idleWait{20};            ///< longest sleep while idle
     std::chrono::milliseconds maxQueueTime{0};         ///< 0 = unbounded; else Timeout when exceeded
     std::int32_t recentFinished = 512;                 ///< finished requests kept for snapshots
+    std::int32_t snapshotQueued = 1000;                ///< queued requests listed per snapshot
     static SchedulerConfiguration Default() { return {}; }
 };
 
@@ -67,7 +69,18 @@ public:
     SchedulerSettings settings() const;
     void resetStatistics();
 
+    /// A snapshot built now by the caller: consistent with everything done before the call
+    /// (tests, one-off CLI output). Describing the requests holds the state lock the engine
+    /// thread needs, for a time bounded by snapshotQueued; periodic readers use
+    /// latestSnapshot() instead.
     SchedulerSnapshot snapshot(std::int64_t afterStep = -1) const;
+    /// The immutable snapshot the engine thread published at the end of a step (or while idle)
+    /// after an earlier call asked for one; `steps` is empty (use stepsAfter). Costs the reader
+    /// a shared_ptr copy under a small mutex, never the state lock, except the first call or
+    /// when the loop is not running, which build one themselves. Never null. Any thread.
+    std::shared_ptr<const SchedulerSnapshot> latestSnapshot() const;
+    /// Step records with index > afterStep (the metrics collector's ring; not the state lock).
+    std::vector<StepRecord> stepsAfter(std::int64_t afterStep) const { return m_metrics.stepsAfter(afterStep); }
     /// Longest prompt + generation a request may have (tokens).
     std::int32_t maxSequenceLength() const { return m_maxSequenceLength; }
     std::int64_t stepCount() const { return m_stepIndex.load(); }
@@ -103,6 +116,10 @@ private:
     void addEvent(Sequence& seq, RequestEvent::Kind kind, TimePoint at, std::int32_t tokens = 0);
     void cancelEverything();
     RequestSnapshot describe(const Sequence& seq, TimePoint now) const;
+    /// Requests, KV and settings under the state lock; statistics (collector lock) after it.
+    SchedulerSnapshot buildSnapshot(TimePoint now) const;
+    /// Engine thread: builds and publishes a snapshot if a reader asked since the last one.
+    void publishIfWanted();
     double msSinceEpoch(TimePoint t) const;
     static void notify(std::vector<Notification>& notes);
 
@@ -138,6 +155,10 @@ private:
     std::atomic<RequestId> m_nextId{1};
     std::atomic<std::int64_t> m_stepIndex{0};
     std::function<void(const StepRecord&)> m_stepObserver;
+
+    mutable std::mutex m_publishedMutex;   // m_published (the pointer only)
+    mutable std::shared_ptr<const SchedulerSnapshot> m_published;
+    mutable std::atomic<bool> m_snapshotWanted{false};
 };
 
 }  // namespace batchscope::engine

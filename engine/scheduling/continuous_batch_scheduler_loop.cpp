@@ -27,6 +27,7 @@ void ContinuousBatchScheduler::loop() {
         std::optional<TimePoint> wakeAt;
         const bool worked = runOneStep(notes, wakeAt);
         notify(notes);
+        publishIfWanted();   // at the end of a step, or each idle wake-up (<= idleWait)
         if (worked) continue;
         const TimePoint until = std::min(SteadyClock::now() + m_config.idleWait,
                                          wakeAt.value_or(TimePoint::max()));

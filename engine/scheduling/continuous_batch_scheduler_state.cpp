@@ -1,6 +1,7 @@
 // Finishing requests and describing the scheduler's state (snapshots).
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <algorithm>
+#include <tuple>
 
 #include "engine/scheduling/continuous_batch_scheduler.h"
 
@@ -104,14 +105,13 @@ RequestSnapshot ContinuousBatchScheduler::describe(const Sequence& seq, TimePoin
     r.finishReason = seq.finishReason;
     r.waitReason = seq.waitReason;
     r.errorMessage = seq.errorMessage;
-    r.kvBlocks = std::int32_t(m_kv.blockTable(seq.id).size());
+    r.kvBlocks = m_kv.heldBlocks(seq.id);
     r.events = seq.events;
     return r;
 }
 
-SchedulerSnapshot ContinuousBatchScheduler::snapshot(std::int64_t afterStep) const {
+SchedulerSnapshot ContinuousBatchScheduler::buildSnapshot(TimePoint now) const {
     SchedulerSnapshot s;
-    const TimePoint now = SteadyClock::now();
     s.timeMs = msSinceEpoch(now);
     s.running = isRunning();
     s.model = m_modelInfo;
@@ -121,16 +121,15 @@ SchedulerSnapshot ContinuousBatchScheduler::snapshot(std::int64_t afterStep) con
         s.blockSize = m_kv.blockSize();
         for (const auto& seq : m_batch.running()) s.requests.push_back(describe(*seq, now));
         s.runningCount = std::int32_t(s.requests.size());
-        bool first = true;
-        for (const auto& seq : m_queue.ordered(now)) {
+        s.queueDepth = m_queue.size();
+        // A bounded prefix of the queue; each reason is O(1) from the last admission outcome
+        // (BatchManager::queuedWait), so the cost does not grow with the queue.
+        std::int32_t position = 0;
+        for (const auto& seq : m_queue.orderedPrefix(now, std::size_t(std::max(0, m_config.snapshotQueued)))) {
             RequestSnapshot r = describe(*seq, now);
-            // Only the head was tried this step; the rest wait behind it.
-            if (!first && r.waitReason == WaitReason::None) r.waitReason = WaitReason::LowerPriority;
-            if (m_settings.paused) r.waitReason = WaitReason::Paused;
-            first = false;
+            std::tie(r.waitReason, r.waitDetail) = m_batch.queuedWait(*seq, position++, m_settings.paused);
             s.requests.push_back(std::move(r));
         }
-        s.queueDepth = std::int32_t(s.requests.size()) - s.runningCount;
         // Only requests finished lately: viewers keep their own history, and a short lock here
         // is a short stall of the engine thread.
         int recent = 0;
@@ -141,13 +140,43 @@ SchedulerSnapshot ContinuousBatchScheduler::snapshot(std::int64_t afterStep) con
         s.blocks = m_kv.blockViews();
         s.kv = m_kv.statistics();
     }
-    s.steps = m_metrics.stepsAfter(afterStep);
-    s.requestStats = m_metrics.getRequestStatistics();
+    s.requestStats = m_metrics.getRequestStatistics(now);
     s.batchStats = m_metrics.getBatchStatistics();
     s.errorStats = m_metrics.getErrorStatistics();
     m_metrics.recentLatencies(s.recentTtftMs, s.recentTpotMs, s.recentEndToEndMs);
     m_metrics.recentThroughput(now, s.promptTokensPerSecond, s.generatedTokensPerSecond);
     return s;
+}
+
+SchedulerSnapshot ContinuousBatchScheduler::snapshot(std::int64_t afterStep) const {
+    SchedulerSnapshot s = buildSnapshot(SteadyClock::now());
+    s.steps = m_metrics.stepsAfter(afterStep);
+    return s;
+}
+
+std::shared_ptr<const SchedulerSnapshot> ContinuousBatchScheduler::latestSnapshot() const {
+    {
+        std::lock_guard lock(m_publishedMutex);
+        if (m_published && isRunning()) {
+            m_snapshotWanted.store(true, std::memory_order_relaxed);
+            return m_published;
+        }
+    }
+    // Nothing published yet, or no loop to publish: build one here.
+    auto built = std::make_shared<const SchedulerSnapshot>(buildSnapshot(SteadyClock::now()));
+    std::lock_guard lock(m_publishedMutex);
+    m_published = built;
+    return built;
+}
+
+void ContinuousBatchScheduler::publishIfWanted() {
+    if (!m_snapshotWanted.exchange(false, std::memory_order_relaxed)) return;
+    auto built = std::make_shared<const SchedulerSnapshot>(buildSnapshot(SteadyClock::now()));
+    {
+        std::lock_guard lock(m_publishedMutex);
+        m_published.swap(built);
+    }
+    built.reset();   // the previous one, freed here unless a reader still holds it
 }
 
 }  // namespace batchscope::engine

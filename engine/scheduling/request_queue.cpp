@@ -138,6 +138,33 @@ std::vector<SequencePtr> RequestQueue::ordered(TimePoint now) const {
     return all;
 }
 
+std::vector<SequencePtr> RequestQueue::orderedPrefix(TimePoint now, std::size_t limit) const {
+    std::lock_guard lock(m_mutex);
+    std::vector<SequencePtr> out;
+    out.reserve(std::min(limit, std::size_t(m_size)));
+    std::array<std::size_t, kPriorityCount> next{};
+    const auto key = [&](const SequencePtr& s) {
+        return m_config.policy == QueuePolicy::Fcfs ? 0 : int(effectivePriority(*s, now));
+    };
+    while (out.size() < limit) {
+        int best = -1;
+        for (int f = 0; f < kPriorityCount; ++f) {
+            if (next[std::size_t(f)] >= m_fifos[std::size_t(f)].size()) continue;
+            if (best < 0) {
+                best = f;
+                continue;
+            }
+            const SequencePtr& a = m_fifos[std::size_t(f)][next[std::size_t(f)]];
+            const SequencePtr& b = m_fifos[std::size_t(best)][next[std::size_t(best)]];
+            const int pa = key(a), pb = key(b);
+            if (pa != pb ? pa > pb : a->arrivalOrder < b->arrivalOrder) best = f;
+        }
+        if (best < 0) break;
+        out.push_back(m_fifos[std::size_t(best)][next[std::size_t(best)]++]);
+    }
+    return out;
+}
+
 std::int32_t RequestQueue::size() const {
     std::lock_guard lock(m_mutex);
     return m_size;

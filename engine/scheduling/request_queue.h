@@ -53,6 +53,9 @@ public:
 
     /// All waiting requests in the order they would be popped now.
     std::vector<SequencePtr> ordered(TimePoint now) const;
+    /// The first `limit` of them, by merging the per-priority FIFOs (each already in pop order):
+    /// O(limit x priorities), not O(size log size).
+    std::vector<SequencePtr> orderedPrefix(TimePoint now, std::size_t limit) const;
     std::int32_t size() const;
     bool empty() const { return size() == 0; }
     std::int64_t queuedTokens() const;

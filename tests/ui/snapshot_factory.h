@@ -22,7 +22,12 @@ inline engine::RequestSnapshot makeRequest(engine::RequestId id, engine::Request
     r.arrivalMs = double(id) * 10;
     if (state == engine::RequestState::Finished) r.finishReason = engine::FinishReason::MaxTokens;
     if (state == engine::RequestState::Cancelled) r.finishReason = engine::FinishReason::Cancelled;
-    if (state == engine::RequestState::Queued) r.waitReason = engine::WaitReason::NoKvBlocks;
+    if (state == engine::RequestState::Queued) {
+        r.waitReason = engine::WaitReason::NoKvBlocks;
+        r.waitDetail.kvBlocksNeeded = 3;
+        r.waitDetail.kvBlocksFree = 1;
+        r.waitDetail.kvBlocksReclaimable = 0;
+    }
     return r;
 }
 

@@ -21,6 +21,7 @@
 
 #include "app/bridge/engine_bridge.h"
 #include "app/gui/gui_controller.h"
+#include "engine/metrics/percentile.h"
 #include "engine/runtime/executor_factory.h"
 #include "ui/main_window.h"
 #include "ui/model_panel.h"
@@ -53,6 +54,7 @@ private slots:
     void executorDefaultsApplyToLoadsFromTheWindow();
     void reloadingModelReplacesEngineAndViews();
     void eventLoopStaysResponsiveWith256Requests();
+    void switchingModelUnder256RequestsKeepsEventLoopLive();
     void screenshotUnderLoad();
     void cleanShutdownWhileRequestsRun();
 
@@ -60,6 +62,7 @@ private:
     ui::PromptSubmission submission(const QString& prompt, int maxTokens,
                                     Priority priority = Priority::Normal) const;
     RequestId submitOne(const QString& prompt, int maxTokens, Priority priority = Priority::Normal);
+    static QList<RequestId> submitAndWait(app::GuiController& controller, const ui::PromptSubmission& s);
     RequestState stateOf(RequestId id) const;
     void setPaused(bool paused);
     void applySettings(const std::function<void(engine::SchedulerSettings&)>& change);
@@ -114,8 +117,17 @@ ui::PromptSubmission TestGuiEngine::submission(const QString& prompt, int maxTok
     return s;
 }
 
+// The controller tokenizes and queues on the bridge's worker; its submitted() signal reports
+// the ids back on the GUI thread.
+QList<RequestId> TestGuiEngine::submitAndWait(app::GuiController& controller,
+                                              const ui::PromptSubmission& s) {
+    QSignalSpy spy(&controller, &app::GuiController::submitted);
+    if (!controller.submit(s) || !spy.wait(10000)) return {};
+    return spy.at(0).at(0).value<QList<RequestId>>();
+}
+
 RequestId TestGuiEngine::submitOne(const QString& prompt, int maxTokens, Priority priority) {
-    const auto ids = m_controller->submit(submission(prompt, maxTokens, priority));
+    const auto ids = submitAndWait(*m_controller, submission(prompt, maxTokens, priority));
     return ids.size() == 1 ? ids.front() : engine::kInvalidRequestId;
 }
 
@@ -376,10 +388,71 @@ void TestGuiEngine::eventLoopStaysResponsiveWith256Requests() {
     QCOMPARE(int(active), 256);  // all still active (running, queued or preempted) while measured
     QVERIFY(lateness.size() > 20);
     std::sort(lateness.begin(), lateness.end());
-    const double p99 = lateness[size_t(double(lateness.size() - 1) * 0.99)];
+    const double p99 = engine::percentileOfSorted(lateness, 99);
     qInfo("event-loop lateness with 256 active requests: p50 %.1f ms, p99 %.1f ms, max %.1f ms "
-          "(%zu probes)", lateness[lateness.size() / 2], p99, lateness.back(), lateness.size());
+          "(%zu probes)", engine::percentileOfSorted(lateness, 50), p99, lateness.back(), lateness.size());
     QVERIFY2(p99 < 100.0, qPrintable(QStringLiteral("p99 %1 ms").arg(p99)));
+}
+
+void TestGuiEngine::switchingModelUnder256RequestsKeepsEventLoopLive() {
+    // The old engine is stopped (256 requests cancelled, its loop joined) and destroyed on the
+    // bridge's worker, the new one loads on the loader's thread: the GUI thread only digests
+    // the results. A 5 ms probe timer records how late it fires from 200 ms before the switch
+    // until 300 ms after it completed (the bound is generous for a loaded 2-core machine).
+    applySettings([](engine::SchedulerSettings& s) { s.maxBatchSize = 64; s.tokenBudget = 1024; });
+    for (int i = 0; i < 256; ++i)
+        QVERIFY(submitOne(QStringLiteral("switch load %1").arg(i), 10000, static_cast<Priority>(i % 4)));
+    QTRY_VERIFY_WITH_TIMEOUT(m_bridge->engine()->snapshot().runningCount > 0, 5000);
+    engine::Engine* before = m_bridge->engine();
+    bool sawSwitching = false;
+    auto watch = connect(m_bridge.get(), &app::EngineBridge::switchingChanged, this, [&](bool on) {
+        if (on) sawSwitching = m_window->isModelSwitching() ||
+                               m_window->windowTitle().contains(QStringLiteral("switching"));
+    });
+    std::vector<double> lateness;
+    QElapsedTimer clock;
+    clock.start();
+    qint64 expected = clock.elapsed() + 5;
+    QTimer probe;
+    probe.setTimerType(Qt::PreciseTimer);
+    connect(&probe, &QTimer::timeout, this, [&] {
+        const qint64 now = clock.elapsed();
+        lateness.push_back(double(std::max<qint64>(0, now - expected)));
+        expected = now + 5;
+    });
+    probe.start(5);
+    QTest::qWait(200);
+    QSignalSpy loaded(m_controller.get(), &app::GuiController::modelLoaded);
+    QElapsedTimer switchClock;
+    switchClock.start();
+    QVERIFY(m_controller->loadModel(QStringLiteral("simulated")));
+    QVERIFY(loaded.wait(30000));
+    const qint64 switchMs = switchClock.elapsed();
+    QTest::qWait(300);
+    probe.stop();
+    disconnect(watch);
+    // The switch completed: a new engine serves, the views started afresh, nothing says switching.
+    QVERIFY(sawSwitching);
+    QVERIFY(m_bridge->engine() != before);
+    QVERIFY(!m_bridge->isSwitching());
+    QVERIFY(!m_window->isModelSwitching());
+    QVERIFY(m_window->composer()->isEnabled());
+    QCOMPARE(m_window->requestModel()->rowCount(), 0);
+    QVERIFY(lateness.size() > 20);
+    std::sort(lateness.begin(), lateness.end());
+    const double p99 = lateness[size_t(double(lateness.size() - 1) * 0.99)];
+    qInfo("event-loop lateness while switching models under 256 requests (switch took %lld ms): "
+          "p50 %.1f ms, p99 %.1f ms, max %.1f ms (%zu probes at 5 ms)",
+          static_cast<long long>(switchMs), lateness[lateness.size() / 2], p99, lateness.back(),
+          lateness.size());
+    // The goal is p99 <= 50 ms (measured 20 ms at load 17). The assertion is generous, 250 ms:
+    // with ctest -j2 next to a sanitizer build the same code measured 62 ms, and a bound that a
+    // loaded machine can break would make CI fail at random. It still catches a switch that
+    // blocks the GUI thread for the whole stop-and-load.
+    QVERIFY2(p99 <= 250.0, qPrintable(QStringLiteral("p99 %1 ms").arg(p99)));
+    const RequestId fresh = submitOne(QStringLiteral("after the switch"), 4);
+    QVERIFY(fresh != engine::kInvalidRequestId);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(fresh), RequestState::Finished, 10000);
 }
 
 void TestGuiEngine::screenshotUnderLoad() {
@@ -423,7 +496,7 @@ void TestGuiEngine::cleanShutdownWhileRequestsRun() {
                 QCOMPARE(r.finishReason, engine::FinishReason::Cancelled);
                 ++finished;
             });
-    for (int i = 0; i < 40; ++i) QVERIFY(controller->submit(submission(QStringLiteral("x"), 10000)).size() == 1);
+    for (int i = 0; i < 40; ++i) QVERIFY(submitAndWait(*controller, submission(QStringLiteral("x"), 10000)).size() == 1);
     QTRY_VERIFY_WITH_TIMEOUT(window->requestModel()->rowCount() == 40, 5000);
     // A load in flight at shutdown must be cancelled and joined too.
     QVERIFY(controller->loadModel(QStringLiteral("simulated")));

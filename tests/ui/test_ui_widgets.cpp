@@ -67,7 +67,7 @@ void TestUiWidgets::tableModelRowsAndColours() {
     QCOMPARE(model.index(0, RequestTableModel::State).data().toString(), QStringLiteral("Decoding"));
     QCOMPARE(model.index(1, RequestTableModel::Priority).data().toString(), QStringLiteral("Low"));
     QCOMPARE(model.index(1, RequestTableModel::WaitReason).data().toString(),
-             QStringLiteral("no free KV blocks"));
+             QStringLiteral("KV memory: needs 3 blocks, 1 free, 0 reclaimable from the prefix cache"));
     QCOMPARE(model.index(2, RequestTableModel::FinishReason).data().toString(),
              QStringLiteral("max tokens"));
     QCOMPARE(model.index(2, RequestTableModel::GeneratedTokens).data().toString(),

@@ -5,9 +5,11 @@
 #include <chrono>
 #include <cstdio>
 
+#include "engine/metrics/percentile.h"
 #include "engine/model/cpu/cpu_llama_executor.h"
 #include "engine/model/cpu/machine_probe.h"
 #include "engine/model/cpu/random_llama_gguf.h"
+#include "engine/model/model_quantizer.h"
 
 namespace batchscope::engine::cpu {
 
@@ -19,12 +21,8 @@ double msSince(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-double percentile(std::vector<double> v, double p) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-    return v[std::min(i, v.size() - 1)];
-}
+// p in 0..1; the project's one convention (engine/metrics/percentile.h).
+double percentile(std::vector<double> v, double p) { return percentileOf(std::move(v), p * 100.0); }
 
 struct Seq {
     std::vector<TokenId> tokens;
@@ -41,7 +39,7 @@ struct Cost {
 Cost modelCost(const LlamaWeights& w) {
     Cost c;
     for (const auto& L : w.layers) {
-        for (const WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) {
+        for (const WeightMatrix* m : L.matrices()) {
             c.layerBytes += static_cast<double>(m->rowBytes() * static_cast<std::size_t>(m->rows));
             c.layerFlopsPerToken += 2.0 * static_cast<double>(m->rows * m->cols);
         }
@@ -190,12 +188,24 @@ Result<std::vector<CpuBenchResult>> runCpuBench(const CpuBenchOptions& o, const 
     if (!o.modelPath.empty()) {
         file = GgufFile::open(o.modelPath);
     } else {
-        const auto shape = llamaShapeByName(o.shape);
-        if (!shape) return makeError(ErrorCode::InvalidArgument, "unknown model shape '" + o.shape + "' (tiny, small, medium)");
-        if (log) log("generating random " + o.shape + " model (" + std::string(ggmlTypeName(o.weightType)) + ")");
-        auto bytes = makeRandomLlamaGguf(*shape, o.weightType, o.seed);
+        const auto shape = llamaShapeByName(o.shape, o.architecture);
+        if (!shape)
+            return makeError(ErrorCode::InvalidArgument, "unknown model shape '" + o.shape + "' (tiny, small, medium) or architecture '" +
+                                                             o.architecture + "' (llama, llama3, qwen2, qwen3, phi3, gemma2, gemma3)");
+        std::optional<QuantPreset> preset;
+        if (!o.preset.empty() && !(preset = quantPresetFromName(o.preset)))
+            return makeError(ErrorCode::InvalidArgument, "unknown quantisation preset '" + o.preset + "' (" + quantPresetList() + ")");
+        const GgmlType type = preset ? GgmlType::F16 : o.weightType;
+        if (log) log("generating random " + o.shape + " " + o.architecture + " model (" + std::string(ggmlTypeName(type)) + ")");
+        auto bytes = makeRandomLlamaGguf(*shape, type, o.seed);
         if (!bytes) return bytes.error();
         file = GgufFile::fromBytes(std::move(*bytes));
+        if (preset && file) {
+            if (log) log("quantising it to " + o.preset);
+            auto quantised = quantizeModelBytes(**file, *preset, QuantizeOptions{.threads = o.threads});
+            if (!quantised) return quantised.error();
+            file = GgufFile::fromBytes(std::move(*quantised));
+        }
     }
     if (!file) return file.error();
     auto ex = CpuLlamaExecutor::create(std::move(*file), o.threads);

@@ -15,8 +15,13 @@ namespace batchscope::engine::cpu {
 
 struct CpuBenchOptions {
     std::string shape = "small";             ///< tiny | small | medium (random weights)
+    std::string architecture = "llama";      ///< of the random model: llama, llama3, qwen2, qwen3, phi3, gemma2, gemma3
     std::string modelPath;                   ///< a GGUF file instead of a random model
     GgmlType weightType = GgmlType::F32;     ///< for random models
+    /// A llama.cpp quantisation preset ("Q4_K_M", "Q8_0", ...; model_quantizer.h) applied to the
+    /// random model, generated in F16 for it: the per-tensor type mix of a downloaded file. Empty:
+    /// every matrix in weightType.
+    std::string preset;
     std::vector<int> concurrency{1, 4, 16, 32};
     int promptTokens = 128;
     int generatedTokens = 64;                ///< exactly this many per sequence (EOS ignored)

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <atomic>
 #include "engine/model/cpu/cpu_isa.h"
 
 #include <algorithm>
@@ -33,6 +34,19 @@ bool cpuHasVnni() {
     return false;
 #endif
 }
+
+namespace {
+std::atomic<bool>& kquantAvx512Flag() {
+    static std::atomic<bool> flag{[] {
+        const char* env = std::getenv("BATCHSCOPE_KQUANT_AVX512");
+        return env != nullptr && std::string_view(env) == "1";
+    }()};
+    return flag;
+}
+}  // namespace
+
+bool kquantAvx512Enabled() { return kquantAvx512Flag().load(std::memory_order_relaxed); }
+void setKQuantAvx512Enabled(bool enabled) { kquantAvx512Flag().store(enabled, std::memory_order_relaxed); }
 
 CpuIsa activeCpuIsa() {
     static const CpuIsa isa = [] {

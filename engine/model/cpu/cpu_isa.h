@@ -14,6 +14,13 @@ enum class CpuIsa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
 CpuIsa detectCpuIsa();
 /// True when the CPU has AVX-512 VNNI (used by the Avx512 quantised kernels).
 bool cpuHasVnni();
+/// Whether the AVX-512 VNNI K-quant kernels (matmul_kquant_avx512.cpp) are used on a CPU that
+/// has VNNI. Off by default: they were written on an AVX2-only machine and have not yet run on
+/// an AVX-512 CPU, so the AVX2 K-quant kernels (verified against the scalar reference) serve
+/// there until they have. BATCHSCOPE_KQUANT_AVX512=1 turns them on; tests flip it with the
+/// setter. Thread-safe (an atomic flag).
+bool kquantAvx512Enabled();
+void setKQuantAvx512Enabled(bool enabled);
 /// The level the runtime uses: BATCHSCOPE_CPU_ISA=scalar|avx2|avx512 if set (capped at what
 /// the CPU supports, so forcing avx512 on an AVX2-only CPU gives avx2), else detectCpuIsa().
 CpuIsa activeCpuIsa();

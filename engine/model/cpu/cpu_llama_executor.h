@@ -42,6 +42,9 @@ public:
     const Tokenizer& tokenizer() const override { return *m_tokenizer; }
     ModelInfo modelInfo() const override;
     std::int32_t maxContextLength() const override { return m_weights.config.contextLength; }
+    std::int32_t kvSlidingWindow() const override {
+        return m_weights.config.allLayersLocal() ? m_weights.config.slidingWindow : 0;
+    }
 
     /// KV element type (default F32, exact). Call before configureKvCache(); changing it drops
     /// a configured pool. F16 halves KV memory and traffic at a small accuracy cost.

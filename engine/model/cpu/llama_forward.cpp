@@ -16,10 +16,17 @@ namespace batchscope::engine::cpu {
 LlamaForward::LlamaForward(const LlamaWeights& weights, int threads, CpuIsa isa, KvType kvType)
     : m_w(weights), m_pool(threads), m_matmul(m_pool, isa), m_isa(isa), m_kvType(kvType),
       m_scores(static_cast<std::size_t>(m_pool.threadCount())) {
-    // llama.cpp NORM mode: pair (2i, 2i+1) rotates by pos * base^(-2i / ropeDim).
+    // Pair i rotates by pos * base^(-2i / ropeDim) (times the linear position scale, divided by
+    // the file's frequency factor). Sliding-window layers use their own base and no linear
+    // scaling (gemma3); the factors (phi3, whose layers are all local) apply to both.
     const auto& c = m_w.config;
-    for (std::int64_t i = 0; i < c.ropeDim / 2; ++i)
-        m_ropeInvFreq.push_back(std::pow(static_cast<double>(c.ropeBase), -2.0 * double(i) / c.ropeDim));
+    for (std::int64_t i = 0; i < c.ropeDim / 2; ++i) {
+        const double e = -2.0 * double(i) / c.ropeDim;
+        const double factor = m_w.ropeFactors.empty() ? 1.0 : double(m_w.ropeFactors[static_cast<std::size_t>(i)]);
+        m_ropeGlobal.invFreq.push_back(std::pow(double(c.ropeBase), e) * double(c.ropePositionScale) / factor);
+        m_ropeLocal.invFreq.push_back(std::pow(double(c.ropeBaseLocal), e) / factor);
+    }
+    m_ropeGlobal.attnFactor = m_ropeLocal.attnFactor = c.ropeAttnFactor;
 }
 
 void LlamaForward::setKvType(KvType type) {
@@ -65,42 +72,55 @@ void LlamaForward::prepareTokens(const ModelBatch& batch, const std::vector<std:
             m_tokens.push_back({&s, s.startPosition + static_cast<std::int32_t>(j)});
     }
     const std::size_t T = m_tokens.size(), dim = static_cast<std::size_t>(c.dim);
+    const std::size_t q = static_cast<std::size_t>(c.qDim());
     const std::size_t kv = static_cast<std::size_t>(c.kvDim()), ffn = static_cast<std::size_t>(c.ffnDim);
-    for (auto* v : {&m_x, &m_xn, &m_q, &m_att, &m_tmp}) v->resize(T * dim);
+    for (auto* v : {&m_x, &m_xn, &m_tmp}) v->resize(T * dim);
+    for (auto* v : {&m_q, &m_att}) v->resize(T * q);
     for (auto* v : {&m_k, &m_v}) v->resize(T * kv);
     for (auto* v : {&m_gate, &m_up}) v->resize(T * ffn);
+    if (c.fusedQkv || c.fusedGateUp) m_fused.resize(T * std::max(q + 2 * kv, 2 * ffn));
+    // Gemma scales embeddings by sqrt(dim) (rounded to float, as its reference does).
+    const float embedScale = c.embedScale ? std::sqrt(static_cast<float>(c.dim)) : 1.0f;
     std::int32_t maxPos = 0;
     for (std::size_t t = 0; t < T; ++t) {
         const auto& tok = m_tokens[t];
         const TokenId id = tok.seq->tokens[static_cast<std::size_t>(tok.pos - tok.seq->startPosition)];
-        dequantizeRow(m_w.tokenEmbedding.type, m_w.tokenEmbedding.row(id), c.dim, m_x.data() + t * dim);
+        float* row = m_x.data() + t * dim;
+        dequantizeRow(m_w.tokenEmbedding.type, m_w.tokenEmbedding.row(id), c.dim, row);
+        if (c.embedScale)
+            for (std::size_t i = 0; i < dim; ++i) row[i] *= embedScale;
         maxPos = std::max(maxPos, tok.pos);
     }
-    growRopeTable(maxPos);
+    m_ropeGlobal.grow(maxPos);
+    if (c.slidingPattern > 0) m_ropeLocal.grow(maxPos);
 }
 
-void LlamaForward::growRopeTable(std::int32_t maxPos) {
-    const auto half = static_cast<std::size_t>(m_w.config.ropeDim / 2);
-    const std::size_t have = half == 0 ? 0 : m_ropeCos.size() / half;
+void LlamaForward::RopeTable::grow(std::int32_t maxPos) {
+    const std::size_t half = invFreq.size();
+    const std::size_t have = half == 0 ? 0 : cos.size() / half;
     if (static_cast<std::size_t>(maxPos) < have) return;
     // Doubling keeps the number of regrowths logarithmic in the longest context seen.
     const std::size_t rows = std::max<std::size_t>(static_cast<std::size_t>(maxPos) + 1, 2 * have);
-    m_ropeCos.resize(rows * half);
-    m_ropeSin.resize(rows * half);
+    cos.resize(rows * half);
+    sin.resize(rows * half);
     for (std::size_t p = have; p < rows; ++p) {
         for (std::size_t i = 0; i < half; ++i) {
-            const double theta = static_cast<double>(p) * m_ropeInvFreq[i];
-            m_ropeCos[p * half + i] = static_cast<float>(std::cos(theta));
-            m_ropeSin[p * half + i] = static_cast<float>(std::sin(theta));
+            const double theta = static_cast<double>(p) * invFreq[i];
+            cos[p * half + i] = static_cast<float>(std::cos(theta) * attnFactor);
+            sin[p * half + i] = static_cast<float>(std::sin(theta) * attnFactor);
         }
     }
 }
 
-void LlamaForward::rmsNorm(const float* x, const std::vector<float>& w, float* out, std::int64_t rows) {
-    const std::int64_t dim = m_w.config.dim;
+const LlamaForward::RopeTable& LlamaForward::ropeFor(int layer) const {
+    return m_w.config.isLocalLayer(layer) ? m_ropeLocal : m_ropeGlobal;
+}
+
+void LlamaForward::rmsNorm(const float* x, const std::vector<float>& w, float* out, std::int64_t rows,
+                           std::int64_t width) {
     const RowOps& ops = rowOps(m_isa);
     forRows(rows, [&](std::int64_t t0, std::int64_t t1) {
-        for (std::int64_t t = t0; t < t1; ++t) ops.rmsNorm(x + t * dim, w.data(), out + t * dim, dim, m_w.config.normEps);
+        for (std::int64_t t = t0; t < t1; ++t) ops.rmsNorm(x + t * width, w.data(), out + t * width, width, m_w.config.normEps);
     });
 }
 
@@ -124,19 +144,23 @@ void LlamaForward::forRows(std::int64_t rows, F&& body) {
     m_pool.parallelFor(rows, 16, [&](std::int64_t t0, std::int64_t t1, int) { body(t0, t1); });
 }
 
-void LlamaForward::rope(float* v, std::int64_t heads) {
+void LlamaForward::rope(float* v, std::int64_t heads, const RopeTable& table) {
     const auto& c = m_w.config;
     const std::int64_t half = c.ropeDim / 2, hd = c.headDim;
+    // NORM (llama): pairs (2i, 2i+1). NEOX (qwen, phi3, gemma): pairs (i, i + ropeDim/2).
+    const std::int64_t stride = c.ropeNeox ? 1 : 2, partner = c.ropeNeox ? half : 1;
     for (std::size_t t = 0; t < m_tokens.size(); ++t) {
         const auto row = static_cast<std::size_t>(m_tokens[t].pos) * static_cast<std::size_t>(half);
-        const float* cs = m_ropeCos.data() + row;
-        const float* sn = m_ropeSin.data() + row;
+        const float* cs = table.cos.data() + row;
+        const float* sn = table.sin.data() + row;
         for (std::int64_t h = 0; h < heads; ++h) {
             float* p = v + (static_cast<std::int64_t>(t) * heads + h) * hd;
             for (std::int64_t i = 0; i < half; ++i) {
-                const float a = p[2 * i], b = p[2 * i + 1];
-                p[2 * i] = a * cs[i] - b * sn[i];
-                p[2 * i + 1] = a * sn[i] + b * cs[i];
+                float& a = p[stride * i];
+                float& b = p[stride * i + partner];
+                const float x0 = a, x1 = b;
+                a = x0 * cs[i] - x1 * sn[i];
+                b = x0 * sn[i] + x1 * cs[i];
             }
         }
     }
@@ -145,8 +169,10 @@ void LlamaForward::rope(float* v, std::int64_t heads) {
 void LlamaForward::attention(int layer) {
     const auto& c = m_w.config;
     const std::int64_t T = static_cast<std::int64_t>(m_tokens.size());
-    const std::int64_t hd = c.headDim, group = c.heads / c.kvHeads;
-    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    const std::int64_t hd = c.headDim, group = c.heads / c.kvHeads, qDim = c.qDim();
+    // Local layers read only the blocks holding (pos - window, pos]; `masked` drops the part of
+    // the first block before the window.
+    const std::int64_t window = c.isLocalLayer(layer) ? c.slidingWindow : 0;
     const VecOps& ops = vecOps(m_isa);
     // One item per (token, KV head): the GQA group's query heads share each K/V read.
     const std::int64_t items = T * c.kvHeads;
@@ -158,42 +184,73 @@ void LlamaForward::attention(int layer) {
         for (std::int64_t item = i0; item < i1; ++item) {
             const std::int64_t t = item / c.kvHeads, kvh = item % c.kvHeads, kvOff = kvh * hd;
             const TokenInfo& tok = m_tokens[static_cast<std::size_t>(t)];
-            const std::int64_t positions = tok.pos + 1;
+            const std::int64_t first = window > 0 ? std::max<std::int64_t>(0, tok.pos + 1 - window) : 0;
+            const std::int64_t firstBlock = first / m_blockSize, base = firstBlock * m_blockSize;
+            const std::int64_t positions = tok.pos + 1 - base;
             const std::int64_t nb = (positions + m_blockSize - 1) / m_blockSize;
             kBlocks.resize(static_cast<std::size_t>(nb));
             vBlocks.resize(static_cast<std::size_t>(nb));
             for (std::int64_t b = 0; b < nb; ++b) {
-                const auto p = static_cast<std::int32_t>(b * m_blockSize);
+                const auto p = static_cast<std::int32_t>(base + b * m_blockSize);
                 const auto off = static_cast<std::size_t>(kvOff) * kvElementBytes();
                 kBlocks[static_cast<std::size_t>(b)] = kvSlot(layer, 0, *tok.seq, p) + off;
                 vBlocks[static_cast<std::size_t>(b)] = kvSlot(layer, 1, *tok.seq, p) + off;
             }
             scratch.scores.resize(static_cast<std::size_t>(positions * group));
             const std::int64_t h0 = kvh * group;
-            AttendArgs args{m_q.data() + t * c.dim + h0 * hd, kBlocks.data(), vBlocks.data(),
-                            m_blockSize, c.kvDim(), hd, positions, scale, scratch.scores.data(),
-                            m_att.data() + t * c.dim + h0 * hd};
+            AttendArgs args{m_q.data() + t * qDim + h0 * hd, kBlocks.data(), vBlocks.data(),
+                            m_blockSize, c.kvDim(), hd, positions, c.attnScale, scratch.scores.data(),
+                            m_att.data() + t * qDim + h0 * hd};
             args.heads = group;
+            args.masked = first - base;
+            args.softcap = c.attnSoftcap;
             (m_kvType == KvType::F16 ? ops.attendF16 : ops.attend)(args);
         }
     });
 }
 
-void LlamaForward::layerForward(int layer) {
+void LlamaForward::projectQkv(const LlamaLayer& L) {
     const auto& c = m_w.config;
-    const LlamaLayer& L = m_w.layers[static_cast<std::size_t>(layer)];
     const std::int64_t T = static_cast<std::int64_t>(m_tokens.size());
-    rmsNorm(m_x.data(), L.attnNorm, m_xn.data(), T);
-    const MatmulTarget qkv[] = {{&L.wq, m_q.data()}, {&L.wk, m_k.data()}, {&L.wv, m_v.data()}};
-    m_matmul.runMany(qkv, m_xn.data(), T);
-    rope(m_q.data(), c.heads);
-    rope(m_k.data(), c.kvHeads);
-    const std::size_t kv = static_cast<std::size_t>(c.kvDim());
+    const std::size_t q = static_cast<std::size_t>(c.qDim()), kv = static_cast<std::size_t>(c.kvDim());
+    if (c.fusedQkv) {
+        m_matmul.run(L.wqkv, m_xn.data(), T, m_fused.data());
+        forRows(T, [&](std::int64_t t0, std::int64_t t1) {
+            for (auto t = static_cast<std::size_t>(t0); t < static_cast<std::size_t>(t1); ++t) {
+                const float* row = m_fused.data() + t * (q + 2 * kv);
+                std::copy_n(row, q, m_q.data() + t * q);
+                std::copy_n(row + q, kv, m_k.data() + t * kv);
+                std::copy_n(row + q + kv, kv, m_v.data() + t * kv);
+            }
+        });
+    } else {
+        const MatmulTarget qkv[] = {{&L.wq, m_q.data()}, {&L.wk, m_k.data()}, {&L.wv, m_v.data()}};
+        m_matmul.runMany(qkv, m_xn.data(), T);
+    }
+    if (c.qkvBias) {
+        forRows(T, [&](std::int64_t t0, std::int64_t t1) {
+            for (auto t = static_cast<std::size_t>(t0); t < static_cast<std::size_t>(t1); ++t) {
+                for (std::size_t i = 0; i < q; ++i) m_q[t * q + i] += L.bq[i];
+                for (std::size_t i = 0; i < kv; ++i) {
+                    m_k[t * kv + i] += L.bk[i];
+                    m_v[t * kv + i] += L.bv[i];
+                }
+            }
+        });
+    }
+    if (c.qkNorm) {  // every head's row of Q and K normalised on its own
+        rmsNorm(m_q.data(), L.qNorm, m_q.data(), T * c.heads, c.headDim);
+        rmsNorm(m_k.data(), L.kNorm, m_k.data(), T * c.kvHeads, c.headDim);
+    }
+}
+
+void LlamaForward::storeKv(int layer) {
+    const std::size_t kv = static_cast<std::size_t>(m_w.config.kvDim());
     const VecOps& ops = vecOps(m_isa);
-    for (std::int64_t t = 0; t < T; ++t) {
-        const TokenInfo& tok = m_tokens[static_cast<std::size_t>(t)];
-        const float* k = m_k.data() + static_cast<std::size_t>(t) * kv;
-        const float* v = m_v.data() + static_cast<std::size_t>(t) * kv;
+    for (std::size_t t = 0; t < m_tokens.size(); ++t) {
+        const TokenInfo& tok = m_tokens[t];
+        const float* k = m_k.data() + t * kv;
+        const float* v = m_v.data() + t * kv;
         std::byte* kd = kvSlot(layer, 0, *tok.seq, tok.pos);
         std::byte* vd = kvSlot(layer, 1, *tok.seq, tok.pos);
         if (m_kvType == KvType::F16) {
@@ -204,18 +261,49 @@ void LlamaForward::layerForward(int layer) {
             std::memcpy(vd, v, kv * sizeof(float));
         }
     }
+}
+
+void LlamaForward::feedForward(const LlamaLayer& L) {
+    const auto& c = m_w.config;
+    const std::int64_t T = static_cast<std::int64_t>(m_tokens.size()), ffn = c.ffnDim;
+    const RowOps& rows = rowOps(m_isa);
+    const auto act = c.activation == FfnActivation::GeluTanh ? rows.geglu : rows.swiglu;
+    if (c.fusedGateUp) {
+        // [gate | up] per token: activate in place, then pack the products for the down matmul.
+        m_matmul.run(L.gateUp, m_xn.data(), T, m_fused.data());
+        m_pool.parallelFor(T, 1, [&](std::int64_t t0, std::int64_t t1, int) {
+            for (std::int64_t t = t0; t < t1; ++t) {
+                float* row = m_fused.data() + t * 2 * ffn;
+                act(row, row + ffn, ffn);
+                std::copy_n(row, ffn, m_gate.data() + t * ffn);
+            }
+        });
+    } else {
+        const MatmulTarget gateUp[] = {{&L.gate, m_gate.data()}, {&L.up, m_up.data()}};
+        m_matmul.runMany(gateUp, m_xn.data(), T);
+        m_pool.parallelFor(T, 1, [&](std::int64_t t0, std::int64_t t1, int) {
+            act(m_gate.data() + t0 * ffn, m_up.data() + t0 * ffn, (t1 - t0) * ffn);
+        });
+    }
+    m_matmul.run(L.down, m_gate.data(), T, m_tmp.data());
+}
+
+void LlamaForward::layerForward(int layer) {
+    const auto& c = m_w.config;
+    const LlamaLayer& L = m_w.layers[static_cast<std::size_t>(layer)];
+    const std::int64_t T = static_cast<std::int64_t>(m_tokens.size());
+    rmsNorm(m_x.data(), L.attnNorm, m_xn.data(), T, c.dim);
+    projectQkv(L);
+    rope(m_q.data(), c.heads, ropeFor(layer));
+    rope(m_k.data(), c.kvHeads, ropeFor(layer));
+    storeKv(layer);
     attention(layer);
     m_matmul.run(L.wo, m_att.data(), T, m_tmp.data());
+    if (c.postNorms) rmsNorm(m_tmp.data(), L.postAttnNorm, m_tmp.data(), T, c.dim);
     addResidual();
-    rmsNorm(m_x.data(), L.ffnNorm, m_xn.data(), T);
-    const MatmulTarget gateUp[] = {{&L.gate, m_gate.data()}, {&L.up, m_up.data()}};
-    m_matmul.runMany(gateUp, m_xn.data(), T);
-    const std::int64_t ffn = c.ffnDim;
-    const RowOps& rows = rowOps(m_isa);
-    m_pool.parallelFor(T, 1, [&](std::int64_t t0, std::int64_t t1, int) {
-        rows.swiglu(m_gate.data() + t0 * ffn, m_up.data() + t0 * ffn, (t1 - t0) * ffn);
-    });
-    m_matmul.run(L.down, m_gate.data(), T, m_tmp.data());
+    rmsNorm(m_x.data(), L.ffnNorm, m_xn.data(), T, c.dim);
+    feedForward(L);
+    if (c.postNorms) rmsNorm(m_tmp.data(), L.postFfnNorm, m_tmp.data(), T, c.dim);
     addResidual();
 }
 
@@ -243,9 +331,11 @@ void LlamaForward::forward(const ModelBatch& batch, const std::vector<std::strin
         logitRow[i] = static_cast<int>(rows++);
     }
     if (rows == 0) return;
-    rmsNorm(m_tmp.data(), m_w.outputNorm, m_xn.data(), static_cast<std::int64_t>(rows));
+    rmsNorm(m_tmp.data(), m_w.outputNorm, m_xn.data(), static_cast<std::int64_t>(rows), m_w.config.dim);
     logits.resize(rows * static_cast<std::size_t>(m_w.config.vocabSize));
     m_matmul.run(m_w.output, m_xn.data(), static_cast<std::int64_t>(rows), logits.data());
+    if (const float cap = m_w.config.finalSoftcap; cap > 0.0f)  // gemma2: cap * tanh(logit / cap)
+        for (float& l : logits) l = cap * std::tanh(l / cap);
 }
 
 }  // namespace batchscope::engine::cpu

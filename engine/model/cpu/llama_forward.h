@@ -1,4 +1,5 @@
-// The batched, paged-attention Llama forward pass on the CPU.
+// The batched, paged-attention forward pass of the Llama family (llama, qwen2, qwen3, phi3,
+// gemma2, gemma3) on the CPU.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 #include <cstdint>
@@ -56,13 +57,24 @@ private:
         const SequenceStep* seq;
         std::int32_t pos;
     };
+    /// cos/sin of one rope variant (global layers; sliding-window layers when they differ).
+    struct RopeTable {
+        std::vector<double> invFreq;    // [ropeDim / 2]: base^(-2i/ropeDim) * positionScale / factor_i
+        float attnFactor = 1.0f;        // cos/sin multiplier
+        std::vector<float> cos, sin;    // [position][ropeDim / 2], grown on demand
+        /// Extends the table to cover positions [0, maxPos].
+        void grow(std::int32_t maxPos);
+    };
     void prepareTokens(const ModelBatch& batch, const std::vector<std::string>& errors);
     void layerForward(int layer);
+    void projectQkv(const LlamaLayer& L);
+    void storeKv(int layer);
+    void feedForward(const LlamaLayer& L);
     void attention(int layer);
-    void rmsNorm(const float* x, const std::vector<float>& w, float* out, std::int64_t rows);
-    void rope(float* v, std::int64_t heads);
-    /// Extends the cos/sin table to cover positions [0, maxPos].
-    void growRopeTable(std::int32_t maxPos);
+    /// RMSNorm of `rows` rows of `width` values (in place allowed).
+    void rmsNorm(const float* x, const std::vector<float>& w, float* out, std::int64_t rows, std::int64_t width);
+    void rope(float* v, std::int64_t heads, const RopeTable& table);
+    const RopeTable& ropeFor(int layer) const;
     void addResidual();  ///< m_x += m_tmp
     /// body(t0, t1) over [0, rows): inline for few rows, on the pool for prefill-sized steps.
     template <class F>
@@ -82,10 +94,10 @@ private:
 
     // Per-step state and scratch (resized per step, reused).
     std::vector<TokenInfo> m_tokens;
-    std::vector<double> m_ropeInvFreq;        // [ropeDim / 2], fixed by the config
-    std::vector<float> m_ropeCos, m_ropeSin;  // [position][ropeDim / 2], grown on demand
-    // Token-major activations, 64-byte aligned (rows are multiples of 16 floats).
-    AlignedVector<float> m_x, m_xn, m_q, m_k, m_v, m_att, m_tmp, m_gate, m_up;
+    RopeTable m_ropeGlobal, m_ropeLocal;
+    // Token-major activations, 64-byte aligned (rows are multiples of 16 floats). m_fused holds
+    // a fused projection's output (phi3's QKV or gate/up) before it is split.
+    AlignedVector<float> m_x, m_xn, m_q, m_k, m_v, m_att, m_tmp, m_gate, m_up, m_fused;
     struct AttentionScratch {
         std::vector<float> scores;
         std::vector<const void*> kBlocks, vBlocks;

@@ -3,6 +3,7 @@
 
 #include "engine/model/model_quantizer.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "engine/chat/chat_format.h"
@@ -33,7 +34,7 @@ ModelInfo describeLlamaModel(const GgufFile& file, const LlamaWeights& w, const 
     info.path = file.path() == "<memory>" ? "" : file.path();
     info.name = file.getString("general.name").value_or(
         info.path.empty() ? "in-memory model" : std::filesystem::path(info.path).stem().string());
-    info.architecture = "llama";
+    info.architecture = std::string(modelArchName(c.arch));
     info.backend = std::string(backend);
     info.parameterCount = c.parameterCount(w.tiedOutput);
     info.fileSizeBytes = file.fileSize();
@@ -76,7 +77,10 @@ std::string checkLlamaSequenceStep(const LlamaConfig& c, const SequenceStep& s, 
     if (static_cast<std::int64_t>(s.blockTable.size()) < blocksNeeded)
         return "block table has " + std::to_string(s.blockTable.size()) + " blocks, " +
                std::to_string(blocksNeeded) + " needed for " + std::to_string(end) + " positions";
-    for (std::int64_t b = 0; b < blocksNeeded; ++b) {
+    // With every layer local, blocks wholly before the first position's window are never read
+    // and may have been released (-1).
+    const std::int64_t firstLive = c.allLayersLocal() ? std::max<std::int64_t>(0, s.startPosition - c.slidingWindow + 1) / blockSize : 0;
+    for (std::int64_t b = firstLive; b < blocksNeeded; ++b) {
         const BlockId id = s.blockTable[static_cast<std::size_t>(b)];
         if (id < 0 || id >= numBlocks)
             return "block id " + std::to_string(id) + " outside the pool of " + std::to_string(numBlocks) + " blocks";

@@ -2,6 +2,7 @@
 #include "engine/model/cpu/llama_weights.h"
 
 #include <optional>
+#include <set>
 
 #include "engine/model/cpu/quant_types.h"
 
@@ -52,6 +53,7 @@ public:
         : m_file(f), m_progress(progress), m_stop(std::move(stop)), m_total(total) {}
 
     Result<WeightMatrix> matrix(const std::string& name, std::int64_t rows, std::int64_t cols) {
+        m_used.insert(name);
         auto t = findChecked(m_file, name, {static_cast<std::uint64_t>(cols), static_cast<std::uint64_t>(rows)});
         if (!t) return t.error();
         if (auto s = step(**t); !s) return s.error();
@@ -60,6 +62,7 @@ public:
     }
 
     Result<std::vector<float>> vector(const std::string& name, std::int64_t n) {
+        m_used.insert(name);
         auto t = findChecked(m_file, name, {static_cast<std::uint64_t>(n)});
         if (!t) return t.error();
         const WeightType wt = *weightTypeOf((*t)->type);  // any type: dequantised once here
@@ -70,6 +73,14 @@ public:
     }
 
     std::uint64_t bytes() const { return m_bytes; }
+    /// Marks a tensor as belonging to the model without reading it (phi3's unused rope factors).
+    void skip(const std::string& name) { m_used.insert(name); }
+    /// The first tensor of the file that no loader call named ("" if none).
+    std::string firstUnused() const {
+        for (const auto& t : m_file.tensors())
+            if (!m_used.count(t.name)) return t.name;
+        return {};
+    }
     std::uint8_t touched() const { return m_touched; }
 
 private:
@@ -88,28 +99,59 @@ private:
     std::size_t m_done = 0;
     std::uint64_t m_bytes = 0;
     std::uint8_t m_touched = 0;
+    std::set<std::string> m_used;
 };
+
+// Loads `name` into *dst when `present`; absent tensors stay empty.
+Status loadVector(Loader& l, bool present, const std::string& name, std::int64_t n, std::vector<float>& dst) {
+    if (!present) return Ok{};
+    auto v = l.vector(name, n);
+    if (!v) return v.error();
+    dst = std::move(*v);
+    return Ok{};
+}
 
 Status loadLayer(Loader& l, const LlamaConfig& c, int i, LlamaLayer& layer) {
     const std::string p = "blk." + std::to_string(i) + ".";
-    auto norm1 = l.vector(p + "attn_norm.weight", c.dim);
-    if (!norm1) return norm1.error();
-    layer.attnNorm = std::move(*norm1);
-    auto norm2 = l.vector(p + "ffn_norm.weight", c.dim);
-    if (!norm2) return norm2.error();
-    layer.ffnNorm = std::move(*norm2);
+    struct VecSpec {
+        bool present;
+        const char* name;
+        std::int64_t n;
+        std::vector<float>* dst;
+    };
+    const VecSpec vectors[] = {
+        {true, "attn_norm.weight", c.dim, &layer.attnNorm},
+        {true, "ffn_norm.weight", c.dim, &layer.ffnNorm},
+        {c.postNorms, "post_attention_norm.weight", c.dim, &layer.postAttnNorm},
+        {c.postNorms, "post_ffw_norm.weight", c.dim, &layer.postFfnNorm},
+        {c.qkNorm, "attn_q_norm.weight", c.headDim, &layer.qNorm},
+        {c.qkNorm, "attn_k_norm.weight", c.headDim, &layer.kNorm},
+        {c.qkvBias, "attn_q.bias", c.qDim(), &layer.bq},
+        {c.qkvBias, "attn_k.bias", c.kvDim(), &layer.bk},
+        {c.qkvBias, "attn_v.bias", c.kvDim(), &layer.bv},
+    };
+    for (const VecSpec& v : vectors)
+        if (auto s = loadVector(l, v.present, p + v.name, v.n, *v.dst); !s) return s.error();
     struct Spec {
+        bool present;
         const char* name;
         WeightMatrix* dst;
         std::int64_t rows, cols;
     };
+    const std::int64_t q = c.qDim(), kv = c.kvDim();
     const Spec specs[] = {
-        {"attn_q.weight", &layer.wq, c.dim, c.dim},      {"attn_k.weight", &layer.wk, c.kvDim(), c.dim},
-        {"attn_v.weight", &layer.wv, c.kvDim(), c.dim},  {"attn_output.weight", &layer.wo, c.dim, c.dim},
-        {"ffn_gate.weight", &layer.gate, c.ffnDim, c.dim}, {"ffn_up.weight", &layer.up, c.ffnDim, c.dim},
-        {"ffn_down.weight", &layer.down, c.dim, c.ffnDim},
+        {!c.fusedQkv, "attn_q.weight", &layer.wq, q, c.dim},
+        {!c.fusedQkv, "attn_k.weight", &layer.wk, kv, c.dim},
+        {!c.fusedQkv, "attn_v.weight", &layer.wv, kv, c.dim},
+        {c.fusedQkv, "attn_qkv.weight", &layer.wqkv, q + 2 * kv, c.dim},
+        {true, "attn_output.weight", &layer.wo, c.dim, q},
+        {!c.fusedGateUp, "ffn_gate.weight", &layer.gate, c.ffnDim, c.dim},
+        {!c.fusedGateUp, "ffn_up.weight", &layer.up, c.ffnDim, c.dim},
+        {c.fusedGateUp, "ffn_up.weight", &layer.gateUp, 2 * std::int64_t{c.ffnDim}, c.dim},
+        {true, "ffn_down.weight", &layer.down, c.dim, c.ffnDim},
     };
     for (const Spec& s : specs) {
+        if (!s.present) continue;
         auto m = l.matrix(p + s.name, s.rows, s.cols);
         if (!m) return m.error();
         *s.dst = *m;
@@ -117,67 +159,40 @@ Status loadLayer(Loader& l, const LlamaConfig& c, int i, LlamaLayer& layer) {
     return Ok{};
 }
 
+// Rope frequency factors: llama's rope_freqs.weight (Llama 3.x long context), phi3's long and
+// short factors (the long ones when the context exceeds the original training context, as
+// llama.cpp decides for the whole run).
+Status loadRopeFactors(Loader& l, const GgufFile& f, const LlamaConfig& c, LlamaWeights& w) {
+    const std::int64_t half = c.ropeDim / 2;
+    if (c.arch == ModelArch::Llama) {
+        if (!f.findTensor("rope_freqs.weight")) return Ok{};
+        return loadVector(l, true, "rope_freqs.weight", half, w.ropeFactors);
+    }
+    if (c.arch != ModelArch::Phi3) return Ok{};
+    const bool haveLong = f.findTensor("rope_factors_long.weight") != nullptr;
+    const bool haveShort = f.findTensor("rope_factors_short.weight") != nullptr;
+    if (!haveLong && !haveShort) return Ok{};
+    if (haveLong != haveShort)
+        return makeError(ErrorCode::InvalidFormat, std::string("tensor '") +
+                                                       (haveLong ? "rope_factors_short.weight" : "rope_factors_long.weight") +
+                                                       "': missing (phi3 files carry both rope factor sets or neither)");
+    const auto original = f.getInt("phi3.rope.scaling.original_context_length");
+    if (!original || *original <= 0)
+        return makeError(ErrorCode::InvalidFormat, "missing integer key phi3.rope.scaling.original_context_length "
+                                                   "(needed with rope_factors_long.weight)");
+    const bool useLong = c.contextLength > *original;
+    const std::string chosen = useLong ? "rope_factors_long.weight" : "rope_factors_short.weight";
+    l.skip(useLong ? "rope_factors_short.weight" : "rope_factors_long.weight");
+    return loadVector(l, true, chosen, half, w.ropeFactors);
+}
+
 }  // namespace
 
-Status LlamaConfig::validate() const {
-    auto bad = [](const std::string& what) { return Status(makeError(ErrorCode::InvalidFormat, what)); };
-    if (dim <= 0 || dim > 65536) return bad("llama.embedding_length " + std::to_string(dim) + " out of range");
-    if (layers <= 0 || layers > 1024) return bad("llama.block_count " + std::to_string(layers) + " out of range");
-    if (heads <= 0 || dim % heads != 0) return bad("llama.attention.head_count " + std::to_string(heads) + " does not divide the embedding length");
-    if (kvHeads <= 0 || heads % kvHeads != 0) return bad("llama.attention.head_count_kv " + std::to_string(kvHeads) + " does not divide the head count");
-    if (headDim != dim / heads || headDim % 2 != 0) return bad("head dimension " + std::to_string(headDim) + " must be embedding_length / head_count and even");
-    if (ffnDim <= 0 || ffnDim > (1 << 20)) return bad("llama.feed_forward_length " + std::to_string(ffnDim) + " out of range");
-    if (vocabSize <= 0) return bad("vocabulary size " + std::to_string(vocabSize) + " out of range");
-    if (contextLength <= 0 || contextLength > (1 << 24)) return bad("llama.context_length " + std::to_string(contextLength) + " out of range");
-    if (ropeDim <= 0 || ropeDim > headDim || ropeDim % 2 != 0) return bad("llama.rope.dimension_count " + std::to_string(ropeDim) + " must be even and <= the head dimension");
-    if (!(normEps > 0.0f)) return bad("llama.attention.layer_norm_rms_epsilon must be > 0");
-    if (!(ropeBase > 0.0f)) return bad("llama.rope.freq_base must be > 0");
-    return Ok{};
-}
-
-std::uint64_t LlamaConfig::parameterCount(bool tiedOutput) const {
-    const std::uint64_t d = static_cast<std::uint64_t>(dim), kv = static_cast<std::uint64_t>(kvDim());
-    const std::uint64_t perLayer = 2 * d * d + 2 * d * kv + 3 * d * static_cast<std::uint64_t>(ffnDim) + 2 * d;
-    const std::uint64_t embed = static_cast<std::uint64_t>(vocabSize) * d;
-    return embed * (tiedOutput ? 1 : 2) + perLayer * static_cast<std::uint64_t>(layers) + d;
-}
-
-Result<LlamaConfig> llamaConfigFromGguf(const GgufFile& f) {
-    const auto arch = f.getString("general.architecture");
-    if (!arch) return makeError(ErrorCode::InvalidFormat, "missing key general.architecture");
-    if (*arch != "llama")
-        return makeError(ErrorCode::Unsupported, "architecture '" + *arch + "' is not supported (only llama)");
-    auto need = [&](const char* key) -> Result<std::int64_t> {
-        auto v = f.getInt(key);
-        if (!v) return makeError(ErrorCode::InvalidFormat, std::string("missing integer key ") + key);
-        if (*v <= 0 || *v > (std::int64_t{1} << 30))
-            return makeError(ErrorCode::InvalidFormat, std::string("key ") + key + " out of range: " + std::to_string(*v));
-        return *v;
-    };
-    LlamaConfig c;
-    for (auto [key, dst] : {std::pair{"llama.embedding_length", &c.dim}, std::pair{"llama.block_count", &c.layers},
-                            std::pair{"llama.attention.head_count", &c.heads},
-                            std::pair{"llama.feed_forward_length", &c.ffnDim},
-                            std::pair{"llama.context_length", &c.contextLength}}) {
-        auto v = need(key);
-        if (!v) return v.error();
-        *dst = static_cast<std::int32_t>(*v);
-    }
-    c.kvHeads = static_cast<std::int32_t>(f.getInt("llama.attention.head_count_kv").value_or(c.heads));
-    c.headDim = c.dim / c.heads;
-    c.ropeDim = static_cast<std::int32_t>(f.getInt("llama.rope.dimension_count").value_or(c.headDim));
-    c.normEps = static_cast<float>(f.getFloat("llama.attention.layer_norm_rms_epsilon").value_or(1e-5));
-    c.ropeBase = static_cast<float>(f.getFloat("llama.rope.freq_base").value_or(10000.0));
-    const GgufTensorInfo* embd = f.findTensor("token_embd.weight");
-    if (!embd) return makeError(ErrorCode::InvalidFormat, "tensor 'token_embd.weight': missing");
-    if (embd->dims.size() != 2 || embd->dims[1] > (1u << 24))
-        return makeError(ErrorCode::InvalidFormat, "tensor 'token_embd.weight': shape " + shapeString(embd->dims) + " is not [dim, vocab]");
-    c.vocabSize = static_cast<std::int32_t>(embd->dims[1]);
-    if (auto v = f.getInt("llama.vocab_size"); v && *v != c.vocabSize)
-        return makeError(ErrorCode::InvalidFormat, "llama.vocab_size " + std::to_string(*v) +
-                                                       " differs from token_embd.weight rows " + std::to_string(c.vocabSize));
-    if (auto s = c.validate(); !s) return s.error();
-    return c;
+std::vector<const WeightMatrix*> LlamaLayer::matrices() const {
+    std::vector<const WeightMatrix*> out;
+    for (const WeightMatrix* m : {&wq, &wk, &wv, &wqkv, &wo, &gate, &up, &gateUp, &down})
+        if (m->rows > 0) out.push_back(m);
+    return out;
 }
 
 Result<LlamaWeights> llamaWeightsFromGguf(const GgufFile& f, const LlamaConfig& c,
@@ -185,7 +200,7 @@ Result<LlamaWeights> llamaWeightsFromGguf(const GgufFile& f, const LlamaConfig& 
     LlamaWeights w;
     w.config = c;
     w.tiedOutput = f.findTensor("output.weight") == nullptr;
-    const std::size_t total = static_cast<std::size_t>(c.layers) * 9 + (w.tiedOutput ? 2 : 3);
+    const std::size_t total = f.tensors().size();
     Loader l(f, progress, std::move(stop), total);
     auto embd = l.matrix("token_embd.weight", c.vocabSize, c.dim);
     if (!embd) return embd.error();
@@ -204,6 +219,10 @@ Result<LlamaWeights> llamaWeightsFromGguf(const GgufFile& f, const LlamaConfig& 
         if (!out) return out.error();
         w.output = *out;
     }
+    if (auto s = loadRopeFactors(l, f, c, w); !s) return s.error();
+    if (const std::string extra = l.firstUnused(); !extra.empty())
+        return makeError(ErrorCode::Unsupported, "tensor '" + extra + "': not part of a " +
+                                                     std::string(modelArchName(c.arch)) + " model (refused rather than ignored)");
     w.weightBytes = l.bytes();
     g_touchSink = l.touched();
     return w;

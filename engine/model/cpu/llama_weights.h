@@ -9,38 +9,27 @@
 
 #include "engine/core/result.h"
 #include "engine/model/cpu/matmul.h"
+#include "engine/model/cpu/model_arch.h"
 #include "engine/model/gguf_file.h"
 
 namespace batchscope::engine::cpu {
 
-/// Hyper-parameters (GGUF llama.* keys). Invariants after validate(): all counts > 0,
-/// dim == heads * headDim, heads % kvHeads == 0, ropeDim even and <= headDim.
-struct LlamaConfig {
-    std::int32_t dim = 0;            ///< llama.embedding_length
-    std::int32_t layers = 0;         ///< llama.block_count
-    std::int32_t heads = 0;          ///< llama.attention.head_count
-    std::int32_t kvHeads = 0;        ///< llama.attention.head_count_kv (default heads)
-    std::int32_t headDim = 0;        ///< dim / heads
-    std::int32_t ffnDim = 0;         ///< llama.feed_forward_length
-    std::int32_t vocabSize = 0;      ///< rows of token_embd.weight
-    std::int32_t contextLength = 0;  ///< llama.context_length (tokens)
-    std::int32_t ropeDim = 0;        ///< llama.rope.dimension_count (default headDim)
-    float normEps = 1e-5f;           ///< llama.attention.layer_norm_rms_epsilon
-    float ropeBase = 10000.0f;       ///< llama.rope.freq_base
-
-    std::int32_t kvDim() const { return kvHeads * headDim; }
-    Status validate() const;
-    /// Parameters of a model of this shape (embedding + layers + norms + output; `tiedOutput`:
-    /// output shares the embedding).
-    std::uint64_t parameterCount(bool tiedOutput) const;
-};
-
 /// One transformer block. Matrices are [out x in] views into the file mapping; norms are
 /// copied to F32 (they are tiny).
+/// Which members are set follows the config's traits (fused matrices replace the separate
+/// ones; empty vectors/matrices are absent tensors).
 struct LlamaLayer {
     std::vector<float> attnNorm, ffnNorm;
-    WeightMatrix wq, wk, wv, wo;  ///< [dim x dim], [kvDim x dim], [kvDim x dim], [dim x dim]
+    std::vector<float> postAttnNorm, postFfnNorm;  ///< [dim] (postNorms)
+    std::vector<float> qNorm, kNorm;               ///< [headDim] (qkNorm)
+    std::vector<float> bq, bk, bv;                 ///< [qDim], [kvDim], [kvDim] (qkvBias)
+    WeightMatrix wq, wk, wv, wo;  ///< [qDim x dim], [kvDim x dim], [kvDim x dim], [dim x qDim]
+    WeightMatrix wqkv;            ///< [(qDim + 2 kvDim) x dim] (fusedQkv): Q rows, then K, then V
     WeightMatrix gate, up, down;  ///< [ffn x dim], [ffn x dim], [dim x ffn]
+    WeightMatrix gateUp;          ///< [2 ffn x dim] (fusedGateUp): gate rows, then up rows
+
+    /// The matrices present (for byte and FLOP counts).
+    std::vector<const WeightMatrix*> matrices() const;
 };
 
 /// All weights. Non-owning: valid while the GgufFile (or buffer) they point into lives.
@@ -51,14 +40,14 @@ struct LlamaWeights {
     std::vector<float> outputNorm;
     WeightMatrix output;          ///< [vocab x dim]; == tokenEmbedding when tied
     bool tiedOutput = false;
+    /// Rope frequency divisors, [ropeDim / 2] (llama: rope_freqs.weight; phi3: the long or short
+    /// factors); empty = all 1.
+    std::vector<float> ropeFactors;
     std::uint64_t weightBytes = 0;  ///< bytes of matrix data referenced
 };
 
-/// Reads llama.* metadata. Unsupported for another general.architecture, InvalidFormat for
-/// missing or inconsistent keys (message names the key).
-Result<LlamaConfig> llamaConfigFromGguf(const GgufFile& file);
-
-/// Maps the weight tensors, checking names, shapes and types (messages name the tensor).
+/// Maps the weight tensors the architecture needs, checking names, shapes and types; a missing
+/// tensor or one the architecture does not use is refused (messages name the tensor).
 /// `progress(fraction)` is called per tensor; returns Cancelled when `stop` is requested.
 /// Touches every page of the weights so the first step does not pay the page faults.
 Result<LlamaWeights> llamaWeightsFromGguf(const GgufFile& file, const LlamaConfig& config,

@@ -18,7 +18,9 @@ namespace {
 
 constexpr std::int64_t kBlasPanelRows = 128;
 
-bool isQuantised(WeightType t) { return t == WeightType::Q8_0 || t == WeightType::Q4_0; }
+bool isFloatLike(WeightType t) { return t == WeightType::F32 || t == WeightType::F16 || t == WeightType::BF16; }
+bool needsQ8K(WeightType t) { return !isFloatLike(t) && quantTraits(t).activation == ActivationKind::Q8_K; }
+bool needsQ8_0(WeightType t) { return !isFloatLike(t) && !needsQ8K(t); }
 
 // BATCHSCOPE_BLAS_MIN_TOKENS overrides the measured policy (docs/cpu-runtime.md): -1 = never.
 std::optional<std::int64_t> blasOverride() {
@@ -38,7 +40,9 @@ std::optional<std::int64_t> blasOverride() {
 bool blasWins(CpuIsa isa, WeightType type, std::int64_t tokens) {
     switch (isa) {
     case CpuIsa::Avx512: return false;
-    case CpuIsa::Avx2: return type != WeightType::F16 && tokens >= 32;
+    // The K-type kernels (matmul_kquant_avx2.cpp) unpack each super-block once per 64 tokens
+    // and use integer multiply-adds: no dequantised sgemm panels for them.
+    case CpuIsa::Avx2: return type != WeightType::F16 && !detail::isKQuantKernelType(type) && tokens >= 32;
     case CpuIsa::Scalar: return tokens >= 8;
     }
     return false;
@@ -48,8 +52,9 @@ bool blasWins(CpuIsa isa, WeightType type, std::int64_t tokens) {
 }  // namespace
 
 void matmulRows(CpuIsa isa, const WeightMatrix& w, const float* x, const ActivationQ8* xq,
-                std::int64_t tokens, float* y, std::int64_t ldy, std::int64_t n0, std::int64_t n1) {
-    const detail::KernelArgs args{&w, x, xq, tokens, y, ldy};
+                std::int64_t tokens, float* y, std::int64_t ldy, std::int64_t n0, std::int64_t n1,
+                const BlockQ8_K* xk) {
+    const detail::KernelArgs args{&w, x, xq, xk, tokens, y, ldy};
     if (!detail::hasOwnKernels(w.type)) {
         detail::matmulRowsViaF32(isa, args, n0, n1);
         return;
@@ -88,17 +93,33 @@ void Matmul::runMany(std::span<const MatmulTarget> targets, const float* x, std:
 #endif
     const std::int64_t K = targets.front().w->cols;
     std::int64_t totalRows = 0;
-    bool anyQuantised = false;
+    bool anyQ8_0 = false, anyQ8K = false;
     for (const auto& t : targets) {
         totalRows += t.w->rows;
-        anyQuantised = anyQuantised || isQuantised(t.w->type);
+        anyQ8_0 = anyQ8_0 || needsQ8_0(t.w->type);
+        anyQ8K = anyQ8K || needsQ8K(t.w->type);
     }
+    const bool anyQuantised = anyQ8_0 || anyQ8K;
+    // Activations are quantised once per call for all targets; over the pool when there are
+    // many tokens (prefill), where the scalar quantisers would otherwise run on one thread.
     const ActivationQ8* xq = nullptr;
+    const BlockQ8_K* xk = nullptr;
+    if (anyQ8_0) m_xq.resize(static_cast<std::size_t>(tokens * (K / kQBlock)));
+    if (anyQ8K) m_xk.resize(static_cast<std::size_t>(tokens * (K / kQK)));
+    if (anyQ8_0) xq = m_xq.data();
+    if (anyQ8K) xk = m_xk.data();
+    const auto quantise = [&](std::int64_t t0, std::int64_t t1, int) {
+        for (std::int64_t t = t0; t < t1; ++t) {
+            if (anyQ8_0) quantizeActivations(x + t * K, K, m_xq.data() + t * (K / kQBlock));
+            if (anyQ8K) quantizeRowQ8K(x + t * K, K, m_xk.data() + t * (K / kQK));
+        }
+    };
     if (anyQuantised) {
-        const std::int64_t nb = K / kQBlock;
-        m_xq.resize(static_cast<std::size_t>(tokens * nb));
-        for (std::int64_t t = 0; t < tokens; ++t) quantizeActivations(x + t * K, K, m_xq.data() + t * nb);
-        xq = m_xq.data();
+        if (tokens >= 16) {
+            m_pool.parallelFor(tokens, 8, quantise);
+        } else {
+            quantise(0, tokens, 0);
+        }
     }
     // Chunks of whole 4-row tiles; enough chunks per thread to balance a shared machine. The
     // packed AVX-512 path works in 32-row panels and prefetches the next panel of its chunk
@@ -115,7 +136,7 @@ void Matmul::runMany(std::span<const MatmulTarget> targets, const float* x, std:
     m_pool.parallelFor(static_cast<std::int64_t>(m_chunks.size()), 1, [&](std::int64_t c0, std::int64_t c1, int) {
         for (std::int64_t c = c0; c < c1; ++c) {
             const Chunk& ch = m_chunks[static_cast<std::size_t>(c)];
-            matmulRows(isa, *ch.target->w, x, xq, tokens, ch.target->y, ch.target->w->rows, ch.n0, ch.n1);
+            matmulRows(isa, *ch.target->w, x, xq, tokens, ch.target->y, ch.target->w->rows, ch.n0, ch.n1, xk);
         }
     });
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/model/cpu/cpu_isa.h"
+#include "engine/model/cpu/quant_types.h"
 #include "engine/model/cpu/thread_pool.h"
 #include "engine/model/cpu/weight_types.h"
 
@@ -26,11 +27,14 @@ struct WeightMatrix {
 };
 
 /// Computes y[t * ldy + n] = sum_k x[t * K + k] * W[n][k] for t < T, n in [n0, n1) on one thread
-/// with the kernels of `isa`. xq must hold the activations quantised by quantizeActivations()
-/// (T * K / 32 blocks) when W is Q8_0 or Q4_0 (the integer dot products use them), else may be
-/// null. Every ISA level computes the same products; only summation order differs.
+/// with the kernels of `isa`. The integer dot products of quantised types take the activations
+/// quantised as quantTraits(W.type).activation names: xq (quantizeActivations(), T * K / 32
+/// blocks) for the 32-block types, xk (quantizeRowQ8K(), T * K / 256 super-blocks) for the K
+/// types and IQ4_XS; either may be null when W does not need it. Every ISA level computes the
+/// same products; only summation order differs.
 void matmulRows(CpuIsa isa, const WeightMatrix& w, const float* x, const ActivationQ8* xq,
-                std::int64_t tokens, float* y, std::int64_t ldy, std::int64_t n0, std::int64_t n1);
+                std::int64_t tokens, float* y, std::int64_t ldy, std::int64_t n0, std::int64_t n1,
+                const BlockQ8_K* xk = nullptr);
 
 /// One product of a runMany() call: y [T x w->rows] = x * w^T.
 struct MatmulTarget {
@@ -66,6 +70,7 @@ private:
     CpuIsa m_isa;
     std::int64_t m_blasMinTokens;
     std::vector<ActivationQ8> m_xq;
+    std::vector<BlockQ8_K> m_xk;
     std::vector<std::vector<float>> m_panels;  // per thread
     struct Chunk {
         const MatmulTarget* target;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // AVX2 + FMA + F16C kernels, compiled with per-function target attributes.
 #include "engine/model/cpu/matmul_kernels.h"
+#include "engine/model/cpu/quant_types.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -82,6 +83,34 @@ BS_AVX2_INLINE __m256i loadQuantBlock(const std::byte* row, std::int64_t b, floa
         __builtin_memcpy(&h, blk, 2);
         *d = _cvtsh_ss(h);
         return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
+    } else if constexpr (T == WeightType::Q5_0) {
+        // (nibble | bit i of qh << 4) - 16: the 32 qh bits spread to bytes (each byte keeps its
+        // own bit of the replicated word, compared against all-ones), as ggml's bytes_from_bits_32.
+        const std::byte* blk = row + b * sizeof(BlockQ5_0);
+        std::uint16_t h;
+        __builtin_memcpy(&h, blk, 2);
+        *d = _cvtsh_ss(h);
+        std::uint32_t qh;
+        __builtin_memcpy(&qh, blk + offsetof(BlockQ5_0, qh), 4);
+        const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(qh)),
+                                                   _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                                                     0x0101010101010101, 0x0000000000000000));
+        const __m256i bitSet = _mm256_cmpeq_epi8(_mm256_or_si256(spread, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe)),
+                                                 _mm256_set1_epi64x(-1));
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + offsetof(BlockQ5_0, qs)));
+        const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
+        return _mm256_sub_epi8(_mm256_or_si256(nib, _mm256_and_si256(bitSet, _mm256_set1_epi8(0x10))), _mm256_set1_epi8(16));
+    } else if constexpr (T == WeightType::IQ4_NL) {
+        // Nibbles as Q4_0, mapped through the non-linear grid (|value| <= 127, so the sign
+        // trick's pairs stay below 2 * 127 * 127 < 32767).
+        const std::byte* blk = row + b * sizeof(BlockIQ4_NL);
+        std::uint16_t h;
+        __builtin_memcpy(&h, blk, 2);
+        *d = _cvtsh_ss(h);
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + offsetof(BlockIQ4_NL, qs)));
+        const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
+        const __m128i grid = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues));
+        return _mm256_shuffle_epi8(_mm256_set_m128i(grid, grid), nib);
     } else {
         const std::byte* blk = row + b * sizeof(BlockQ4_0);
         std::uint16_t h;
@@ -109,7 +138,10 @@ BS_AVX2 void tileQuant(const KernelArgs& a, std::int64_t n, std::int64_t t) {
     const __m256i ones = _mm256_set1_epi16(1);
     // As in tileFloat: the first token tile of a row group prefetches the next group.
     const std::size_t ahead = t == 0 ? w.rowBytes() * R : 0;
-    constexpr std::size_t blockBytes = T == WeightType::Q8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
+    constexpr std::size_t blockBytes = T == WeightType::Q8_0     ? sizeof(BlockQ8_0)
+                                       : T == WeightType::Q5_0   ? sizeof(BlockQ5_0)
+                                       : T == WeightType::IQ4_NL ? sizeof(BlockIQ4_NL)
+                                                                 : sizeof(BlockQ4_0);
     for (std::int64_t b = 0; b < nb; ++b) {
         if (ahead != 0) {
             #pragma GCC unroll 8
@@ -146,7 +178,7 @@ BS_AVX2 void tileQuant(const KernelArgs& a, std::int64_t n, std::int64_t t) {
 
 template <WeightType T, int R, int C>
 void tile(const KernelArgs& a, std::int64_t n, std::int64_t t) {
-    if constexpr (T == WeightType::Q8_0 || T == WeightType::Q4_0) {
+    if constexpr (T == WeightType::Q8_0 || T == WeightType::Q4_0 || T == WeightType::Q5_0 || T == WeightType::IQ4_NL) {
         tileQuant<T, R, C>(a, n, t);
     } else {
         tileFloat<T, R, C>(a, n, t);
@@ -245,6 +277,10 @@ void gemvFloat(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
 }  // namespace
 
 void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
+    if (isKQuantKernelType(a.w->type)) {
+        kquantRowsAvx2(a, n0, n1);
+        return;
+    }
     if (a.tokens == 1) {
         switch (a.w->type) {
         case WeightType::F32: gemvFloat<WeightType::F32>(a, n0, n1); return;
@@ -259,6 +295,8 @@ void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     case WeightType::BF16: rows<WeightType::BF16>(a, n0, n1); return;
     case WeightType::Q8_0: rows<WeightType::Q8_0>(a, n0, n1); return;
     case WeightType::Q4_0: rows<WeightType::Q4_0>(a, n0, n1); return;
+    case WeightType::Q5_0: rows<WeightType::Q5_0>(a, n0, n1); return;
+    case WeightType::IQ4_NL: rows<WeightType::IQ4_NL>(a, n0, n1); return;
     default: matmulRowsViaF32(CpuIsa::Scalar, a, n0, n1); return;  // matmulRows routes these away
     }
 }

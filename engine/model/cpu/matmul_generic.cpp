@@ -17,7 +17,14 @@ bool hasOwnKernels(WeightType type) {
     case WeightType::F16:
     case WeightType::BF16:
     case WeightType::Q8_0:
-    case WeightType::Q4_0: return true;
+    case WeightType::Q4_0:
+    case WeightType::Q5_0:  // 32-block tiles of matmul_avx2.cpp / matmul_avx512.cpp
+    case WeightType::IQ4_NL:
+    case WeightType::Q2_K:  // matmul_kquant_*.cpp
+    case WeightType::Q3_K:
+    case WeightType::Q4_K:
+    case WeightType::Q5_K:
+    case WeightType::Q6_K: return true;
     default: return false;
     }
 }
@@ -33,7 +40,7 @@ void matmulRowsViaF32(CpuIsa isa, const KernelArgs& a, std::int64_t n0, std::int
         const std::int64_t rows = std::min(kPanelRows, n1 - p0);
         for (std::int64_t r = 0; r < rows; ++r) dequantize(w.row(p0 + r), panel.data() + r * K, K);
         const WeightMatrix f{WeightType::F32, reinterpret_cast<const std::byte*>(panel.data()), rows, K};
-        const KernelArgs b{&f, a.x, nullptr, a.tokens, a.y + p0, a.ldy};
+        const KernelArgs b{&f, a.x, nullptr, nullptr, a.tokens, a.y + p0, a.ldy};
         switch (isa) {
         case CpuIsa::Avx512: matmulRowsAvx512(b, 0, rows); break;
         case CpuIsa::Avx2: matmulRowsAvx2(b, 0, rows); break;

@@ -2,20 +2,23 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 #include "engine/model/cpu/matmul.h"
+#include "engine/model/cpu/quant_types.h"
 
 namespace batchscope::engine::cpu::detail {
 
 struct KernelArgs {
     const WeightMatrix* w;
     const float* x;          ///< [T x K]
-    const ActivationQ8* xq;  ///< [T x K/32] for quantised weights
+    const ActivationQ8* xq;  ///< [T x K/32] for the 32-block quantised weights
+    const BlockQ8_K* xk;     ///< [T x K/256] for the super-block (K) types
     std::int64_t tokens;
     float* y;
     std::int64_t ldy;
 };
 
 void matmulRowsScalar(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
-/// Whether the per-ISA kernels above handle `type` themselves (F32/F16/BF16/Q8_0/Q4_0);
+/// Whether the per-ISA kernels above handle `type` themselves (F32/F16/BF16/Q8_0/Q4_0/Q5_0,
+/// and Q4_K/Q6_K through kquantRows*);
 /// matmulRows sends every other type to matmulRowsViaF32 (matmul_generic.cpp).
 bool hasOwnKernels(WeightType type);
 /// Dequantises 32-row panels to F32 (quantKernels(isa, type).dequantizeRow) and runs the
@@ -27,6 +30,18 @@ void matmulRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 /// computes whole 32-row panels from n0 and returns the first row it did not compute (n0 for
 /// other types); the caller finishes [returned, n1) with the register tiles.
 std::int64_t matmulRowsAvx512Packed(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+/// The super-block (K-quant) weight types the SIMD kernels of matmul_kquant_*.cpp compute with
+/// Q8_K activations; other quantised types use the 32-block tiles.
+inline bool isKQuantKernelType(WeightType type) {
+    return type == WeightType::Q2_K || type == WeightType::Q3_K || type == WeightType::Q4_K || type == WeightType::Q5_K ||
+           type == WeightType::Q6_K;
+}
+/// K-quant rows [n0, n1) for all T tokens (matmul_kquant_avx2.cpp / matmul_kquant_avx512.cpp).
+void kquantRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+void kquantRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+/// Whether kquantRowsAvx2 takes its few-token kernels (super-block kept in registers) for T.
+bool kquantUsesFusedAvx2(std::int64_t tokens);
+
 /// Rows ahead that the T = 1 kernels prefetch: one for F32; ~8 KB of whole rows for 16-bit
 /// weights, whose short rows left too little lead at one row (single-thread kernel bench, T = 1:
 /// AVX-512 F16/BF16 31-36 -> 37-46 GB/s, AVX2 F16 26-34 -> 34-41 GB/s; F32 was best at one).

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "engine/model/cpu/matmul_kernels.h"
+#include "engine/model/cpu/quant_types.h"
 
 namespace batchscope::engine::cpu::detail {
 
@@ -62,12 +63,27 @@ float dotQuant(WeightType type, const std::byte* row, const ActivationQ8* xq, st
 void matmulRowsScalar(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     const WeightMatrix& w = *a.w;
     const std::int64_t K = w.cols;
-    const bool quant = w.type == WeightType::Q8_0 || w.type == WeightType::Q4_0;
+    const bool floatLike = w.type == WeightType::F32 || w.type == WeightType::F16 || w.type == WeightType::BF16;
+    const bool ownQuant = w.type == WeightType::Q8_0 || w.type == WeightType::Q4_0;
+    if (!floatLike && !ownQuant) {
+        // Every other quantised type: the format's scalar reference dot (quant_types.h) on the
+        // activation blocks its traits name.
+        const QuantTraits& q = quantTraits(w.type);
+        for (std::int64_t n = n0; n < n1; ++n) {
+            for (std::int64_t t = 0; t < a.tokens; ++t) {
+                const void* xt = q.activation == ActivationKind::Q8_K
+                                     ? static_cast<const void*>(a.xk + t * (K / kQK))
+                                     : static_cast<const void*>(a.xq + t * (K / kQBlock));
+                a.y[t * a.ldy + n] = q.dotQ8(w.row(n), xt, K);
+            }
+        }
+        return;
+    }
     for (std::int64_t n = n0; n < n1; ++n) {
         const std::byte* row = w.row(n);
         for (std::int64_t t = 0; t < a.tokens; ++t) {
-            a.y[t * a.ldy + n] = quant ? dotQuant(w.type, row, a.xq + t * (K / kQBlock), K)
-                                       : dotFloat(w.type, row, a.x + t * K, K);
+            a.y[t * a.ldy + n] = ownQuant ? dotQuant(w.type, row, a.xq + t * (K / kQBlock), K)
+                                          : dotFloat(w.type, row, a.x + t * K, K);
         }
     }
 }

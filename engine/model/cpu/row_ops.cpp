@@ -22,6 +22,18 @@ void swigluScalar(float* gate, const float* up, std::int64_t n) {
     for (std::int64_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
+// gelu_tanh(g) = 0.5 g (1 + tanh(u)) = g / (1 + e^(-2u)), u = sqrt(2/pi) (g + 0.044715 g^3).
+constexpr float kGeluC = 0.7978845608028654f;
+constexpr float kGeluA = 0.044715f;
+
+void gegluScalar(float* gate, const float* up, std::int64_t n) {
+    for (std::int64_t i = 0; i < n; ++i) {
+        const float g = gate[i];
+        const float u = kGeluC * (g + kGeluA * g * g * g);
+        gate[i] = 0.5f * g * (1.0f + std::tanh(u)) * up[i];
+    }
+}
+
 #if defined(__x86_64__)
 #define BS_AVX2 __attribute__((target("avx2,fma")))
 #define BS_AVX2_INLINE BS_AVX2 __attribute__((always_inline)) inline
@@ -63,14 +75,28 @@ BS_AVX2 void swigluAvx2(float* gate, const float* up, std::int64_t n) {
     }
     swigluScalar(gate + i, up + i, n - i);
 }
+
+BS_AVX2 void gegluAvx2(float* gate, const float* up, std::int64_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f), c2 = _mm256_set1_ps(-2.0f * kGeluC), a = _mm256_set1_ps(kGeluA);
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 g = _mm256_loadu_ps(gate + i);
+        const __m256 inner = _mm256_fmadd_ps(_mm256_mul_ps(a, g), _mm256_mul_ps(g, g), g);
+        // The exp clamps its argument to [-87, 88]: beyond, g / (1 + e) is within 1e-37 of
+        // the exact value (0 or g).
+        const __m256 e = detail::exp8(_mm256_mul_ps(c2, inner));
+        _mm256_storeu_ps(gate + i, _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(one, e)), _mm256_loadu_ps(up + i)));
+    }
+    gegluScalar(gate + i, up + i, n - i);
+}
 #endif
 
 }  // namespace
 
 const RowOps& rowOps(CpuIsa isa) {
-    static const RowOps scalar{rmsNormScalar, swigluScalar};
+    static const RowOps scalar{rmsNormScalar, swigluScalar, gegluScalar};
 #if defined(__x86_64__)
-    static const RowOps avx2{rmsNormAvx2, swigluAvx2};
+    static const RowOps avx2{rmsNormAvx2, swigluAvx2, gegluAvx2};
     if (isa != CpuIsa::Scalar) return avx2;
 #else
     (void)isa;

@@ -1,4 +1,4 @@
-// Element-wise row operations of the forward pass (RMSNorm, SwiGLU), dispatched per ISA.
+// Element-wise row operations of the forward pass (RMSNorm, SwiGLU, GeGLU), dispatched per ISA.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 #include <cstdint>
@@ -17,6 +17,9 @@ struct RowOps {
     /// polynomial after range reduction (relative error < 2e-7 over [-87, 88]; clamped outside,
     /// so results smaller than 1e-35 in magnitude, at gate < -88, come out as 0).
     void (*swiglu)(float* gate, const float* up, std::int64_t n);
+    /// gate[i] = gelu_tanh(gate[i]) * up[i] (the tanh approximation of GELU, as Gemma uses),
+    /// through the same vector exp.
+    void (*geglu)(float* gate, const float* up, std::int64_t n);
 };
 
 const RowOps& rowOps(CpuIsa isa);

@@ -25,7 +25,7 @@ namespace {
         const std::int64_t n = std::min(a.blockSize, a.positions - j0);                          \
         for (std::int64_t s = 0; s < n; ++s) a.scores[j0 + s] = DOT(a.q, k + s * a.stride, a.headDim) * a.scale; \
     }                                                                                            \
-    SOFTMAX(a.scores, a.positions);                                                              \
+    softmaxScores<SOFTMAX>(a, a.scores);                                                         \
     for (std::int64_t i = 0; i < a.headDim; ++i) a.out[i] = 0.0f;                                \
     for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {                 \
         const E* v = static_cast<const E*>(a.vBlocks[b]);                                       \
@@ -44,6 +44,18 @@ void softmaxScalar(float* s, std::int64_t n) {
     }
     const float inv = 1.0f / sum;
     for (std::int64_t j = 0; j < n; ++j) s[j] *= inv;
+}
+
+// Soft-caps (a.softcap > 0) and normalises one head's scores; the a.masked leading positions
+// (before a sliding window) get weight 0.
+template <void (*Softmax)(float*, std::int64_t)>
+void softmaxScores(const AttendArgs& a, float* s) {
+    if (a.softcap > 0.0f) {
+        const float inv = 1.0f / a.softcap;
+        for (std::int64_t j = a.masked; j < a.positions; ++j) s[j] = a.softcap * std::tanh(s[j] * inv);
+    }
+    Softmax(s + a.masked, a.positions - a.masked);
+    for (std::int64_t j = 0; j < a.masked; ++j) s[j] = 0.0f;
 }
 
 // Runs a single-head attend function for each head of a group.
@@ -259,7 +271,7 @@ BS_AVX512 void attendAvx512Fixed(const AttendArgs& a) {
             for (int g = 0; g < G; ++g)
                 a.scores[g * a.positions + j0 + s] = dotAvx512(a.q + g * a.headDim, k + s * a.stride, a.headDim) * a.scale;
     }
-    for (int g = 0; g < G; ++g) softmaxAvx512(a.scores + g * a.positions, a.positions);
+    for (int g = 0; g < G; ++g) softmaxScores<softmaxAvx512>(a, a.scores + g * a.positions);
     __m512 o[G][NV];
     #pragma GCC unroll 16
     for (int g = 0; g < G; ++g)

@@ -24,6 +24,11 @@ struct AttendArgs {
     /// Query heads sharing these K/V (GQA group): q and out hold `heads` consecutive rows of
     /// headDim; each K/V row is read once for all of them.
     std::int64_t heads = 1;
+    /// Leading positions excluded from the softmax (weight 0): a sliding window that starts
+    /// inside the first block passed. 0 <= masked < positions.
+    std::int64_t masked = 0;
+    /// Scores become softcap * tanh(score / softcap) before the softmax (gemma2); 0 = off.
+    float softcap = 0.0f;
 };
 
 /// Function table of one ISA level. Pure functions, thread-safe.
@@ -34,7 +39,8 @@ struct VecOps {
     void (*axpy)(float* y, float s, const float* x, std::int64_t n);
     /// One head of causal attention over positions [0, positions): K/V rows of position j are
     /// at kBlocks[j / blockSize] + (j % blockSize) * stride (likewise V), headDim values each.
-    /// out[headDim] = softmax(q . K^T * scale) V. scores: scratch of `positions` floats.
+    /// out[headDim] = softmax(q . K^T * scale) V over positions [masked, positions), with the
+    /// optional soft-cap. scores: scratch of `positions` floats.
     void (*attend)(const AttendArgs& a);     ///< F32 K/V
     void (*attendF16)(const AttendArgs& a);  ///< F16 K/V
     /// out[i] = half(in[i]), round to nearest even.

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Stand-alone driver of runCpuBench() for measuring (not a test):
-//   batchscope_cpu_bench [shape] [F32|F16|BF16|Q8_0|Q4_0] [threads] [repeats] [N...]
-// BATCHSCOPE_BENCH_KV=f16|f32 selects the KV cache type (default: auto, by weight type).
+//   batchscope_cpu_bench [shape] [F32|F16|BF16|Q8_0|Q4_0|Q4_K|Q6_K|... (any loadable type)] [threads] [repeats] [N...]
+// BATCHSCOPE_BENCH_KV=f16|f32 selects the KV cache type (default: auto, by weight type);
+// BATCHSCOPE_BENCH_ARCH=qwen2 (etc.) the random model's architecture (default llama).
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -13,6 +15,7 @@
 
 #include "engine/model/cpu/cpu_bench.h"
 #include "engine/model/cpu/cpu_isa.h"
+#include "engine/model/model_quantizer.h"
 
 using namespace batchscope::engine;
 
@@ -39,7 +42,13 @@ int kernelBench(int argc, char** argv) {
     std::vector<float> src(static_cast<std::size_t>(N * K));
     for (std::size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>((i * 2654435761u) % 1000) * 1e-3f - 0.5f;
     cpu::ThreadPool pool(1);
-    for (auto type : {cpu::WeightType::F32, cpu::WeightType::F16, cpu::WeightType::BF16, cpu::WeightType::Q8_0, cpu::WeightType::Q4_0}) {
+    // BATCHSCOPE_KBENCH_TYPES=F16,Q4_K,... picks the weight types (default: all with own kernels).
+    const char* typesEnv = std::getenv("BATCHSCOPE_KBENCH_TYPES");
+    const std::string typeList = typesEnv ? typesEnv : "F32,F16,BF16,Q8_0,Q4_0,Q4_K,Q5_K,Q6_K";
+    for (auto type : {cpu::WeightType::F32, cpu::WeightType::F16, cpu::WeightType::BF16, cpu::WeightType::Q8_0,
+                      cpu::WeightType::Q4_0, cpu::WeightType::Q5_0, cpu::WeightType::IQ4_NL, cpu::WeightType::Q2_K,
+                      cpu::WeightType::Q3_K, cpu::WeightType::Q4_K, cpu::WeightType::Q5_K, cpu::WeightType::Q6_K}) {
+        if (("," + typeList + ",").find("," + std::string(cpu::weightTypeName(type)) + ",") == std::string::npos) continue;
         const std::size_t rb = cpu::weightRowBytes(type, K);
         std::vector<std::byte> w(rb * static_cast<std::size_t>(N));
         for (std::int64_t n = 0; n < N; ++n) cpu::quantizeRow(type, src.data() + n * K, K, w.data() + n * rb);
@@ -69,16 +78,73 @@ int kernelBench(int argc, char** argv) {
     return 0;
 }
 
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+// Every architecture at one shape in the same process, runs interleaved round by round so
+// machine load hits all alike; medians per architecture and the ratio to llama:
+//   batchscope_cpu_bench families [shape] [type] [threads] [rounds] [N...]
+int familiesBench(int argc, char** argv) {
+    cpu::CpuBenchOptions o;
+    o.shape = argc > 2 ? argv[2] : "small";
+    const std::string t = argc > 3 ? argv[3] : "F32";
+    o.weightType = t == "F16" ? GgmlType::F16 : t == "Q8_0" ? GgmlType::Q8_0 : t == "Q4_0" ? GgmlType::Q4_0 : GgmlType::F32;
+    o.threads = argc > 4 ? std::atoi(argv[4]) : 2;
+    const int rounds = argc > 5 ? std::atoi(argv[5]) : 3;
+    o.concurrency = {1};
+    if (argc > 6) {
+        o.concurrency.clear();
+        for (int i = 6; i < argc; ++i) o.concurrency.push_back(std::atoi(argv[i]));
+    }
+    o.repeats = 1;
+    o.probeBufferBytes = std::size_t{16} << 20;
+    const std::vector<std::string> archs{"llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3"};
+    // [arch][concurrency index] -> per-round decode / prompt tokens per second
+    std::vector<std::vector<std::vector<double>>> decode(archs.size()), prompt(archs.size());
+    for (int r = 0; r < rounds; ++r) {
+        for (std::size_t a = 0; a < archs.size(); ++a) {
+            o.architecture = archs[a];
+            auto res = cpu::runCpuBench(o);
+            if (!res) {
+                std::fprintf(stderr, "%s: %s\n", archs[a].c_str(), res.error().message.c_str());
+                return 1;
+            }
+            decode[a].resize(res->size());
+            prompt[a].resize(res->size());
+            for (std::size_t i = 0; i < res->size(); ++i) {
+                decode[a][i].push_back((*res)[i].decodeTokensPerSec);
+                prompt[a][i].push_back((*res)[i].promptTokensPerSec);
+            }
+            std::fprintf(stderr, "round %d %s: decode %.1f tok/s (N=%d)\n", r + 1, archs[a].c_str(),
+                         res->front().decodeTokensPerSec, o.concurrency.front());
+        }
+    }
+    std::printf("| arch | N | decode tok/s | vs llama | prompt tok/s | vs llama |\n|---|---|---|---|---|---|\n");
+    for (std::size_t a = 0; a < archs.size(); ++a)
+        for (std::size_t i = 0; i < o.concurrency.size(); ++i) {
+            const double d = median(decode[a][i]), p = median(prompt[a][i]);
+            std::printf("| %s | %d | %.1f | %.2f | %.0f | %.2f |\n", archs[a].c_str(), o.concurrency[i], d,
+                        d / median(decode[0][i]), p, p / median(prompt[0][i]));
+        }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc > 1 && std::string(argv[1]) == "kernel") return kernelBench(argc, argv);
+    if (argc > 1 && std::string(argv[1]) == "families") return familiesBench(argc, argv);
     cpu::CpuBenchOptions o;
     if (argc > 1) o.shape = argv[1];
     if (argc > 2) {
         const std::string t = argv[2];
-        o.weightType = t == "F16" ? GgmlType::F16 : t == "BF16" ? GgmlType::BF16 : t == "Q8_0" ? GgmlType::Q8_0
-                     : t == "Q4_0" ? GgmlType::Q4_0 : GgmlType::F32;
+        if (t.find("_K_") != std::string::npos && quantPresetFromName(t)) o.preset = t;  // Q4_K_M etc.
+        for (int id = 0; id < 40; ++id) {
+            const auto g = static_cast<GgmlType>(id);
+            if (cpu::weightTypeFromGgml(g) && ggmlTypeName(g) == t) o.weightType = g;
+        }
     }
     if (argc > 3) o.threads = std::atoi(argv[3]);
     if (argc > 4) o.repeats = std::atoi(argv[4]);
@@ -86,10 +152,11 @@ int main(int argc, char** argv) {
         o.concurrency.clear();
         for (int i = 5; i < argc; ++i) o.concurrency.push_back(std::atoi(argv[i]));
     }
+    if (const char* arch = std::getenv("BATCHSCOPE_BENCH_ARCH")) o.architecture = arch;
     if (const char* kv = std::getenv("BATCHSCOPE_BENCH_KV"); kv && std::string(kv) == "f16") o.kvCache = KvCacheType::F16;
     if (const char* kv = std::getenv("BATCHSCOPE_BENCH_KV"); kv && std::string(kv) == "f32") o.kvCache = KvCacheType::F32;
     std::printf("kv=%s isa=%s threads=%d shape=%s type=%s\n", o.kvCache == KvCacheType::F16 ? "f16" : o.kvCache == KvCacheType::F32 ? "f32" : "auto",
-                std::string(cpu::cpuIsaName(cpu::activeCpuIsa())).c_str(), o.threads, o.shape.c_str(), std::string(ggmlTypeName(o.weightType)).c_str());
+                std::string(cpu::cpuIsaName(cpu::activeCpuIsa())).c_str(), o.threads, o.shape.c_str(), o.preset.empty() ? std::string(ggmlTypeName(o.weightType)).c_str() : o.preset.c_str());
     auto r = cpu::runCpuBench(o, [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); });
     if (!r) {
         std::fprintf(stderr, "error: %s\n", r.error().message.c_str());

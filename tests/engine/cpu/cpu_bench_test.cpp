@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The micro benchmark's driver on a tiny model: shape of the results and argument errors (no
 // timing assertions).
+#include <cmath>
 #include <gtest/gtest.h>
 
 #include "engine/model/cpu/cpu_bench.h"
@@ -31,12 +32,12 @@ TEST(CpuBench, RunsEveryConcurrencyLevelOnATinyModel) {
         EXPECT_GT(x.promptGflops, 0);
         EXPECT_GT(x.machineReadGBps, 0);
         EXPECT_GT(x.machinePeakGflops, 0);
-        // The fraction is the run's GFLOP/s over the probe's peak. No bound against the peak
-        // itself: on a loaded machine the probe can catch a busier moment than the run (a
-        // "1.65 of peak" was seen with other builds running), so only the arithmetic is checked.
+        // The fraction is each repetition's GFLOP/s over the probe taken just before it (the
+        // result holds medians over repetitions, so it is not exactly the ratio of medians). No
+        // bound against the peak itself: on a loaded machine the probe can catch a busier
+        // moment than the run ("1.65 of peak" was seen with other builds running).
         EXPECT_GT(x.decodePeakFraction, 0);
-        EXPECT_NEAR(x.decodePeakFraction, x.decodeGflops / x.machinePeakGflops,
-                    1e-9 * x.decodePeakFraction);
+        EXPECT_TRUE(std::isfinite(x.decodePeakFraction));
         EXPECT_GT(x.decodeBandwidthFraction, 0);  // no upper bound: the tiny model sits in cache
     }
     ASSERT_EQ(log.size(), 2u + 2 * 2);  // model generation, KV type, one line per run

@@ -11,6 +11,7 @@
 #include "engine/model/cpu/cpu_llama_executor.h"
 #include "engine/model/cpu/random_llama_gguf.h"
 #include "engine/runtime/engine.h"
+#include "forward_driver.h"
 #include "llama_reference.h"
 
 using namespace batchscope::engine;
@@ -90,4 +91,71 @@ TEST(CpuEngine, BatchedScheduledGenerationEqualsReferenceGreedy) {
         EXPECT_EQ(std::vector<int>(r.tokens.begin(), r.tokens.end()), expected) << promptOf[id];
     }
     (*engine)->stop();
+}
+
+namespace {
+
+void runSlidingWindowEngine(MemoryPolicy policy) {
+    // phi3 tiny: every layer attends to the last 24 positions. 12 blocks of 4 hold 48 positions;
+    // a prompt plus 70 generated tokens needs 20 blocks without the window's release, so the
+    // request completes only because blocks that slid out of the window go back to the pool.
+    auto bytes = cpu::makeRandomLlamaGguf(*cpu::llamaShapeByName("tiny", "phi3"), GgmlType::F32, 21);
+    ASSERT_TRUE(bytes.ok());
+    auto ex = CpuLlamaExecutor::create(GgufFile::fromBytes(*bytes).value(), 2);
+    ASSERT_TRUE(ex.ok());
+    ASSERT_EQ((*ex)->kvSlidingWindow(), 24);
+    auto refEx = CpuLlamaExecutor::create(GgufFile::fromBytes(*bytes).value(), 1);
+    ASSERT_TRUE(refEx.ok());
+    (*refEx)->configureKvCache(kNumBlocks, kBlockSize);
+
+    EngineConfig config;
+    config.blockSize = 4;
+    config.numKvBlocks = 12;
+    config.settings.tokenBudget = 8;
+    config.settings.memoryPolicy = policy;
+    auto engine = Engine::create(config, std::unique_ptr<ModelExecutor>(std::move(*ex)));
+    ASSERT_TRUE(engine.ok()) << engine.error().message;
+    (*engine)->start();
+    constexpr int kTokens = 70;
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<GenerationResult> result;
+    GenerationOptions opts;
+    opts.maxTokens = kTokens;
+    opts.ignoreEos = true;
+    opts.sampling.temperature = 0.0f;
+    RequestCallbacks cb;
+    cb.onFinished = [&](const GenerationResult& r) {
+        std::lock_guard lock(mu);
+        result = r;
+        cv.notify_all();
+    };
+    const std::string prompt = "a sliding window";
+    ASSERT_TRUE((*engine)->submit(prompt, opts, cb).ok());
+    {
+        std::unique_lock lock(mu);
+        ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(120), [&] { return result.has_value(); }));
+    }
+    ASSERT_EQ(result->tokens.size(), static_cast<std::size_t>(kTokens)) << result->errorMessage << " finish " << static_cast<int>(result->finishReason);
+    EXPECT_LE((*engine)->snapshot().kv.usedBlocks, 12);
+
+    // The same greedy continuation, one token per step with every block kept.
+    const auto ids = (*engine)->tokenizer().encode(prompt, true);
+    std::vector<TokenId> tokens(ids.begin(), ids.end());
+    Driver d(**refEx, 96);
+    d.add(tokens);
+    d.step({static_cast<std::int32_t>(tokens.size())});
+    for (int i = 1; i < kTokens; ++i) d.step({1});
+    const auto& all = d.seqs()[0].tokens;
+    EXPECT_EQ(std::vector<TokenId>(all.begin() + static_cast<long>(tokens.size()), all.end()),
+              std::vector<TokenId>(result->tokens.begin(), result->tokens.end()));
+    (*engine)->stop();
+}
+
+}  // namespace
+
+TEST(CpuEngine, SlidingWindowModelReleasesBlocksAndStillGeneratesTheSameTokens) {
+    runSlidingWindowEngine(MemoryPolicy::Preempt);
+    // Reserve: a request reserves at most a pool's worth, and still completes.
+    runSlidingWindowEngine(MemoryPolicy::Reserve);
 }

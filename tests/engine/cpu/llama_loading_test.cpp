@@ -163,3 +163,75 @@ TEST(CpuLlamaLoading, RefusesInconsistentHeadCount) {
     EXPECT_EQ(e.code, ErrorCode::InvalidFormat);
     EXPECT_NE(e.message.find("head_count_kv"), std::string::npos) << e.message;
 }
+
+namespace {
+
+std::vector<std::uint8_t> familyBytes(const char* family) {
+    auto b = cpu::makeRandomLlamaGguf(*cpu::llamaShapeByName("tiny", family), GgmlType::F32, 11);
+    EXPECT_TRUE(b.ok());
+    return *b;
+}
+
+}  // namespace
+
+TEST(CpuLlamaLoading, LoadsEveryFamilyAndCountsItsParameters) {
+    for (const char* family : {"llama", "llama3", "qwen2", "qwen3", "phi3", "gemma2", "gemma3"}) {
+        const auto bytes = familyBytes(family);
+        auto f = GgufFile::fromBytes(bytes);
+        ASSERT_TRUE(f.ok());
+        std::uint64_t elements = 0;
+        for (const auto& t : (*f)->tensors()) {
+            if (t.name.rfind("rope_", 0) == 0) continue;  // rope factors are not parameters
+            std::uint64_t n = 1;
+            for (auto d : t.dims) n *= d;
+            elements += n;
+        }
+        auto ex = CpuLlamaExecutor::create(std::move(*f), 1);
+        ASSERT_TRUE(ex.ok()) << family << ": " << ex.error().message;
+        const ModelInfo info = (*ex)->modelInfo();
+        EXPECT_EQ(info.architecture, std::string(family) == "llama3" ? "llama" : family);
+        EXPECT_EQ(info.parameterCount, elements) << family;
+    }
+}
+
+TEST(CpuLlamaLoading, RefusesATensorTheArchitectureDoesNotUse) {
+    // A llama file with a Q bias: running without it would silently compute another model.
+    const Error e = loadError(rewrite(tinyBytes(), [](GgufWriter& w) {
+        EXPECT_TRUE(w.addTensorF32("blk.0.attn_q.bias", {64}, std::vector<float>(64, 0.5f)).ok());
+    }, {}));
+    EXPECT_EQ(e.code, ErrorCode::Unsupported);
+    EXPECT_NE(e.message.find("blk.0.attn_q.bias"), std::string::npos) << e.message;
+}
+
+TEST(CpuLlamaLoading, RefusesRopeScalingItDoesNotImplement) {
+    const Error e = loadError(rewrite(tinyBytes(), [](GgufWriter& w) { w.setString("llama.rope.scaling.type", "yarn"); }, {}));
+    EXPECT_EQ(e.code, ErrorCode::Unsupported);
+    EXPECT_NE(e.message.find("llama.rope.scaling.type"), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find("yarn"), std::string::npos) << e.message;
+}
+
+TEST(CpuLlamaLoading, RefusesFamilyFilesMissingTheirPartsNamingThem) {
+    Error e = loadError(rewrite(familyBytes("qwen2"), {}, [](TensorEdit& t) { t.drop = t.name == "blk.1.attn_k.bias"; }));
+    EXPECT_NE(e.message.find("blk.1.attn_k.bias"), std::string::npos) << e.message;
+    e = loadError(rewrite(familyBytes("qwen3"), {}, [](TensorEdit& t) { t.drop = t.name == "blk.0.attn_q_norm.weight"; }));
+    EXPECT_NE(e.message.find("blk.0.attn_q_norm.weight"), std::string::npos) << e.message;
+    e = loadError(rewrite(familyBytes("gemma2"), {}, [](TensorEdit& t) { t.drop = t.name == "blk.1.post_ffw_norm.weight"; }));
+    EXPECT_NE(e.message.find("blk.1.post_ffw_norm.weight"), std::string::npos) << e.message;
+    e = loadError(rewrite(familyBytes("phi3"), {}, [](TensorEdit& t) { t.drop = t.name == "rope_factors_short.weight"; }));
+    EXPECT_NE(e.message.find("rope_factors_short.weight"), std::string::npos) << e.message;
+    // A key the architecture needs: gemma2's soft-capping.
+    auto f = GgufFile::fromBytes(familyBytes("gemma2"));
+    ASSERT_TRUE(f.ok());
+    GgufWriter w;
+    for (const auto& k : (*f)->keys())
+        if (k != "gemma2.attn_logit_softcapping") w.set(k, *(*f)->find(k));
+    for (const auto& t : (*f)->tensors())
+        ASSERT_TRUE(w.addTensor(t.name, t.dims, t.type,
+                                std::vector<std::uint8_t>(reinterpret_cast<const std::uint8_t*>(t.data),
+                                                          reinterpret_cast<const std::uint8_t*>(t.data) + t.sizeBytes)).ok());
+    auto bytes = w.serialize();
+    ASSERT_TRUE(bytes.ok());
+    e = loadError(*bytes);
+    EXPECT_EQ(e.code, ErrorCode::InvalidFormat);
+    EXPECT_NE(e.message.find("gemma2.attn_logit_softcapping"), std::string::npos) << e.message;
+}

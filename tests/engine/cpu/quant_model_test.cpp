@@ -99,8 +99,10 @@ double relativeMaxError(const std::vector<float>& got, const std::vector<float>&
 }  // namespace
 
 // Bound: quantised and dequantised-F32 runs use the same weight values. Types with their own
-// kernels (detail::hasOwnKernels: today Q8_0/Q4_0) quantise activations to int8 (max|x|/127 per
-// block), so a model holding any of them gets 2e-2 of the largest logit; types on the generic
+// kernels (detail::hasOwnKernels: Q8_0/Q4_0/Q5_0/IQ4_NL per 32, the K types per 256) quantise
+// activations to int8 (max|x|/127 per block), so a model holding any of them gets 3e-2 of the
+// largest logit (the bound of cpu_llama_forward_test's Q8_0/Q4_0 models; measured up to 2.5e-2
+// on the wide shape, Q6_K); types on the generic
 // dequantise-to-F32 path compute with the F32 kernels and get 1e-3 (measured: 0, bit-identical).
 TEST(QuantModel, EveryPresetRunsLikeItsDequantisedWeights) {
     for (const cpu::LlamaShape& shape : {wideShape(), *cpu::llamaShapeByName("tiny")}) {
@@ -128,7 +130,7 @@ TEST(QuantModel, EveryPresetRunsLikeItsDequantisedWeights) {
             const auto got = batchedLogits(std::move(qf));
             ASSERT_EQ(got.size(), ref.size());
             ASSERT_EQ(got.size(), 4u * static_cast<std::size_t>(shape.vocabSize));
-            const double bound = intPath ? 2e-2 : 1e-3;
+            const double bound = intPath ? 3e-2 : 1e-3;
             const double err = relativeMaxError(got, ref);
             EXPECT_LT(err, bound) << shape.name << " " << quantPresetName(p);
             std::printf("%-5s %-7s logits vs dequantised F32: %.2e (bound %.0e)\n", shape.name.c_str(),

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/model/cpu/matmul.h"
+#include "engine/model/cpu/matmul_kernels.h"
 #include "engine/model/cpu/quant_types.h"
 
 using namespace batchscope::engine;
@@ -381,7 +382,8 @@ TEST(QuantTypes, MatmulOfEveryTypeMatchesDequantisedProduct) {
         std::vector<float> deq(rows * cols);
         for (std::int64_t n = 0; n < rows; ++n) dequantizeRow(t, w.data() + n * rb, cols, deq.data() + n * cols);
         const WeightMatrix m{t, w.data(), rows, cols};
-        const bool int8 = t == WeightType::Q8_0 || t == WeightType::Q4_0;
+        // Types with integer kernels of their own quantise the activations to int8.
+        const bool int8 = quantTraits(t).activation != ActivationKind::None && detail::hasOwnKernels(t);
         for (CpuIsa isa : {CpuIsa::Scalar, activeCpuIsa()}) {
             for (std::int64_t tokens : {1, 5, 100}) {
                 Matmul mm(pool, isa);

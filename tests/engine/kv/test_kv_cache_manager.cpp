@@ -128,3 +128,40 @@ TEST(KVCacheManager, DisablingPrefixCachingDropsCachedContent) {
     EXPECT_TRUE(kv.findCachedPrefix(p).blocks.empty());
     expectValid(kv);
 }
+
+TEST(KVCacheManager, SlidingWindowReleasesBlocksEveryLayerStoppedReading) {
+    // Window 6, blocks of 4: position p reads (p - 6, p].
+    KVCacheManager kv({8, 4, true, 6});
+    const auto tokens = iota(20);
+    ASSERT_TRUE(kv.allocate(1, {}, 12));  // 3 blocks: positions 0..11
+    kv.commitComputed(1, tokens, 12);
+    // Next position 8 reads 3..8: block 0 (0..3) still holds position 3.
+    EXPECT_EQ(kv.releaseOutsideWindow(1, 8), 0);
+    // Next position 9 reads 4..9: block 0 is dead.
+    EXPECT_EQ(kv.releaseOutsideWindow(1, 9), 1);
+    EXPECT_EQ(kv.blockTable(1)[0], KVCacheManager::kReleasedBlock);
+    EXPECT_EQ(kv.heldBlocks(1), 2);
+    EXPECT_EQ(kv.usedBlocks(), 2);
+    EXPECT_EQ(kv.cachedBlocks(), 1);  // a full, hashed block stays reusable as a prefix
+    EXPECT_EQ(kv.releaseOutsideWindow(1, 9), 0);  // idempotent
+    expectValid(kv);
+    // Growth keeps indices by position; the table still has an entry per block.
+    ASSERT_TRUE(kv.appendSlots(1, 20));
+    EXPECT_EQ(kv.blockTable(1).size(), 5u);
+    kv.commitComputed(1, tokens, 20);
+    EXPECT_EQ(kv.releaseOutsideWindow(1, 20), 2);  // reads 15..20: blocks 1, 2 die too (0 went before)
+    EXPECT_EQ(kv.heldBlocks(1), 2);
+    expectValid(kv);
+    kv.free(1);
+    EXPECT_EQ(kv.usedBlocks(), 0);
+    expectValid(kv);
+}
+
+TEST(KVCacheManager, NoWindowKeepsEveryBlock) {
+    // Models with a global-attention layer (window 0 here) read every position: nothing goes.
+    KVCacheManager kv({8, 4, true});
+    ASSERT_TRUE(kv.allocate(1, {}, 20));
+    EXPECT_EQ(kv.releaseOutsideWindow(1, 20), 0);
+    EXPECT_EQ(kv.heldBlocks(1), 5);
+    expectValid(kv);
+}
