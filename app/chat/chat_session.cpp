@@ -3,6 +3,8 @@
 
 #include "app/bridge/engine_bridge.h"
 #include "app/chat/conversation_store.h"
+#include "engine/chat/chat_prompt.h"
+#include "engine/runtime/engine.h"
 
 namespace batchscope::app {
 
@@ -51,6 +53,7 @@ bool ChatSession::submitHistory() {
     // Over-long conversations: drop the oldest turns (never the system prompt nor the last
     // user message) until the prompt fits, and say how many were left out.
     int dropped = 0;
+    std::vector<engine::ChatMessage> sent;
     while (true) {
         std::vector<engine::ChatMessage> messages;
         if (summary && !summary->systemPrompt.isEmpty())
@@ -60,6 +63,7 @@ bool ChatSession::submitHistory() {
         if (id.ok()) {
             if (dropped > 0) emit turnsDropped(dropped);
             m_request = id.value();
+            sent = std::move(messages);
             break;
         }
         if (id.error().code != engine::ErrorCode::PromptTooLong || turns.size() <= 1) {
@@ -73,6 +77,7 @@ bool ChatSession::submitHistory() {
     m_answerText.clear();
     m_answerMessage = m_store.addMessage(m_conversation, QStringLiteral("assistant"), {}, MessageState::Streaming)
                           .value_or(0);
+    if (m_answerMessage) m_sent.insert(m_answerMessage, std::move(sent));
     emit answerStarted(m_answerMessage, m_request);
     return true;
 }
@@ -81,6 +86,61 @@ void ChatSession::stop() {
     if (!isStreaming()) return;
     m_bridge.cancel(m_request);  // requestFinished (Cancelled) commits the text as Stopped
     m_store.flushStreaming();
+}
+
+void ChatSession::stopAndCommit() {
+    if (!isStreaming()) return;
+    const engine::RequestId request = m_request;
+    m_request = engine::kInvalidRequestId;  // the Cancelled result, if it comes, is ignored
+    m_bridge.cancel(request);
+    const QString text = QString::fromUtf8(m_answerText);
+    m_store.finishMessage(m_answerMessage, text, MessageState::Stopped, {});
+}
+
+std::vector<engine::ChatMessage> ChatSession::storedPromptBefore(qint64 assistantMessageId) const {
+    const auto summary = m_store.conversation(m_conversation);
+    if (!summary) return {};
+    std::vector<engine::ChatMessage> messages;
+    if (!summary->systemPrompt.isEmpty()) messages.push_back({"system", summary->systemPrompt.toStdString()});
+    for (const StoredMessage& m : m_store.messages(m_conversation)) {
+        if (m.id == assistantMessageId) return messages;
+        if (!m.content.isEmpty()) messages.push_back({m.role.toStdString(), m.content.toStdString()});
+    }
+    return {};  // not a message of this conversation
+}
+
+ChatSession::RenderedPrompt ChatSession::renderedPrompt(qint64 assistantMessageId) const {
+    RenderedPrompt out;
+    const engine::Engine* engine = m_bridge.engine();
+    if (!engine) {
+        out.note = tr("No model is running");
+        return out;
+    }
+    std::vector<engine::ChatMessage> messages;
+    if (auto it = m_sent.constFind(assistantMessageId); it != m_sent.cend()) {
+        messages = *it;
+        out.note = tr("The prompt sent for this answer, rendered with %1's chat template.")
+                       .arg(QString::fromStdString(engine->modelInfo().name));
+    } else {
+        messages = storedPromptBefore(assistantMessageId);
+        out.note = tr("Rebuilt from the stored history before this answer with the running model "
+                      "(%1); earlier turns dropped for the context, if any, are included.")
+                       .arg(QString::fromStdString(engine->modelInfo().name));
+    }
+    if (messages.empty()) {
+        out.note = tr("This message is not an answer of the current conversation");
+        return out;
+    }
+    auto prompt = engine::buildChatPrompt(engine->modelInfo().chatTemplate, messages, engine->modelInfo(),
+                                          engine->tokenizer());
+    if (!prompt) {
+        out.note = QString::fromStdString(prompt.error().message);
+        return out;
+    }
+    out.ok = true;
+    out.text = QString::fromStdString(prompt->rendered.text);
+    out.tokens = static_cast<int>(prompt->tokens.size());
+    return out;
 }
 
 void ChatSession::onTokens(const QVector<engine::TokenEvent>& events) {

@@ -7,8 +7,10 @@
 #include <QObject>
 #include <QString>
 #include <QVector>
+#include <vector>
 
 #include "app/chat/conversation_types.h"
+#include "engine/chat/chat_template.h"
 #include "engine/scheduling/generation.h"
 
 namespace batchscope::app {
@@ -34,9 +36,25 @@ public:
     void stop();
     /// Replaces the last assistant answer with a new one.
     bool regenerate();
+    /// Quit: cancels the streaming answer and commits its text as Stopped now (without waiting
+    /// for the engine's Cancelled result, which may never be delivered once the app exits).
+    void stopAndCommit();
     bool isStreaming() const { return m_request != engine::kInvalidRequestId; }
+    qint64 streamingMessage() const { return isStreaming() ? m_answerMessage : 0; }
     engine::RequestId currentRequest() const { return m_request; }
     QString error() const { return m_error; }
+
+    /// The prompt an assistant message was answered from, rendered again with the running
+    /// model's template and tokenizer (the same engine::buildChatPrompt the engine used):
+    /// exact for answers sent in this session (the messages sent, after any dropped turns, are
+    /// kept); for older ones it is rebuilt from the stored history before the message.
+    struct RenderedPrompt {
+        bool ok = false;
+        QString text;
+        int tokens = 0;
+        QString note;  ///< how it was obtained, or the error when !ok
+    };
+    RenderedPrompt renderedPrompt(qint64 assistantMessageId) const;
 
 signals:
     void answerStarted(qint64 messageId, batchscope::engine::RequestId request);
@@ -48,6 +66,7 @@ signals:
 
 private:
     bool submitHistory();
+    std::vector<engine::ChatMessage> storedPromptBefore(qint64 assistantMessageId) const;
     void onTokens(const QVector<engine::TokenEvent>& events);
     void onFinished(const engine::GenerationResult& result);
 
@@ -59,6 +78,8 @@ private:
     qint64 m_answerMessage = 0;
     QByteArray m_answerText;  ///< UTF-8 deltas so far
     QString m_error;
+    /// Messages sent for each answer of this session (after dropped turns), by message id.
+    QHash<qint64, std::vector<engine::ChatMessage>> m_sent;
 };
 
 }  // namespace batchscope::app
