@@ -7,7 +7,7 @@
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
-#include <QListWidget>
+#include <QListView>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -17,13 +17,10 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "ui/chat_conversation_model.h"
 #include "ui/chat_message_widget.h"
 
 namespace batchscope::ui {
-
-namespace {
-constexpr int kIdRole = Qt::UserRole;
-}
 
 ChatView::ChatView(QWidget* parent)
     : QWidget(parent), m_refresh(new QTimer(this)), m_systemSave(new QTimer(this)) {
@@ -58,7 +55,11 @@ QWidget* ChatView::buildListPanel() {
     m_search = new QLineEdit(panel);
     m_search->setPlaceholderText(tr("Search conversations…"));
     m_search->setClearButtonEnabled(true);
-    m_list = new QListWidget(panel);
+    m_model = new ChatConversationModel(this);
+    m_list = new QListView(panel);
+    m_list->setModel(m_model);
+    m_list->setUniformItemSizes(true);  // 10,000 rows lay out without measuring each
+    m_list->setSelectionMode(QAbstractItemView::SingleSelection);
     m_list->setObjectName(QStringLiteral("chatConversationList"));
     m_list->setToolTip(tr("Double-click a title to rename it"));
     m_list->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
@@ -75,15 +76,13 @@ QWidget* ChatView::buildListPanel() {
     layout->addLayout(buttons);
 
     connect(m_search, &QLineEdit::textChanged, this, &ChatView::searchChanged);
-    connect(m_list, &QListWidget::itemSelectionChanged, this, &ChatView::onListSelection);
-    connect(m_list, &QListWidget::itemChanged, this, [this](QListWidgetItem* item) {
-        if (m_populating) return;
-        const QString title = item->text().trimmed();
-        if (!title.isEmpty()) emit renameRequested(item->data(kIdRole).toLongLong(), title);
-    });
+    connect(m_list->selectionModel(), &QItemSelectionModel::currentChanged, this, &ChatView::onListSelection);
+    // Queued: app/ refreshes (resets) the list in answer, not inside the editor's commit.
+    connect(m_model, &ChatConversationModel::renameRequested, this, &ChatView::renameRequested,
+            Qt::QueuedConnection);
     connect(m_new, &QPushButton::clicked, this, &ChatView::newConversationRequested);
     connect(m_rename, &QPushButton::clicked, this, [this] {
-        if (QListWidgetItem* item = m_list->currentItem()) m_list->editItem(item);
+        if (m_list->currentIndex().isValid()) m_list->edit(m_list->currentIndex());
     });
     connect(m_delete, &QPushButton::clicked, this, &ChatView::askDelete);
     connect(m_export, &QPushButton::clicked, this, &ChatView::askExport);
@@ -160,23 +159,17 @@ bool ChatView::eventFilter(QObject* watched, QEvent* event) {
 
 void ChatView::setConversations(const QVector<ChatConversationItem>& items, qint64 current) {
     m_populating = true;
-    m_list->clear();
-    for (const ChatConversationItem& c : items) {
-        auto* item = new QListWidgetItem(c.title, m_list);
-        item->setData(kIdRole, c.id);
-        item->setFlags(item->flags() | Qt::ItemIsEditable);
-        if (c.id == current) m_list->setCurrentItem(item);
-    }
+    m_model->setConversations(items);
+    const int row = m_model->rowOf(current);
+    if (row >= 0) m_list->setCurrentIndex(m_model->index(row));
     m_populating = false;
     updateButtons();
 }
 
 void ChatView::onListSelection() {
     if (m_populating) return;
-    const QListWidgetItem* item = m_list->currentItem();
-    if (!item || !item->isSelected()) return;
-    const qint64 id = item->data(kIdRole).toLongLong();
-    if (id != m_conversation) emit conversationSelected(id);
+    const qint64 id = m_model->idAt(m_list->currentIndex().row());
+    if (id != 0 && id != m_conversation) emit conversationSelected(id);
 }
 
 void ChatView::showConversation(qint64 id, const QString& systemPrompt,
@@ -301,7 +294,7 @@ void ChatView::updateButtons() {
     m_new->setEnabled(on);
     m_search->setEnabled(on);
     m_list->setEnabled(on);
-    for (QPushButton* b : {m_rename, m_delete, m_export}) b->setEnabled(open && m_list->currentItem());
+    for (QPushButton* b : {m_rename, m_delete, m_export}) b->setEnabled(open && m_list->currentIndex().isValid());
     m_system->setEnabled(open && !m_streaming);
     m_input->setEnabled(open);
     m_send->setEnabled(open && !m_streaming);
@@ -314,23 +307,23 @@ void ChatView::scrollToEnd() {
 }
 
 void ChatView::askDelete() {
-    const QListWidgetItem* item = m_list->currentItem();
-    if (!item) return;
+    const int row = m_list->currentIndex().row();
+    if (row < 0) return;
     if (m_confirmDeletes &&
         QMessageBox::question(this, tr("Delete conversation"),
-                              tr("Delete “%1” and all its messages?").arg(item->text())) != QMessageBox::Yes)
+                              tr("Delete “%1” and all its messages?").arg(m_model->titleAt(row))) != QMessageBox::Yes)
         return;
-    emit deleteRequested(item->data(kIdRole).toLongLong());
+    emit deleteRequested(m_model->idAt(row));
 }
 
 void ChatView::askExport() {
-    const QListWidgetItem* item = m_list->currentItem();
-    if (!item) return;
-    QString filter;
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export conversation"), item->text() + QStringLiteral(".md"),
-                                                      tr("Markdown (*.md);;JSON (*.json)"), &filter);
+    const int row = m_list->currentIndex().row();
+    if (row < 0) return;
+    const qint64 id = m_model->idAt(row);
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export conversation"), m_model->titleAt(row) + QStringLiteral(".md"),
+                                                      tr("Markdown (*.md);;JSON (*.json)"));
     if (path.isEmpty()) return;
-    emit exportRequested(item->data(kIdRole).toLongLong(), path);
+    emit exportRequested(id, path);
 }
 
 }  // namespace batchscope::ui

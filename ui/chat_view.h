@@ -10,7 +10,7 @@
 
 class QLabel;
 class QLineEdit;
-class QListWidget;
+class QListView;
 class QPlainTextEdit;
 class QPushButton;
 class QScrollArea;
@@ -19,6 +19,7 @@ class QVBoxLayout;
 
 namespace batchscope::ui {
 
+class ChatConversationModel;
 class ChatMessageWidget;
 
 /// Shows what app/ feeds it and emits intents; it never touches the database or the engine.
@@ -65,7 +66,8 @@ public:
     int messageCount() const { return int(m_messages.size()); }
     ChatMessageWidget* messageWidget(int index) const { return m_messages.value(index); }
     ChatMessageWidget* messageWidgetById(qint64 id) const;
-    QListWidget* conversationList() const { return m_list; }
+    QListView* conversationList() const { return m_list; }
+    ChatConversationModel* conversationModel() const { return m_model; }
     QLineEdit* searchField() const { return m_search; }
     QPlainTextEdit* systemPromptEdit() const { return m_system; }
     QPlainTextEdit* input() const { return m_input; }
@@ -106,7 +108,8 @@ private:
     void askExport();
 
     QLineEdit* m_search;
-    QListWidget* m_list;
+    QListView* m_list;
+    ChatConversationModel* m_model;
     QPushButton *m_new, *m_rename, *m_delete, *m_export;
     QLabel* m_historyOff;
     QPlainTextEdit* m_system;

@@ -97,6 +97,7 @@ MainWindow::MainWindow(QWidget* parent)
             });
     connect(m_blockMap, &BlockMapWidget::blockClicked, this, &MainWindow::showRequest);
     connect(m_chat, &ChatView::showRequestRequested, this, &MainWindow::showRequest);
+    m_blockMap->setLabelSource([this](engine::RequestId id) { return m_model->requestLabel(id); });
     connect(m_requests->table(), &QTableView::doubleClicked, this, [this](const QModelIndex& index) {
         if (index.data(RequestTableModel::LabelRole).toString().isEmpty()) return;
         if (index.column() == RequestTableModel::Priority) return;  // that double-click edits

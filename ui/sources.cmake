@@ -7,6 +7,7 @@ target_sources(batchscope_ui PRIVATE
     request_table_view.cpp
     prompt_composer.cpp
     chat_message_widget.cpp
+    chat_conversation_model.cpp
     chat_view.cpp
     timeline_bar.cpp
     output_pane.cpp

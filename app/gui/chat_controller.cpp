@@ -160,17 +160,16 @@ void ChatController::send(const QString& text) {
     m_view.showNotice({});
     // A new conversation takes its title from the first message.
     const auto summary = m_store.conversation(id);
-    const bool retitle = summary && summary->title == tr(kNewTitle) && m_store.messages(id).isEmpty();
+    if (summary && summary->title == tr(kNewTitle) && m_store.messages(id).isEmpty()) {
+        m_store.renameConversation(id, text.simplified().left(48));
+        refreshList();
+    }
     if (!m_session->send(text)) {
         m_view.showNotice(tr("Not sent: %1").arg(m_session->error()));
         reloadMessages();  // the user message was stored; it can be regenerated later
         return;
     }
     m_view.clearInput();
-    if (retitle) {
-        m_store.renameConversation(id, text.simplified().left(48));
-        refreshList();
-    }
 }
 
 void ChatController::onAnswerStarted(qint64 messageId, engine::RequestId request) {

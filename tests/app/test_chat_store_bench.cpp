@@ -2,13 +2,12 @@
 // Figure (not an assertion on time): opening a chat history of 10,000 conversations and
 // listing them, median of 5 runs. Printed as "chat-db: ...".
 #include <QElapsedTimer>
-#include <QSqlDatabase>
-#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <algorithm>
 
 #include "app/chat/conversation_store.h"
+#include "tests/app/chat_history_fill.h"
 
 using batchscope::app::ConversationStore;
 
@@ -22,32 +21,7 @@ private slots:
             ConversationStore s;
             QCOMPARE(s.open(file), ConversationStore::OpenStatus::Ok);
         }
-        {  // bulk fill in one transaction (the store commits per write, too slow for setup)
-            QSqlDatabase d = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("fill"));
-            d.setDatabaseName(file);
-            QVERIFY(d.open());
-            QSqlQuery q(d);
-            QVERIFY(q.exec(QStringLiteral("BEGIN")));
-            QVERIFY(q.prepare(QStringLiteral("INSERT INTO conversations(title, system_prompt, created_ms, updated_ms) VALUES(?,'',?,?)")));
-            QSqlQuery m(d);
-            QVERIFY(m.prepare(QStringLiteral("INSERT INTO messages(conversation_id, role, content, state, created_ms) VALUES(?,?,?,1,0)")));
-            for (int i = 0; i < 10000; ++i) {
-                q.addBindValue(QStringLiteral("Conversation %1").arg(i));
-                q.addBindValue(i);
-                q.addBindValue(i);
-                QVERIFY(q.exec());
-                const qint64 id = q.lastInsertId().toLongLong();
-                for (int k = 0; k < 4; ++k) {
-                    m.addBindValue(id);
-                    m.addBindValue(k % 2 ? QStringLiteral("assistant") : QStringLiteral("user"));
-                    m.addBindValue(QStringLiteral("message %1 of conversation %2, some text to make it realistic").arg(k).arg(i));
-                    QVERIFY(m.exec());
-                }
-            }
-            QVERIFY(q.exec(QStringLiteral("COMMIT")));
-            d.close();
-        }
-        QSqlDatabase::removeDatabase(QStringLiteral("fill"));
+        QVERIFY(batchscope::test::fillChatHistory(file, 10000, 4));
         std::vector<double> ms;
         for (int run = 0; run < 5; ++run) {
             QElapsedTimer t;

@@ -9,7 +9,7 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
-#include <QListWidget>
+#include <QListView>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSettings>
@@ -17,6 +17,7 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <algorithm>
 
 #include "app/bridge/engine_bridge.h"
 #include "app/chat/chat_session.h"
@@ -24,6 +25,8 @@
 #include "app/gui/chat_controller.h"
 #include "app/gui/gui_controller.h"
 #include "engine/model/simulated_executor.h"
+#include "ui/block_map_widget.h"
+#include "ui/chat_conversation_model.h"
 #include "ui/chat_message_widget.h"
 #include "ui/chat_view.h"
 #include "ui/main_window.h"
@@ -127,7 +130,7 @@ void TestChatView::sendStreamsWithBoundedRefreshAndTurnTwoIsCached() {
     QVERIFY(a.view().isHistoryAvailable());
     a.view().newButton()->click();
     QVERIFY(a.view().currentConversation() != 0);
-    QCOMPARE(a.view().conversationList()->count(), 1);
+    QCOMPARE(a.view().conversationModel()->rowCount(), 1);
     a.view().systemPromptEdit()->setPlainText(QStringLiteral("You are terse."));
     a.setMaxTokens(200);
     QSignalSpy updates(&a.session(), &ChatSession::answerUpdated);
@@ -159,7 +162,7 @@ void TestChatView::sendStreamsWithBoundedRefreshAndTurnTwoIsCached() {
     QVERIFY(a.last()->findChild<QLabel*>(QStringLiteral("chatMessageStats"))->isVisibleTo(a.last()));
     QCOMPARE(a.store.messages(a.view().currentConversation()).at(1).content, a.last()->text());
     // The title comes from the first message.
-    QCOMPARE(a.view().conversationList()->item(0)->text(), QStringLiteral("Hello there, how are you today?"));
+    QCOMPARE(a.view().conversationModel()->titleAt(0), QStringLiteral("Hello there, how are you today?"));
 
     // Turn 2 reuses turn 1 from the prefix cache, and the message figures show it.
     a.setMaxTokens(16);
@@ -206,6 +209,15 @@ void TestChatView::stopKeepsPartialTextAndRegenerateReplacesIt() {
     a.setMaxTokens(4000);
     QVERIFY(a.send(QStringLiteral("Tell me a long story")));
     QTRY_VERIFY_WITH_TIMEOUT(!a.last()->text().isEmpty(), 20000);
+    // The streaming turn owns KV blocks; the KV map names its conversation.
+    const engine::RequestId request = a.session().currentRequest();
+    a.bridge.publishSnapshot();
+    const auto& blocks = a.window->blockMap()->blocks();
+    const auto owned = std::find_if(blocks.begin(), blocks.end(),
+                                    [request](const engine::KvBlockView& b) { return b.owner == request; });
+    QVERIFY(owned != blocks.end());
+    const QString tip = a.window->blockMap()->blockToolTip(int(owned - blocks.begin()));
+    QVERIFY2(tip.contains(QStringLiteral("chat: Tell me a long story")), qPrintable(tip));
     a.view().stopButton()->click();
     QVERIFY(waitFinished(a));
     a.view().flush();
@@ -242,30 +254,32 @@ void TestChatView::conversationsSwitchRenameSearchDelete() {
     QCOMPARE(a.view().messageCount(), 0);
     QVERIFY(a.send(QStringLiteral("bananas")));
     QVERIFY(waitFinished(a));
-    QCOMPARE(a.view().conversationList()->count(), 2);
+    ui::ChatConversationModel* model = a.view().conversationModel();
+    QCOMPARE(model->rowCount(), 2);
+    QCOMPARE(model->titleAt(0), QStringLiteral("bananas"));  // newest first
 
     // Switch by selecting it in the list.
-    QListWidget* list = a.view().conversationList();
-    QListWidgetItem* item = list->findItems(QStringLiteral("apples"), Qt::MatchExactly).value(0);
-    QVERIFY(item);
-    list->setCurrentItem(item);
+    QListView* list = a.view().conversationList();
+    QCOMPARE(model->titleAt(1), QStringLiteral("apples"));
+    list->setCurrentIndex(model->index(1));
     QCOMPARE(a.view().currentConversation(), first);
     QCOMPARE(a.view().messageCount(), 2);
     QCOMPARE(a.view().messageWidget(0)->text(), QStringLiteral("apples"));
 
     // Rename (edit the title in the list).
-    list->findItems(QStringLiteral("apples"), Qt::MatchExactly).value(0)->setText(QStringLiteral("Fruit"));
-    QCOMPARE(a.store.conversation(first)->title, QStringLiteral("Fruit"));
+    QVERIFY(model->setData(model->index(model->rowOf(first)), QStringLiteral("Fruit"), Qt::EditRole));
+    QTRY_COMPARE(a.store.conversation(first)->title, QStringLiteral("Fruit"));
+    QTRY_COMPARE(model->titleAt(model->rowOf(first)), QStringLiteral("Fruit"));
     // Search matches message text.
     a.view().searchField()->setText(QStringLiteral("banana"));
-    QCOMPARE(list->count(), 1);
-    QCOMPARE(list->item(0)->text(), QStringLiteral("bananas"));
+    QCOMPARE(model->rowCount(), 1);
+    QCOMPARE(model->titleAt(0), QStringLiteral("bananas"));
     a.view().searchField()->clear();
-    QCOMPARE(list->count(), 2);
+    QCOMPARE(model->rowCount(), 2);
     // Delete the current one.
     a.view().deleteButton()->click();
     QVERIFY(!a.store.conversation(first));
-    QCOMPARE(list->count(), 1);
+    QCOMPARE(model->rowCount(), 1);
     QCOMPARE(a.view().currentConversation(), second);
     // Export.
     const QString md = m_dir.filePath(QStringLiteral("bananas.md"));
@@ -311,7 +325,7 @@ void TestChatView::quitAndModelSwitchCommitTheStreamingAnswer() {
 void TestChatView::restartFindsTheHistory() {
     const QString file = db("main.sqlite");  // written by the first test
     App a(file);
-    QCOMPARE(a.view().conversationList()->count(), 1);
+    QCOMPARE(a.view().conversationModel()->rowCount(), 1);
     QCOMPARE(a.view().messageCount(), 4);
     QCOMPARE(a.view().systemPrompt(), QStringLiteral("You are terse."));
     QCOMPARE(a.view().messageWidget(2)->text(), QStringLiteral("And the second question?"));
