@@ -335,7 +335,7 @@ void LlamaForward::forward(const ModelBatch& batch, const std::vector<std::strin
     logits.resize(rows * static_cast<std::size_t>(m_w.config.vocabSize));
     m_matmul.run(m_w.output, m_xn.data(), static_cast<std::int64_t>(rows), logits.data());
     if (const float cap = m_w.config.finalSoftcap; cap > 0.0f)  // gemma2: cap * tanh(logit / cap)
-        for (float& l : logits) l = cap * std::tanh(l / cap);
+        rowOps(m_isa).softcap(logits.data(), static_cast<std::int64_t>(logits.size()), cap);
 }
 
 }  // namespace batchscope::engine::cpu

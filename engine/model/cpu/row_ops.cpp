@@ -34,6 +34,25 @@ void gegluScalar(float* gate, const float* up, std::int64_t n) {
     }
 }
 
+}  // namespace
+
+void softcapScalar(float* x, std::int64_t n, float cap) {
+    const float inv = 1.0f / cap;
+    for (std::int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] * inv);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) void softcapAvx2(float* x, std::int64_t n, float cap) {
+    const __m256 c = _mm256_set1_ps(cap), inv = _mm256_set1_ps(1.0f / cap);
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(c, detail::tanh8(_mm256_mul_ps(_mm256_loadu_ps(x + i), inv))));
+    softcapScalar(x + i, n - i, cap);
+}
+#endif
+
+namespace {
+
 #if defined(__x86_64__)
 #define BS_AVX2 __attribute__((target("avx2,fma")))
 #define BS_AVX2_INLINE BS_AVX2 __attribute__((always_inline)) inline
@@ -94,9 +113,9 @@ BS_AVX2 void gegluAvx2(float* gate, const float* up, std::int64_t n) {
 }  // namespace
 
 const RowOps& rowOps(CpuIsa isa) {
-    static const RowOps scalar{rmsNormScalar, swigluScalar, gegluScalar};
+    static const RowOps scalar{rmsNormScalar, swigluScalar, gegluScalar, softcapScalar};
 #if defined(__x86_64__)
-    static const RowOps avx2{rmsNormAvx2, swigluAvx2, gegluAvx2};
+    static const RowOps avx2{rmsNormAvx2, swigluAvx2, gegluAvx2, softcapAvx2};
     if (isa != CpuIsa::Scalar) return avx2;
 #else
     (void)isa;

@@ -20,7 +20,16 @@ struct RowOps {
     /// gate[i] = gelu_tanh(gate[i]) * up[i] (the tanh approximation of GELU, as Gemma uses),
     /// through the same vector exp.
     void (*geglu)(float* gate, const float* up, std::int64_t n);
+    /// x[i] = cap * tanh(x[i] / cap) (Gemma 2's logit soft-capping), cap > 0; absolute error
+    /// < 2e-7 * cap (detail::tanh8).
+    void (*softcap)(float* x, std::int64_t n, float cap);
 };
+
+/// The soft-capping entries of the table, for kernels that pick them at compile time.
+void softcapScalar(float* x, std::int64_t n, float cap);
+#if defined(__x86_64__)
+void softcapAvx2(float* x, std::int64_t n, float cap);
+#endif
 
 const RowOps& rowOps(CpuIsa isa);
 

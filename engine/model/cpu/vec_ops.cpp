@@ -5,6 +5,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "engine/model/cpu/row_ops.h"
 #include "engine/model/cpu/weight_types.h"
 
 #if defined(__x86_64__)
@@ -19,13 +20,13 @@ namespace {
 // Attention of one head, shared by every level and element type; a macro rather than a
 // template so the ISA-specific DOT/AXPY inline into each target-attributed function (g++ will
 // not inline them into a generic one).
-#define BATCHSCOPE_ATTEND_BODY(E, DOT, AXPY, SOFTMAX)                                            \
+#define BATCHSCOPE_ATTEND_BODY(E, DOT, AXPY, SOFTMAX, CAP)                                          \
     for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {                 \
         const E* k = static_cast<const E*>(a.kBlocks[b]);                                        \
         const std::int64_t n = std::min(a.blockSize, a.positions - j0);                          \
         for (std::int64_t s = 0; s < n; ++s) a.scores[j0 + s] = DOT(a.q, k + s * a.stride, a.headDim) * a.scale; \
     }                                                                                            \
-    softmaxScores<SOFTMAX>(a, a.scores);                                                         \
+    softmaxScores<SOFTMAX, CAP>(a, a.scores);                                                    \
     for (std::int64_t i = 0; i < a.headDim; ++i) a.out[i] = 0.0f;                                \
     for (std::int64_t j0 = 0, b = 0; j0 < a.positions; j0 += a.blockSize, ++b) {                 \
         const E* v = static_cast<const E*>(a.vBlocks[b]);                                       \
@@ -48,12 +49,9 @@ void softmaxScalar(float* s, std::int64_t n) {
 
 // Soft-caps (a.softcap > 0) and normalises one head's scores; the a.masked leading positions
 // (before a sliding window) get weight 0.
-template <void (*Softmax)(float*, std::int64_t)>
+template <void (*Softmax)(float*, std::int64_t), void (*Softcap)(float*, std::int64_t, float)>
 void softmaxScores(const AttendArgs& a, float* s) {
-    if (a.softcap > 0.0f) {
-        const float inv = 1.0f / a.softcap;
-        for (std::int64_t j = a.masked; j < a.positions; ++j) s[j] = a.softcap * std::tanh(s[j] * inv);
-    }
+    if (a.softcap > 0.0f) Softcap(s + a.masked, a.positions - a.masked, a.softcap);
     Softmax(s + a.masked, a.positions - a.masked);
     for (std::int64_t j = 0; j < a.masked; ++j) s[j] = 0.0f;
 }
@@ -86,9 +84,9 @@ void axpyScalar(float* y, float s, const E* x, std::int64_t n) {
     for (std::int64_t i = 0; i < n; ++i) y[i] += s * elem(x + i);
 }
 
-void attendScalar(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(float, dotScalar<float>, axpyScalar<float>, softmaxScalar) }
+void attendScalar(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(float, dotScalar<float>, axpyScalar<float>, softmaxScalar, softcapScalar) }
 void attendScalarF16(const AttendArgs& a) {
-    BATCHSCOPE_ATTEND_BODY(std::uint16_t, dotScalar<std::uint16_t>, axpyScalar<std::uint16_t>, softmaxScalar)
+    BATCHSCOPE_ATTEND_BODY(std::uint16_t, dotScalar<std::uint16_t>, axpyScalar<std::uint16_t>, softmaxScalar, softcapScalar)
 }
 void toHalfScalar(const float* in, std::uint16_t* out, std::int64_t n) {
     for (std::int64_t i = 0; i < n; ++i) out[i] = floatToHalf(in[i]);
@@ -158,9 +156,9 @@ BS_AVX2_INLINE void axpyAvx2(float* y, float s, const E* x, std::int64_t n) {
 
 BS_AVX2 float dotAvx2F32(const float* a, const float* b, std::int64_t n) { return dotAvx2<float>(a, b, n); }
 BS_AVX2 void axpyAvx2F32(float* y, float s, const float* x, std::int64_t n) { axpyAvx2<float>(y, s, x, n); }
-BS_AVX2 void attendAvx2(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(float, dotAvx2<float>, axpyAvx2<float>, softmaxAvx2) }
+BS_AVX2 void attendAvx2(const AttendArgs& a) { BATCHSCOPE_ATTEND_BODY(float, dotAvx2<float>, axpyAvx2<float>, softmaxAvx2, softcapAvx2) }
 BS_AVX2 void attendAvx2F16(const AttendArgs& a) {
-    BATCHSCOPE_ATTEND_BODY(std::uint16_t, dotAvx2<std::uint16_t>, axpyAvx2<std::uint16_t>, softmaxAvx2)
+    BATCHSCOPE_ATTEND_BODY(std::uint16_t, dotAvx2<std::uint16_t>, axpyAvx2<std::uint16_t>, softmaxAvx2, softcapAvx2)
 }
 BS_AVX2 void toHalfAvx2(const float* in, std::uint16_t* out, std::int64_t n) {
     std::int64_t i = 0;
@@ -271,7 +269,7 @@ BS_AVX512 void attendAvx512Fixed(const AttendArgs& a) {
             for (int g = 0; g < G; ++g)
                 a.scores[g * a.positions + j0 + s] = dotAvx512(a.q + g * a.headDim, k + s * a.stride, a.headDim) * a.scale;
     }
-    for (int g = 0; g < G; ++g) softmaxScores<softmaxAvx512>(a, a.scores + g * a.positions);
+    for (int g = 0; g < G; ++g) softmaxScores<softmaxAvx512, softcapAvx2>(a, a.scores + g * a.positions);
     __m512 o[G][NV];
     #pragma GCC unroll 16
     for (int g = 0; g < G; ++g)
@@ -300,10 +298,10 @@ BS_AVX512 void attendAvx512Fixed(const AttendArgs& a) {
 }
 
 BS_AVX512 void attendAvx512Generic(const AttendArgs& a) {
-    BATCHSCOPE_ATTEND_BODY(float, dotAvx512<float>, axpyAvx512<float>, softmaxAvx512)
+    BATCHSCOPE_ATTEND_BODY(float, dotAvx512<float>, axpyAvx512<float>, softmaxAvx512, softcapAvx2)
 }
 BS_AVX512 void attendAvx512GenericF16(const AttendArgs& a) {
-    BATCHSCOPE_ATTEND_BODY(std::uint16_t, dotAvx512<std::uint16_t>, axpyAvx512<std::uint16_t>, softmaxAvx512)
+    BATCHSCOPE_ATTEND_BODY(std::uint16_t, dotAvx512<std::uint16_t>, axpyAvx512<std::uint16_t>, softmaxAvx512, softcapAvx2)
 }
 
 // Register budget: G * NV q vectors + G * 4 accumulators (+ G * NV outputs later) <= 32.

@@ -2,6 +2,7 @@
 // The RMSNorm and SwiGLU rows of every ISA level against double-precision references.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -57,6 +58,27 @@ TEST(CpuRowOps, SwigluMatchesDoubleReferenceIncludingExtremes) {
             const double ref = x / (1.0 + std::exp(-x)) * up[i];
             ASSERT_TRUE(std::isfinite(g[i])) << cpuIsaName(isa) << " gate=" << x;
             ASSERT_NEAR(g[i], ref, 1e-6 * std::abs(ref) + 1e-35) << cpuIsaName(isa) << " gate=" << x;
+        }
+    }
+}
+
+TEST(CpuRowOps, SoftcapMatchesDoubleTanhAcrossTheBranchAndTheClamp) {
+    // Around the polynomial/exponential switch at |x / cap| = 0.625, tiny values (where
+    // 1 - 2 / (e^2x + 1) would cancel), the exp clamp and infinities.
+    const float cap = 30.0f;
+    std::vector<float> x{0.0f, -0.0f, 1e-20f, -1e-20f, 1e-4f, -1e-4f, 18.74f, 18.76f, -18.74f, -18.76f,
+                         1e4f, -1e4f, 1e30f, -1e30f, INFINITY, -INFINITY};
+    for (int i = 0; i < 2000; ++i) x.push_back(120.0f * pseudo(i));
+    for (CpuIsa isa : levels()) {
+        std::vector<float> y = x;
+        rowOps(isa).softcap(y.data(), static_cast<std::int64_t>(y.size()), cap);
+        for (std::size_t i = 0; i < y.size(); ++i) {
+            const double ref = cap * std::tanh(double(x[i]) / cap);
+            ASSERT_NEAR(y[i], ref, 1e-6 * std::abs(ref) + 1e-12)
+                << cpuIsaName(isa) << " x=" << x[i];
+            if (x[i] != 0.0f) {
+                ASSERT_EQ(std::signbit(y[i]), std::signbit(x[i])) << cpuIsaName(isa) << " x=" << x[i];
+            }
         }
     }
 }
