@@ -5,7 +5,9 @@
 // message figures, the rendered prompt, the link to the request table, switching
 // conversations, rename / search / delete, quit and model switch mid-stream, restart (the
 // window destroyed and recreated on the same database) and an unusable database.
+#include <QClipboard>
 #include <QElapsedTimer>
+#include <QGuiApplication>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
@@ -201,6 +203,10 @@ void TestChatView::sendStreamsWithBoundedRefreshAndTurnTwoIsCached() {
     emit a.window->labelledRequestActivated(request);  // request (double-click) -> conversation
     QCOMPARE(a.window->centralTabs()->currentWidget(), &a.view());
     QCOMPARE(a.chat->conversationOfRequest(request), a.view().currentConversation());
+    // For a look at the layout (not compared): chat_view.png next to the test binary.
+    dialog->hide();
+    a.view().flush();
+    a.window->grab().save(QCoreApplication::applicationDirPath() + QStringLiteral("/chat_view.png"));
 }
 
 void TestChatView::stopKeepsPartialTextAndRegenerateReplacesIt() {
@@ -228,6 +234,8 @@ void TestChatView::stopKeepsPartialTextAndRegenerateReplacesIt() {
     QCOMPARE(stored.size(), 2);
     QCOMPARE(stored[1].state, MessageState::Stopped);
     QCOMPARE(stored[1].content, stopped.content);
+    a.last()->copyButton()->click();
+    QCOMPARE(QGuiApplication::clipboard()->text(), stopped.content);
     QVERIFY(a.view().regenerateButton()->isEnabled());
 
     a.setMaxTokens(8);
