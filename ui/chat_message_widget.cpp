@@ -43,6 +43,7 @@ ChatMessageWidget::ChatMessageWidget(const ChatMessageItem& message, QWidget* pa
     m_text->setWordWrap(true);
     m_text->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
     m_stats->setObjectName(QStringLiteral("chatMessageStats"));
+    m_stats->setWordWrap(true);
     m_stats->setStyleSheet(QStringLiteral("color: palette(mid)"));
     m_stats->setToolTip(tr("Prompt tokens (of which served from the prefix cache), generated "
                            "tokens, time to first token and generation speed"));

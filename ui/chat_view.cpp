@@ -3,6 +3,7 @@
 
 #include <QDialog>
 #include <QFileDialog>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLabel>
@@ -30,6 +31,7 @@ ChatView::ChatView(QWidget* parent)
     splitter->addWidget(buildConversationPanel());
     splitter->setStretchFactor(0, 1);
     splitter->setStretchFactor(1, 4);
+    splitter->setSizes({240, 960});  // the messages get the room; the stretch only spreads resizes
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     m_historyOff = new QLabel(this);
@@ -68,8 +70,11 @@ QWidget* ChatView::buildListPanel() {
     m_delete = new QPushButton(tr("Delete"), panel);
     m_export = new QPushButton(tr("Export…"), panel);
     m_export->setToolTip(tr("Save the conversation as Markdown (.md) or JSON (.json)"));
-    auto* buttons = new QHBoxLayout;
-    for (QPushButton* b : {m_new, m_rename, m_delete, m_export}) buttons->addWidget(b);
+    auto* buttons = new QGridLayout;  // 2 x 2: keeps the list column narrow
+    buttons->addWidget(m_new, 0, 0);
+    buttons->addWidget(m_rename, 0, 1);
+    buttons->addWidget(m_delete, 1, 0);
+    buttons->addWidget(m_export, 1, 1);
     auto* layout = new QVBoxLayout(panel);
     layout->addWidget(m_search);
     layout->addWidget(m_list, 1);
@@ -105,6 +110,7 @@ QWidget* ChatView::buildConversationPanel() {
     m_messagesLayout->addStretch(1);
     m_scroll = new QScrollArea(panel);
     m_scroll->setWidgetResizable(true);
+    m_scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);  // messages wrap instead
     m_scroll->setWidget(m_messagesBox);
     m_input = new QPlainTextEdit(panel);
     m_input->setObjectName(QStringLiteral("chatInput"));
