@@ -9,4 +9,5 @@ target_sources(batchscope_app_core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/api_session.cpp
     ${CMAKE_CURRENT_LIST_DIR}/api_load_bench.cpp
     ${CMAKE_CURRENT_LIST_DIR}/api_options.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/trace_load_driver.cpp
 )

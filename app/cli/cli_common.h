@@ -58,5 +58,7 @@ int runTokenize(const QStringList& args);
 int runQuantize(const QStringList& args);
 int runGuiCommand(int argc, char** argv, const QStringList& args);
 int runGuiBench(int argc, char** argv, int repetitions);
+int runWorkload(const QStringList& args);
+int runLoad(int argc, char** argv, const QStringList& args);
 
 }  // namespace batchscope::app

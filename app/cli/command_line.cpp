@@ -24,6 +24,8 @@ const char* kUsage =
     "  quantize   write a quantised copy of a GGUF model (Q4_K_M, Q8_0, ...)\n"
     "  bench      run the benchmarks\n"
     "  demo       serve a few generated requests and print the results and metrics\n"
+    "  workload   generate a workload, or convert/describe a trace (Azure, BurstGPT, CSV)\n"
+    "  load       drive a running 'serve' with a trace's arrivals over the WebSocket API\n"
     "\n"
     "Run 'batchscope COMMAND --help' for a command's options. 'batchscope --version' prints\n"
     "the version.\n";
@@ -50,6 +52,8 @@ int runCommandLine(int argc, char** argv) {
     if (command == "tokenize") return runTokenize(rest);
     if (command == "quantize") return runQuantize(rest);
     if (command == "demo") return runDemo(rest);
+    if (command == "workload") return runWorkload(rest);
+    if (command == "load") return runLoad(argc, argv, rest);
     if (command == "gui") return runGuiCommand(argc, argv, rest);
     if (command.isEmpty() || command.startsWith('-')) return runGuiCommand(argc, argv, args);
     std::cerr << "error: unknown command '" << command.toStdString() << "'\n\n" << kUsage;
