@@ -11,7 +11,7 @@ mode=${1:-run}
 [ $# -gt 0 ] && shift
 
 packages=(cmake ninja-build g++ pkg-config file
-          qt6-base-dev qt6-websockets-dev libqcustomplot-dev libqcustomplot2.1-qt6
+          qt6-base-dev libqt6sql6-sqlite qt6-websockets-dev libqcustomplot-dev libqcustomplot2.1-qt6
           libspdlog-dev libopenblas-dev libgtest-dev nlohmann-json3-dev libpcre2-dev
           libcpp-httplib-dev prometheus
           python3 python3-websockets dpkg-dev lintian appstream

@@ -79,20 +79,29 @@ void BlockMapWidget::paintEvent(QPaintEvent*) {
     }
 }
 
+QString BlockMapWidget::blockToolTip(int i) const {
+    if (i < 0 || i >= int(m_blocks.size())) return {};
+    const auto& b = m_blocks[size_t(i)];
+    QString text = tr("Block %1: ").arg(i);
+    switch (b.state) {
+    case State::Free: text += tr("free"); break;
+    case State::Cached: text += tr("cached prefix (reusable)"); break;
+    case State::Owned: {
+        text += tr("owned by request #%1, %2 reference(s)").arg(b.owner).arg(b.refCount);
+        const QString label = m_labelSource ? m_labelSource(b.owner) : QString();
+        if (!label.isEmpty()) text += QStringLiteral(" — ") + label;
+        break;
+    }
+    }
+    return text;
+}
+
 bool BlockMapWidget::event(QEvent* e) {
     if (e->type() == QEvent::ToolTip) {
         auto* help = static_cast<QHelpEvent*>(e);
         const int i = blockAt(help->pos());
         if (i < 0) return QWidget::event(e);
-        const auto& b = m_blocks[size_t(i)];
-        QString text = tr("Block %1: ").arg(i);
-        switch (b.state) {
-        case State::Free: text += tr("free"); break;
-        case State::Cached: text += tr("cached prefix (reusable)"); break;
-        case State::Owned:
-            text += tr("owned by request #%1, %2 reference(s)").arg(b.owner).arg(b.refCount);
-            break;
-        }
+        const QString text = blockToolTip(i);
         QToolTip::showText(help->globalPos(), text, this);
         return true;
     }

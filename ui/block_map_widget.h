@@ -1,6 +1,7 @@
 // The KV block map: one cell per block, free / cached / owned (owner colour), shared marked.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
+#include <functional>
 #include <QWidget>
 #include <vector>
 
@@ -16,6 +17,10 @@ public:
     explicit BlockMapWidget(QWidget* parent = nullptr);
     void setBlocks(const std::vector<engine::KvBlockView>& blocks);
     const std::vector<engine::KvBlockView>& blocks() const { return m_blocks; }
+    /// Where an owner request came from (e.g. "chat: <title>"), shown in the block tooltip.
+    void setLabelSource(std::function<QString(engine::RequestId)> source) { m_labelSource = std::move(source); }
+    /// The tooltip text of block i (tests).
+    QString blockToolTip(int i) const;
     /// Fill colour of a block as painted.
     QColor colorOf(const engine::KvBlockView& block) const;
     /// Block index under a widget position, or -1.
@@ -35,6 +40,7 @@ protected:
 
 private:
     std::vector<engine::KvBlockView> m_blocks;
+    std::function<QString(engine::RequestId)> m_labelSource;
 };
 
 }  // namespace batchscope::ui

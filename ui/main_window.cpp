@@ -12,9 +12,12 @@
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTabWidget>
+#include <QTableView>
 
 #include "ui/batch_chart.h"
 #include "ui/block_map_widget.h"
+#include "ui/chat_view.h"
 #include "ui/latency_histogram.h"
 #include "ui/model_panel.h"
 #include "ui/output_pane.h"
@@ -56,7 +59,7 @@ MainWindow::MainWindow(QWidget* parent)
       m_latency{new LatencyHistogram(tr("Time to first token"), this),
                 new LatencyHistogram(tr("Time per output token"), this),
                 new LatencyHistogram(tr("End-to-end latency"), this)},
-      m_status(new StatusSummary(this)) {
+      m_status(new StatusSummary(this)), m_chat(new ChatView(this)) {
     setWindowTitle(tr("Batchscope"));
     setObjectName(QStringLiteral("MainWindow"));
     setDockNestingEnabled(true);
@@ -71,7 +74,12 @@ MainWindow::MainWindow(QWidget* parent)
     central->addWidget(m_output);
     central->setStretchFactor(0, 3);
     central->setStretchFactor(1, 2);
-    setCentralWidget(central);
+    m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName(QStringLiteral("centralTabs"));
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(central, tr("Requests"));
+    m_tabs->addTab(m_chat, tr("Chat"));
+    setCentralWidget(m_tabs);
     statusBar()->addPermanentWidget(m_status, 1);
 
     buildDocks();
@@ -87,7 +95,14 @@ MainWindow::MainWindow(QWidget* parent)
                 m_output->setCurrentRequest(id);
                 m_output->updateRequest(m_model->request(id), 0);
             });
-    connect(m_blockMap, &BlockMapWidget::blockClicked, m_requests, &RequestTableView::selectRequest);
+    connect(m_blockMap, &BlockMapWidget::blockClicked, this, &MainWindow::showRequest);
+    connect(m_chat, &ChatView::showRequestRequested, this, &MainWindow::showRequest);
+    m_blockMap->setLabelSource([this](engine::RequestId id) { return m_model->requestLabel(id); });
+    connect(m_requests->table(), &QTableView::doubleClicked, this, [this](const QModelIndex& index) {
+        if (index.data(RequestTableModel::LabelRole).toString().isEmpty()) return;
+        if (index.column() == RequestTableModel::Priority) return;  // that double-click edits
+        emit labelledRequestActivated(index.data(RequestTableModel::RequestIdRole).toULongLong());
+    });
     connect(m_controls, &SchedulerControls::settingsChanged, this, &MainWindow::settingsChanged);
     connect(m_controls, &SchedulerControls::resetStatisticsRequested, this,
             &MainWindow::resetStatisticsRequested);
@@ -202,6 +217,14 @@ void MainWindow::showAbout() {
            "continuous-batching engine with a live view of its scheduler.</p>"
            "<p>Licensed under the GNU General Public License, version 3 or later.</p>")
             .arg(QStringLiteral(BATCHSCOPE_VERSION)));
+}
+
+void MainWindow::showRequestsTab() { m_tabs->setCurrentIndex(0); }
+void MainWindow::showChatTab() { m_tabs->setCurrentWidget(m_chat); }
+
+void MainWindow::showRequest(engine::RequestId id) {
+    showRequestsTab();
+    m_requests->selectRequest(id);
 }
 
 void MainWindow::applySnapshot(const std::shared_ptr<const engine::SchedulerSnapshot>& snap) {

@@ -12,10 +12,12 @@
 
 class QSettings;
 class QDockWidget;
+class QTabWidget;
 
 namespace batchscope::ui {
 
 class BatchChart;
+class ChatView;
 class BlockMapWidget;
 class LatencyHistogram;
 class ModelPanel;
@@ -69,6 +71,13 @@ public:
     BlockMapWidget* blockMap() const { return m_blockMap; }
     LatencyHistogram* latencyChart(int i) const { return m_latency[i]; }  ///< 0 TTFT, 1 TPOT, 2 E2E
     StatusSummary* statusSummary() const { return m_status; }
+    ChatView* chatView() const { return m_chat; }
+    /// The central tabs: the request view (table + output) and the chat view.
+    QTabWidget* centralTabs() const { return m_tabs; }
+    void showRequestsTab();
+    void showChatTab();
+    /// Selects a request in the request table (switching to its tab).
+    void showRequest(engine::RequestId id);
     /// Replots every chart now (before a grab).
     void replotAll();
 
@@ -79,6 +88,8 @@ signals:
                                  batchscope::engine::Priority priority);
     void settingsChanged(const batchscope::engine::SchedulerSettings& settings);
     void resetStatisticsRequested();
+    /// Double-click on a labelled request (a chat turn) in the request table.
+    void labelledRequestActivated(batchscope::engine::RequestId id);
     /// The user chose a model file (File → Open model).
     void openModelRequested(const QString& path);
 
@@ -107,6 +118,8 @@ private:
     BlockMapWidget* m_blockMap;
     LatencyHistogram* m_latency[3];
     StatusSummary* m_status;
+    ChatView* m_chat;
+    QTabWidget* m_tabs = nullptr;
     QMenu* m_viewMenu = nullptr;
     QByteArray m_defaultState;
     QString m_lastModelDir;

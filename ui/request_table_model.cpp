@@ -35,7 +35,11 @@ QVariant RequestTableModel::displayData(const RequestSnapshot& r, int column) co
     case Id: return QVariant::fromValue<qulonglong>(r.id);
     case State: return stateText(r.state);
     case Priority: return priorityText(r.priority);
-    case Prompt: return QString::fromStdString(r.promptPreview).simplified();
+    case Prompt: {
+        const QString preview = QString::fromStdString(r.promptPreview).simplified();
+        const QString label = m_labels.value(r.id);
+        return label.isEmpty() ? preview : QStringLiteral("[%1] %2").arg(label, preview);
+    }
     case PromptTokens:
         return r.cachedPromptTokens > 0
                    ? QStringLiteral("%1 (%2)").arg(r.promptTokens).arg(r.cachedPromptTokens)
@@ -75,6 +79,7 @@ QVariant RequestTableModel::data(const QModelIndex& index, int role) const {
     case SortRole: return sortData(r, column);
     case RequestIdRole: return QVariant::fromValue<qulonglong>(r.id);
     case StateRole: return int(r.state);
+    case LabelRole: return m_labels.value(r.id);
     case Qt::DecorationRole:
         return column == State ? QVariant(stateColor(r.state)) : QVariant();
     case Qt::ForegroundRole:
@@ -85,7 +90,12 @@ QVariant RequestTableModel::data(const QModelIndex& index, int role) const {
             return QVariant(Qt::AlignLeft | Qt::AlignVCenter);
         return QVariant(Qt::AlignRight | Qt::AlignVCenter);
     case Qt::ToolTipRole:
-        if (column == Prompt) return QString::fromStdString(r.promptPreview);
+        if (column == Prompt) {
+            const QString label = m_labels.value(r.id);
+            const QString preview = QString::fromStdString(r.promptPreview);
+            return label.isEmpty() ? preview
+                                   : tr("%1 (double-click to open it)\n\n%2").arg(label, preview);
+        }
         if (!r.errorMessage.empty()) return QString::fromStdString(r.errorMessage);
         if (column == Priority && !isTerminalState(r.state))
             return tr("Double-click to change the priority");
@@ -184,7 +194,15 @@ void RequestTableModel::clear() {
     beginResetModel();
     m_rows.clear();
     m_rowOf.clear();
+    m_labels.clear();
     endResetModel();
+}
+
+void RequestTableModel::setRequestLabel(engine::RequestId id, const QString& label) {
+    if (label.isEmpty()) m_labels.remove(id);
+    else m_labels.insert(id, label);
+    const int row = rowOf(id);
+    if (row >= 0) emit dataChanged(index(row, Prompt), index(row, Prompt));
 }
 
 void RequestTableModel::trimHistory() {

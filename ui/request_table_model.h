@@ -22,6 +22,7 @@ public:
         SortRole = Qt::UserRole,   ///< numeric sort key of the cell
         RequestIdRole,             ///< engine::RequestId (qulonglong) of the row
         StateRole,                 ///< engine::RequestState as int
+        LabelRole,                 ///< setRequestLabel()'s text (e.g. its conversation), or ""
     };
 
     explicit RequestTableModel(QObject* parent = nullptr);
@@ -46,6 +47,10 @@ public:
     int rowOf(engine::RequestId id) const { return m_rowOf.value(id, -1); }
     const engine::RequestSnapshot* request(engine::RequestId id) const;
     const engine::RequestSnapshot& requestAt(int row) const { return m_rows[size_t(row)]; }
+    /// Names where a request came from (a chat turn: its conversation). Shown before the
+    /// prompt and in its tooltip; kept until clear(), even before the request has a row.
+    void setRequestLabel(engine::RequestId id, const QString& label);
+    QString requestLabel(engine::RequestId id) const { return m_labels.value(id); }
 
 signals:
     void priorityChangeRequested(engine::RequestId id, engine::Priority priority);
@@ -58,6 +63,7 @@ private:
 
     std::vector<engine::RequestSnapshot> m_rows;
     QHash<engine::RequestId, int> m_rowOf;
+    QHash<engine::RequestId, QString> m_labels;
     int m_maxRows = 2000;
 };
 

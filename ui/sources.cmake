@@ -6,6 +6,9 @@ target_sources(batchscope_ui PRIVATE
     priority_delegate.cpp
     request_table_view.cpp
     prompt_composer.cpp
+    chat_message_widget.cpp
+    chat_conversation_model.cpp
+    chat_view.cpp
     timeline_bar.cpp
     output_pane.cpp
     chart_data.cpp

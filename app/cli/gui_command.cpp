@@ -17,6 +17,8 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
     parser.addOption({"model", "GGUF model file (default: the last one used, else the bundled demo model; "
                                "'simulated' runs without a model).", "file"});
     parser.addOption({"no-api", "Do not start the WebSocket API."});
+    parser.addOption({"chat-db", "Chat history database (default: chat-history.sqlite in the user's "
+                                 "data directory).", "file"});
     addExecutorOptions(parser);
     api::addApiOptions(parser);
     if (int rc = parseOrExit(parser, args, "Open the desktop application."); rc >= 0) return rc;
@@ -34,6 +36,7 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
     options.executor = *executor;
     options.modelPath = parser.value("model");
     options.simulated = options.modelPath == "simulated";
+    options.chatDatabase = parser.value("chat-db");
     options.port = int(apiOptions.value().port);
     if (!parser.isSet("no-api")) {
         api::ApiServerOptions serverOptions = apiOptions.value();

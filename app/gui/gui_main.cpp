@@ -3,9 +3,13 @@
 
 #include <QApplication>
 #include <QIcon>
+#include <QMessageBox>
 #include <QSettings>
+#include <QTimer>
 
 #include "app/bridge/engine_bridge.h"
+#include "app/chat/conversation_store.h"
+#include "app/gui/chat_controller.h"
 #include "app/gui/gui_controller.h"
 #include "ui/main_window.h"
 
@@ -44,6 +48,22 @@ int runGui(int argc, char** argv, const GuiOptions& options) {
     }
     GuiController controller(bridge, window);
     controller.setExecutorDefaults(options.executor);
+
+    // Chat history: a database that cannot be used turns chat history off with a message;
+    // the rest of the app starts as usual.
+    ConversationStore chatStore;
+    const QString chatPath = options.chatDatabase.isEmpty() ? ConversationStore::defaultPath()
+                                                            : options.chatDatabase;
+    if (chatStore.open(chatPath) != ConversationStore::OpenStatus::Ok) {
+        window.showStatusMessage(chatStore.openError(), 15000);
+        auto* box = new QMessageBox(QMessageBox::Warning, QObject::tr("Chat history is off"),
+                                    chatStore.openError(), QMessageBox::Ok, &window);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        QTimer::singleShot(0, box, [box] { box->open(); });  // once the window shows
+    }
+    ChatController chat(bridge, chatStore, window);
+    // Quit commits a streaming answer as it stands (before the bridge cancels it).
+    QObject::connect(&app, &QCoreApplication::aboutToQuit, &chat, &ChatController::shutdown);
 
     std::unique_ptr<QObject> apiServer;
     if (apiStarter()) {

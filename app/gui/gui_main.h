@@ -18,6 +18,8 @@ struct GuiOptions {
     QString modelPath;    ///< GGUF path; "" = the last model used, else the demo model
     int port = -1;        ///< API port; -1: default
     bool simulated = false;  ///< use the simulated executor instead of a model file
+    /// Chat history database; "" = ConversationStore::defaultPath() (AppDataLocation).
+    QString chatDatabase;
     /// Device, threads and KV type for every model the window loads (modelPath is ignored).
     engine::ExecutorOptions executor;
 };

@@ -3,6 +3,7 @@ target_sources(batchscope_app_gui PRIVATE
     gui/gui_main.cpp
     gui/gui_controller.cpp
     gui/model_loader.cpp
+    gui/chat_controller.cpp
 )
 set_target_properties(batchscope_app_gui PROPERTIES AUTOMOC ON)
 qt_add_resources(batchscope_app_gui batchscope_icons

@@ -391,7 +391,9 @@ void TestGuiEngine::eventLoopStaysResponsiveWith256Requests() {
     const double p99 = engine::percentileOfSorted(lateness, 99);
     qInfo("event-loop lateness with 256 active requests: p50 %.1f ms, p99 %.1f ms, max %.1f ms "
           "(%zu probes)", engine::percentileOfSorted(lateness, 50), p99, lateness.back(), lateness.size());
-    QVERIFY2(p99 < 100.0, qPrintable(QStringLiteral("p99 %1 ms").arg(p99)));
+    // The bound is generous, as in the model-switch test below: a GUI thread that digested
+    // snapshots per token would sit at seconds; 161 ms was seen at load average 20 on 2 cores.
+    QVERIFY2(p99 < 250.0, qPrintable(QStringLiteral("p99 %1 ms").arg(p99)));
 }
 
 void TestGuiEngine::switchingModelUnder256RequestsKeepsEventLoopLive() {

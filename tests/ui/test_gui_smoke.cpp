@@ -6,6 +6,7 @@
 #include <QIcon>
 #include <QPixmap>
 #include <QSettings>
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <cstdio>
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
     QTemporaryDir settingsDir;  // keep the user's real settings out of it
     QSettings::setDefaultFormat(QSettings::IniFormat);
     QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, settingsDir.path());
+    // The chat history goes to the user's data directory (AppDataLocation): point it here.
+    qputenv("XDG_DATA_HOME", settingsDir.path().toUtf8());
 
     int portSeen = 0;
     bool hookCalled = false, finishedOk = false, endpointShown = false, iconLoaded = false;
@@ -55,11 +58,12 @@ int main(int argc, char** argv) {
     options.simulated = true;
     options.port = 4321;
     const int rc = app::runGui(argc, argv, options);
-    std::printf("runGui rc=%d hook=%d port=%d finished=%d endpoint=%d icon=%d text='%s'\n", rc,
+    const bool chatDb = QFile::exists(settingsDir.filePath(QStringLiteral("batchscope/chat-history.sqlite")));
+    std::printf("runGui rc=%d hook=%d port=%d finished=%d endpoint=%d icon=%d chat-db=%d text='%s'\n", rc,
                 int(hookCalled), portSeen, int(finishedOk), int(endpointShown), int(iconLoaded),
-                text.c_str());
+                int(chatDb), text.c_str());
     const bool pass = rc == 0 && hookCalled && portSeen == 4321 && finishedOk && endpointShown &&
-                      iconLoaded && !text.empty();
+                      iconLoaded && chatDb && !text.empty();
     std::printf("%s\n", pass ? "PASS" : "FAIL");
     return pass ? 0 : 1;
 }
