@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/chat/chat_template.h"
 
+#include <cstring>
+
 #include <nlohmann/json.hpp>
 
 #include "engine/chat/jinja_json.h"
@@ -9,15 +11,17 @@
 namespace batchscope::engine {
 namespace {
 
+// Mask bytes are 0 (template) or 1 (user): memchr finds each run's ends.
 std::vector<TextSpan> userSpans(const jinja::MarkedString& s) {
     std::vector<TextSpan> spans;
-    for (std::size_t i = 0; i < s.mask.size();) {
-        if (!s.mask[i]) {
-            ++i;
-            continue;
-        }
-        std::size_t start = i;
-        while (i < s.mask.size() && s.mask[i]) ++i;
+    const std::uint8_t* base = s.mask.data();
+    const std::size_t n = s.mask.size();
+    for (std::size_t i = 0; i < n;) {
+        const void* one = std::memchr(base + i, 1, n - i);
+        if (!one) break;
+        const std::size_t start = static_cast<std::size_t>(static_cast<const std::uint8_t*>(one) - base);
+        const void* zero = std::memchr(base + start, 0, n - start);
+        i = zero ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(zero) - base) : n;
         spans.push_back({start, i - start});
     }
     return spans;
@@ -59,11 +63,13 @@ Result<RenderedPrompt> ChatTemplate::renderVariables(const jinja::Variables& var
 Result<RenderedPrompt> ChatTemplate::apply(const std::vector<ChatMessage>& messages,
                                            const ChatTemplateOptions& options) const {
     jinja::ValueList list;
+    list.reserve(messages.size());
     for (const auto& m : messages) {
-        jinja::Value d = jinja::Value::newDict();
-        d.dictRef().set("role", jinja::Value::string(m.role, true));
-        d.dictRef().set("content", jinja::Value::string(m.content, true));
-        list.push_back(d);
+        auto d = std::make_shared<jinja::Dict>();
+        d->entries.reserve(2);  // distinct keys: no lookup needed
+        d->entries.emplace_back("role", jinja::Value::string(m.role, true));
+        d->entries.emplace_back("content", jinja::Value::string(m.content, true));
+        list.push_back(jinja::Value::dict(std::move(d)));
     }
     jinja::Variables vars;
     vars["messages"] = jinja::Value::list(std::move(list));

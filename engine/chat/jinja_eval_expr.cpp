@@ -144,6 +144,39 @@ bool containsValue(const Value& container, const Value& item) {
     throw TemplateError(std::string("argument of type '") + container.typeName() + "' is not iterable");
 }
 
+enum class BinaryOp { And, Or, Eq, Ne, Lt, Gt, Le, Ge, In, NotIn, Concat, Add, Other };
+
+// The parser stores operators as text; a switch on length and bytes instead of a chain of
+// string comparisons (this runs for every operator evaluation).
+BinaryOp binaryOp(const std::string& op) {
+    switch (op.size()) {
+    case 1:
+        switch (op[0]) {
+        case '<': return BinaryOp::Lt;
+        case '>': return BinaryOp::Gt;
+        case '~': return BinaryOp::Concat;
+        case '+': return BinaryOp::Add;
+        default: return BinaryOp::Other;
+        }
+    case 2:
+        if (op[1] == '=') {
+            switch (op[0]) {
+            case '=': return BinaryOp::Eq;
+            case '!': return BinaryOp::Ne;
+            case '<': return BinaryOp::Le;
+            case '>': return BinaryOp::Ge;
+            default: return BinaryOp::Other;
+            }
+        }
+        if (op == "in") return BinaryOp::In;
+        if (op == "or") return BinaryOp::Or;
+        return BinaryOp::Other;
+    case 3: return op == "and" ? BinaryOp::And : BinaryOp::Other;
+    case 6: return op == "not in" ? BinaryOp::NotIn : BinaryOp::Other;
+    default: return BinaryOp::Other;
+    }
+}
+
 std::int64_t checkedInt(long double v) {
     if (v > 9.2e18L || v < -9.2e18L) throw TemplateError("integer overflow");
     return static_cast<std::int64_t>(v);
@@ -152,33 +185,50 @@ std::int64_t checkedInt(long double v) {
 }  // namespace
 
 Value Evaluator::evalBinary(const Expr& e) {
-    const std::string& op = e.name;
-    if (op == "and") {
+    const BinaryOp op = binaryOp(e.name);
+    if (op == BinaryOp::And) {
         Value a = eval(*e.args[0]);
         return a.truthy() ? eval(*e.args[1]) : a;
     }
-    if (op == "or") {
+    if (op == BinaryOp::Or) {
         Value a = eval(*e.args[0]);
         return a.truthy() ? a : eval(*e.args[1]);
     }
     Value a = eval(*e.args[0]);
     Value b = eval(*e.args[1]);
-    if (op == "==") return Value::boolean(valuesEqual(a, b));
-    if (op == "!=") return Value::boolean(!valuesEqual(a, b));
-    if (op == "<") return Value::boolean(compareValues(a, b) < 0);
-    if (op == ">") return Value::boolean(compareValues(a, b) > 0);
-    if (op == "<=") return Value::boolean(compareValues(a, b) <= 0);
-    if (op == ">=") return Value::boolean(compareValues(a, b) >= 0);
-    if (op == "in") return Value::boolean(containsValue(b, a));
-    if (op == "not in") return Value::boolean(!containsValue(b, a));
-    if (op == "~") {
-        MarkedString s = a.toMarked();
-        MarkedString t = b.toMarked();
-        chargeBytes(s.text.size() + t.text.size());
-        s.append(t);
+    switch (op) {
+    case BinaryOp::Eq: return Value::boolean(valuesEqual(a, b));
+    case BinaryOp::Ne: return Value::boolean(!valuesEqual(a, b));
+    case BinaryOp::Lt: return Value::boolean(compareValues(a, b) < 0);
+    case BinaryOp::Gt: return Value::boolean(compareValues(a, b) > 0);
+    case BinaryOp::Le: return Value::boolean(compareValues(a, b) <= 0);
+    case BinaryOp::Ge: return Value::boolean(compareValues(a, b) >= 0);
+    case BinaryOp::In: return Value::boolean(containsValue(b, a));
+    case BinaryOp::NotIn: return Value::boolean(!containsValue(b, a));
+    case BinaryOp::Concat: {
+        // The left operand is usually the temporary of the previous `~`/`+`: append to it.
+        MarkedString s = std::move(a).takeMarked();
+        if (b.isString()) {
+            chargeBytes(s.text.size() + b.text().size());
+            s.append(b.str());
+        } else {
+            MarkedString t = b.toMarked();
+            chargeBytes(s.text.size() + t.text.size());
+            s.append(t);
+        }
         return Value::string(std::move(s));
     }
-    return evalArithmetic(op, a, b);
+    case BinaryOp::Add:
+        if (a.isString() && b.isString()) {
+            chargeBytes(a.text().size() + b.text().size());
+            MarkedString s = std::move(a).takeMarked();
+            s.append(b.str());
+            return Value::string(std::move(s));
+        }
+        break;
+    default: break;
+    }
+    return evalArithmetic(e.name, a, b);
 }
 
 Value Evaluator::evalArithmetic(const std::string& op, const Value& a, const Value& b) {

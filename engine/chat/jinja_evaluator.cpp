@@ -3,6 +3,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/chat/jinja_evaluator.h"
 
+#include <algorithm>
+#include <iterator>
 #include <unordered_map>
 
 namespace batchscope::engine::jinja {
@@ -27,11 +29,23 @@ struct Evaluator::Output {
         ev->chargeBytes(s.text.size());
         text.append(s);
     }
+    void append(std::string_view literal) {  // template text: no copy into a MarkedString
+        ev->checkStringSize(text.text.size() + literal.size());
+        ev->chargeBytes(literal.size());
+        text.append(literal);
+    }
+    void appendValue(const Value& v) {  // a string value is appended without a copy
+        if (v.isString()) append(v.str());
+        else append(v.toMarked());
+    }
 };
 
 Evaluator::Evaluator(const RenderOptions& options, const Variables& variables) : m_options(options) {
+    // Built once: the built-ins are stateless callables, immutable and safe to share between
+    // renders and threads.
+    static const Variables kGlobals = builtinGlobals();
     auto globals = std::make_shared<Frame>();
-    for (auto& [name, value] : builtinGlobals()) globals->vars[name] = value;
+    for (const auto& [name, value] : kGlobals) globals->vars[name] = value;
     auto root = std::make_shared<Frame>();
     root->parent = globals;
     for (const auto& [name, value] : variables) root->vars[name] = value;
@@ -101,8 +115,8 @@ Evaluator::Flow Evaluator::execNode(const Node& node, Output& out) {
     DepthScope depth(*this);
     tick();
     switch (node.kind) {
-    case Node::Kind::Text: out.append(MarkedString::make(node.text, false)); break;
-    case Node::Kind::Output: out.append(eval(*node.expr).toMarked()); break;
+    case Node::Kind::Text: out.append(std::string_view(node.text)); break;
+    case Node::Kind::Output: out.appendValue(eval(*node.expr)); break;
     case Node::Kind::If:
         for (std::size_t i = 0; i < node.conditions.size(); ++i) {
             if (eval(*node.conditions[i]).truthy()) return execBody(node.bodies[i], out);
@@ -168,26 +182,25 @@ MarkedString Evaluator::renderToString(const NodeList& body) {
 
 namespace {
 
-// Entries appended directly (no lookups): this runs once per iteration of every loop.
-Value makeLoopObject(const ValueList& items, std::size_t i, const Value& cycle) {
-    auto d = std::make_shared<Dict>();
+// Entries appended directly (no lookups). `d` is fresh (empty) or the previous iteration's
+// loop object that nothing else refers to, whose entries are overwritten in place.
+Value makeLoopObject(std::shared_ptr<Dict>& d, const ValueList& items, std::size_t i, const Value& cycle) {
     std::int64_t n = static_cast<std::int64_t>(items.size());
     std::int64_t idx = static_cast<std::int64_t>(i);
+    Value values[] = {Value::integer(idx), Value::integer(idx + 1), Value::integer(n - idx - 1),
+                      Value::integer(n - idx), Value::boolean(i == 0), Value::boolean(idx == n - 1),
+                      Value::integer(n), Value::integer(1), Value::integer(0),
+                      i > 0 ? items[i - 1] : Value{}, idx + 1 < n ? items[i + 1] : Value{}, cycle};
     auto& e = d->entries;
-    e.reserve(12);
-    e.emplace_back("index0", Value::integer(idx));
-    e.emplace_back("index", Value::integer(idx + 1));
-    e.emplace_back("revindex0", Value::integer(n - idx - 1));
-    e.emplace_back("revindex", Value::integer(n - idx));
-    e.emplace_back("first", Value::boolean(i == 0));
-    e.emplace_back("last", Value::boolean(idx == n - 1));
-    e.emplace_back("length", Value::integer(n));
-    e.emplace_back("depth", Value::integer(1));
-    e.emplace_back("depth0", Value::integer(0));
-    e.emplace_back("previtem", i > 0 ? items[i - 1] : Value{});
-    e.emplace_back("nextitem", idx + 1 < n ? items[i + 1] : Value{});
-    e.emplace_back("cycle", cycle);
-    return Value::dict(std::move(d));
+    if (e.empty()) {
+        static const char* const kNames[] = {"index0", "index", "revindex0", "revindex", "first", "last",
+                                             "length", "depth", "depth0", "previtem", "nextitem", "cycle"};
+        e.reserve(std::size(kNames));
+        for (std::size_t k = 0; k < std::size(kNames); ++k) e.emplace_back(kNames[k], std::move(values[k]));
+    } else {
+        for (std::size_t k = 0; k < e.size(); ++k) e[k].second = std::move(values[k]);
+    }
+    return Value::dict(d);
 }
 
 }  // namespace
@@ -226,6 +239,7 @@ Evaluator::Flow Evaluator::execFor(const Node& node, Output& out) {
         return args.positional[*current % args.positional.size()];
     };
     const Value cycle = Value::callable(cycleFn);
+    std::shared_ptr<Dict> loopObject;
     for (std::size_t i = 0; i < items.size(); ++i) {
         *current = i;
         if (++m_loopIterations > m_options.limits.maxLoopIterations) {
@@ -233,9 +247,16 @@ Evaluator::Flow Evaluator::execFor(const Node& node, Output& out) {
             throw TemplateError("template exceeds " + std::to_string(m_options.limits.maxLoopIterations) +
                                 " loop iterations");
         }
-        m_frame->vars.clear();
+        // A fresh scope per iteration, as Jinja's: drop what the body set, but keep the nodes
+        // of the loop variables, which are overwritten (no rehash, no allocation).
+        std::erase_if(m_frame->vars, [&](const auto& kv) {
+            return kv.first != "loop" && std::find(node.targets.begin(), node.targets.end(), kv.first) == node.targets.end();
+        });
+        // Reuse last iteration's loop object unless the template kept a reference to it
+        // (ours and the frame's are the only two otherwise).
+        if (!loopObject || loopObject.use_count() > 2) loopObject = std::make_shared<Dict>();
         bindTargets(items[i]);
-        assign("loop", makeLoopObject(items, i, cycle));
+        assign("loop", makeLoopObject(loopObject, items, i, cycle));
         Flow flow;
         try {
             flow = execBody(node.body, out);

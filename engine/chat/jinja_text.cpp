@@ -107,7 +107,30 @@ std::optional<MarkedString> charAt(const MarkedString& s, std::int64_t index) {
     return s.substr(offsets[i], offsets[i + 1] - offsets[i]);
 }
 
+namespace {
+
+bool isAscii(std::string_view s) {
+    unsigned char any = 0;
+    for (char c : s) any |= static_cast<unsigned char>(c);
+    return any < 0x80;
+}
+
+}  // namespace
+
 MarkedString stripText(const MarkedString& s, bool left, bool right, const std::optional<std::string>& chars) {
+    if (!chars && isAscii(s.text)) {  // every byte is a code point: no decoding (trim on messages)
+        std::size_t b = 0;
+        std::size_t e = s.text.size();
+        auto space = [&](std::size_t i) { return isPySpace(static_cast<unsigned char>(s.text[i])); };
+        if (left) {
+            while (b < e && space(b)) ++b;
+        }
+        if (right) {
+            while (e > b && space(e - 1)) --e;
+        }
+        if (b == 0 && e == s.text.size()) return s;
+        return s.substr(b, e - b);
+    }
     auto cps = decode(s.text);
     std::vector<std::uint32_t> set;
     if (chars) {

@@ -16,6 +16,10 @@ bool MarkedString::anyUser() const {
 }
 
 void MarkedString::append(const MarkedString& other) {
+    if (other.mask.empty() && mask.empty()) {  // template text only: the common case
+        text += other.text;
+        return;
+    }
     if (!other.mask.empty() && mask.empty()) mask.assign(text.size(), 0);
     text += other.text;
     if (!mask.empty()) {
@@ -76,7 +80,7 @@ Value Value::string(std::string s, bool user) { return string(MarkedString::make
 Value Value::string(MarkedString s) {
     Value v;
     v.m_type = Type::String;
-    v.m_str = std::make_shared<const MarkedString>(std::move(s));
+    v.m_str = std::make_shared<MarkedString>(std::move(s));
     return v;
 }
 namespace {
@@ -123,7 +127,7 @@ Value Value::callable(std::shared_ptr<Callable> c) {
 }
 Value Value::undefined(std::string hint) {
     Value v;
-    v.m_str = std::make_shared<const MarkedString>(MarkedString{std::move(hint), {}});
+    v.m_str = std::make_shared<MarkedString>(MarkedString{std::move(hint), {}});
     return v;
 }
 
@@ -250,6 +254,12 @@ MarkedString Value::toMarked() const {
     }
     default: return MarkedString::make(repr(), false);
     }
+}
+
+MarkedString Value::takeMarked() && {
+    // use_count() == 1 is exact here: a render's temporaries are never shared across threads.
+    if (m_type == Type::String && m_str.use_count() == 1) return std::move(*m_str);
+    return toMarked();
 }
 
 std::string Value::repr(std::size_t maxBytes) const {

@@ -92,6 +92,10 @@ public:
     /// from the caller.
     MarkedString toMarked() const;
     std::string toString() const { return toMarked().text; }
+    /// toMarked() for an rvalue: a string held by this value alone is moved out instead of
+    /// copied (concatenation chains then append in place). Values shared with the AST, the
+    /// caller's data or other variables are copied, so nothing visible changes.
+    MarkedString takeMarked() &&;
     /// Python repr() (lists and dicts show their elements with it). Throws TemplateError
     /// past `maxBytes` (shared sub-lists can make a small value print exponentially long).
     std::string repr(std::size_t maxBytes = kMaxReprBytes) const;
@@ -107,7 +111,7 @@ private:
     bool m_bool = false;
     std::int64_t m_int = 0;
     double m_float = 0.0;
-    std::shared_ptr<const MarkedString> m_str;
+    std::shared_ptr<MarkedString> m_str;  ///< never mutated while shared (see takeMarked)
     std::shared_ptr<ValueList> m_list;
     std::shared_ptr<Dict> m_dict;
     std::shared_ptr<Callable> m_callable;

@@ -5,6 +5,10 @@ Everything here is written for this project (no third-party text), so the corpus
 trained on it are GPL-3.0-or-later like the rest of Batchscope. The corpus is plain ASCII
 English: simple sentences, short templated stories, and facts (capitals, continents, colours,
 numbers, days, months). Each document is one string; the trainer wraps it in <s> ... </s>.
+
+generate_chats() makes the chat part: short conversations (a list of (role, content) pairs) of
+questions about the same facts with one-sentence answers, greetings and short stories. The
+trainer lays them out as the chat template in export.py renders them.
 """
 import random
 
@@ -236,3 +240,122 @@ def generate(seed=1234, n_fact_docs=30000, n_story_docs=9000, n_plain_docs=6000)
         docs.append(" ".join(plain_sentence(rng) for _ in range(rng.randint(1, 4))))
     rng.shuffle(docs)
     return docs
+
+
+# ---- chat conversations ---------------------------------------------------------------------
+
+CHAT_SYSTEM_PROMPTS = [
+    "You are a helpful assistant.", "You are a helpful assistant. Answer in one sentence.",
+    "You are a friendly assistant.", "You are the Batchscope demo model.",
+    "Answer the question.", "Be brief.",
+]
+CAPITAL_QUESTIONS = [  # weight, question, answer
+    (6, "What is the capital of {c}?", "The capital of {c} is {k}."),
+    (2, "What's the capital of {c}?", "The capital of {c} is {k}."),
+    (2, "Which city is the capital of {c}?", "{k} is the capital of {c}."),
+    (1, "What is the capital city of {c}?", "The capital city of {c} is {k}."),
+    (1, "What is {c}'s capital?", "{C}'s capital city is {k}."),
+    (1, "Tell me the capital of {c}.", "The capital of {c} is {k}."),
+    (1, "Do you know the capital of {c}?", "Yes. The capital of {c} is {k}."),
+    (1, "capital of {c}?", "The capital of {c} is {k}."),
+    (1, "{k} is the capital of which country?", "{k} is the capital of {c}."),
+    (1, "Where is {k}?", "{k} is the capital of {c}. It is in {o}."),
+    (1, "Which continent is {c} in?", "{C} is a country in {o}."),
+]
+SMALL_TALK = [
+    ("Hello!", "Hello! How can I help you?"), ("Hello", "Hello! How can I help you?"),
+    ("Hi", "Hi! What would you like to know?"), ("Hi!", "Hi! What would you like to know?"),
+    ("Good morning!", "Good morning! How can I help you?"),
+    ("How are you?", "I am fine, thank you. How can I help you?"),
+    ("Who are you?", "I am the Batchscope demo model. I know the capitals of many countries "
+                     "and a few simple facts."),
+    ("What is your name?", "I am the Batchscope demo model."),
+    ("What can you do?", "I can answer simple questions, for example about the capitals of "
+                         "countries, and I can tell short stories."),
+    ("Thank you!", "You are welcome!"), ("Thanks.", "You are welcome!"),
+    ("Thanks!", "You are welcome!"), ("Goodbye!", "Goodbye! Have a nice day."),
+    ("Bye", "Goodbye! Have a nice day."),
+]
+UNKNOWN_QUESTIONS = [
+    "What is the meaning of life?", "What will the weather be tomorrow?",
+    "How do I fix my car?", "What is the price of gold?", "Who will win the game?",
+    "Can you write a computer program?", "What time is it?", "What is the best film?",
+]
+UNKNOWN_ANSWERS = ["I do not know. I am a small demo model.",
+                   "I am sorry, I do not know. I only know a few simple facts."]
+STORY_REQUESTS = ["Tell me a story.", "Tell me a short story.", "Can you tell me a story?",
+                  "Please tell me a story.", "Write a short story."]
+
+
+def fact_question(rng):
+    kind = rng.randrange(9)
+    if kind == 0:
+        s, v, col = rng.choice(COLOURS)
+        return "What colour {} {}?".format(v, s[0].lower() + s[1:]), f"{s} {v} {col}."
+    if kind == 1:
+        a, b = rng.randrange(11), rng.randrange(11)
+        return (f"What is {NUMBERS[a]} plus {NUMBERS[b]}?",
+                f"{cap(NUMBERS[a])} plus {NUMBERS[b]} is {NUMBERS[a + b]}.")
+    if kind == 2:
+        n = rng.randrange(20)
+        return (f"What number comes after {NUMBERS[n]}?",
+                f"The number after {NUMBERS[n]} is {NUMBERS[n + 1]}.")
+    if kind == 3:
+        d = rng.randrange(7)
+        return (f"What day comes after {DAYS[d]}?",
+                f"The day after {DAYS[d]} is {DAYS[(d + 1) % 7]}.")
+    if kind == 4:
+        m = rng.randrange(12)
+        return (f"What month comes after {MONTHS[m]}?",
+                f"The month after {MONTHS[m]} is {MONTHS[(m + 1) % 12]}.")
+    if kind == 5:
+        return rng.choice([("How many days are in a week?", "There are seven days in a week."),
+                           ("How many months are in a year?", "There are twelve months in a year."),
+                           ("How many continents are there?", "There are seven continents."),
+                           ("What is the first day of the week?", "Monday is the first day of the week."),
+                           ("What is the first month of the year?",
+                            "January is the first month of the year."),
+                           ("What is the last month of the year?",
+                            "December is the last month of the year.")])
+    if kind == 6:
+        o = rng.choice(CONTINENTS)
+        return f"Is {o} a continent?", f"Yes. {o} is a continent."
+    if kind == 7:
+        a, b = sorted(rng.sample(range(21), 2))
+        x, y = (a, b) if rng.random() < 0.5 else (b, a)
+        return (f"Which is bigger, {NUMBERS[x]} or {NUMBERS[y]}?",
+                f"{cap(NUMBERS[b])} is bigger than {NUMBERS[a]}.")
+    return "What colour is the sky?", "The sky is blue."
+
+
+def chat_turn(rng):
+    """One (question, answer) pair."""
+    r = rng.random()
+    if r < 0.55:
+        c, k, o = rng.choice(COUNTRIES)
+        weights = [w for w, _, _ in CAPITAL_QUESTIONS]
+        _, q, a = rng.choices(CAPITAL_QUESTIONS, weights)[0]
+        return q.format(c=c, C=cap(c), k=k, o=o), a.format(c=c, C=cap(c), k=k, o=o)
+    if r < 0.82:
+        return fact_question(rng)
+    if r < 0.89:
+        return rng.choice(STORY_REQUESTS), story(rng)
+    if r < 0.96:
+        return rng.choice(SMALL_TALK)
+    return rng.choice(UNKNOWN_QUESTIONS), rng.choice(UNKNOWN_ANSWERS)
+
+
+def generate_chats(seed=4321, n=12000):
+    """Returns n conversations, each a list of (role, content) with roles system/user/assistant:
+    an optional system prompt, then 1-3 user/assistant turns. Deterministic for a given seed."""
+    rng = random.Random(seed)
+    chats = []
+    for _ in range(n):
+        msgs = []
+        if rng.random() < 0.25:
+            msgs.append(("system", rng.choice(CHAT_SYSTEM_PROMPTS)))
+        for _ in range(rng.choices([1, 2, 3], [6, 3, 1])[0]):
+            q, a = chat_turn(rng)
+            msgs += [("user", q), ("assistant", a)]
+        chats.append(msgs)
+    return chats

@@ -18,6 +18,29 @@ REFERENCE_PROMPTS = [
     "Hello, w\u00f6rld! 42",  # exercises byte fallback and digits
 ]
 
+# The chat format (tokenizer.chat_template). Role headers and <|end|> are literals of the
+# template, so the engine encodes them as control tokens; message contents stay plain text.
+# No newlines: the vocabulary has no newline piece, a "\n" would cost a byte token per turn.
+CHAT_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% for message in messages %}"
+    "{% if message['role'] == 'system' %}<|system|>"
+    "{% elif message['role'] == 'user' %}<|user|>"
+    "{% elif message['role'] == 'assistant' %}<|assistant|>"
+    "{% else %}{{ raise_exception('The demo model knows only the roles system, user and "
+    "assistant') }}{% endif %}"
+    "{{ message['content'] | trim }}<|end|>"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+
+CHAT_PROMPTS = [  # conversations whose greedy answers go into the reference
+    [("user", "What is the capital of France?")],
+    [("system", "You are a helpful assistant."), ("user", "What is the capital of Japan?")],
+    [("user", "Hello!"), ("assistant", "Hello! How can I help you?"),
+     ("user", "What day comes after Monday?")],
+    [("user", "What is two plus three?")],
+]
+
 TOKENIZER_CASES = [
     "", "The capital of France is", "Hello world", " leading space", "two  spaces",
     "Caf\u00e9 \u00fcber \u2603 \U0001F600", "line one\nline two", "N'Djamena, Port-au-Prince.",
@@ -35,6 +58,38 @@ def rounded_f16(model):
             if p.dim() == 2:
                 p.copy_(p.half().float())
     return m
+
+
+def gguf_parameters(model):
+    """[(GGUF tensor name, torch parameter)] in file order."""
+    t = [("token_embd.weight", model.tok_emb.weight)]
+    for i, b in enumerate(model.blocks):
+        p = "blk.%d." % i
+        t += [(p + "attn_norm.weight", b.attn_norm.weight), (p + "attn_q.weight", b.wq.weight),
+              (p + "attn_k.weight", b.wk.weight), (p + "attn_v.weight", b.wv.weight),
+              (p + "attn_output.weight", b.wo.weight), (p + "ffn_norm.weight", b.ffn_norm.weight),
+              (p + "ffn_gate.weight", b.w_gate.weight), (p + "ffn_up.weight", b.w_up.weight),
+              (p + "ffn_down.weight", b.w_down.weight)]
+    return t + [("output_norm.weight", model.norm.weight), ("output.weight", model.output.weight)]
+
+
+def load_gguf_weights(model, tensors):
+    """Copies a GGUF's tensors into the model. Embedding and output rows past the file's
+    vocabulary (tokens added since, e.g. the chat tokens) keep a fresh initialisation: the
+    embedding the mean of the old rows, the output row small random values."""
+    with torch.no_grad():
+        for name, param in gguf_parameters(model):
+            w = torch.from_numpy(tensors[name].astype(np.float32))
+            if w.shape == param.shape:
+                param.copy_(w)
+                continue
+            n = w.shape[0]
+            assert w.shape[1:] == param.shape[1:] and n < param.shape[0], name
+            param[:n].copy_(w)
+            if name == "token_embd.weight":
+                param[n:] = w.mean(0) + 0.02 * torch.randn_like(param[n:])
+            else:
+                param[n:] = 0.02 * torch.randn_like(param[n:])
 
 
 def gguf_tensors(model):
@@ -85,6 +140,8 @@ def gguf_kvs(cfg, vocab):
         ("tokenizer.ggml.add_bos_token", G.T_BOOL, True),
         ("tokenizer.ggml.add_eos_token", G.T_BOOL, False),
         ("tokenizer.ggml.add_space_prefix", G.T_BOOL, True),
+        ("tokenizer.ggml.eot_token_id", G.T_UINT32, vocab.chat_id("<|end|>")),
+        ("tokenizer.chat_template", G.T_STRING, CHAT_TEMPLATE),
     ]
 
 
@@ -95,6 +152,7 @@ def export_gguf(path, model, vocab):
     kv, back = G.read(path)
     assert kv["tokenizer.ggml.tokens"] == vocab.tokens
     assert kv["general.architecture"] == "llama"
+    assert kv["tokenizer.chat_template"] == CHAT_TEMPLATE
     for name, arr, gtype in tensors:
         want = arr.astype(np.float16) if gtype == G.GGML_F16 else arr.astype(np.float32)
         assert back[name].shape == want.shape, name
@@ -145,6 +203,22 @@ def reference(model16, vocab, n_gen=12):
             "greedy_reliable_prefix": reliable,
             "first_eos_index": gen.index(S.EOS) if S.EOS in gen else None,
         })
+    chat_cases = []
+    for messages in CHAT_PROMPTS:
+        ids = vocab.encode_chat(messages, add_generation_prompt=True)
+        gen, margins = greedy_with_margins(model16, ids, 16)
+        end = vocab.chat_id("<|end|>")
+        chat_cases.append({
+            "messages": [{"role": r, "content": c} for r, c in messages],
+            "rendered": render_chat(messages, True),
+            "prompt_ids": ids,
+            "greedy_ids": gen,
+            "greedy_text": vocab.decode(gen[:gen.index(end)] if end in gen else gen),
+            "greedy_margins": [_f(m) for m in margins],
+            "greedy_reliable_prefix": next((i for i, m in enumerate(margins) if m < MARGIN),
+                                           len(margins)),
+            "first_end_index": gen.index(end) if end in gen else None,
+        })
     tok_cases = [{"text": t, "ids_with_bos": vocab.encode(t, add_bos=True),
                   "decoded": vocab.decode(vocab.encode(t, add_bos=True), True)}
                  for t in TOKENIZER_CASES]
@@ -163,8 +237,51 @@ def reference(model16, vocab, n_gen=12):
         "vocab_size": len(vocab),
         "bos_id": S.BOS, "eos_id": S.EOS, "unk_id": S.UNK,
         "cases": cases,
+        "chat_template": CHAT_TEMPLATE,
+        "chat_notes": ("chat_cases: the conversation rendered with chat_template "
+                       "(add_generation_prompt, bos_token '<s>', eos_token '</s>') by jinja2, its "
+                       "ids (control tokens where the template wrote them, each text run encoded "
+                       "with the space prefix), 16 greedy steps; greedy_text decodes up to the "
+                       "first <|end|>."),
+        "chat_cases": chat_cases,
         "tokenizer_cases": tok_cases,
     }
+
+
+def render_chat(messages, add_generation_prompt):
+    """CHAT_TEMPLATE rendered by jinja2 the way Hugging Face's apply_chat_template sets it up."""
+    import jinja2
+
+    def raise_exception(msg):
+        raise jinja2.exceptions.TemplateError(msg)
+    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
+    env.globals["raise_exception"] = raise_exception
+    return env.from_string(CHAT_TEMPLATE).render(
+        messages=[{"role": r, "content": c} for r, c in messages],
+        add_generation_prompt=add_generation_prompt, bos_token="<s>", eos_token="</s>")
+
+
+def encode_rendered(vocab, text):
+    """The engine's encodeWithSpecialTokens for a rendered prompt whose contents contain no
+    special-token text: control pieces become ids, each run between them is encoded alone."""
+    import re
+    specials = ["<s>", "</s>"] + S.CHAT_TOKENS
+    out = []
+    for part in re.split("(" + "|".join(re.escape(p) for p in specials) + ")", text):
+        if part in specials:
+            out.append(vocab.index[part])
+        elif part:
+            out.extend(vocab.encode(part, add_bos=False))
+    return out
+
+
+def check_chat_layout(vocab, chats):
+    """encode_chat (used for training) must give the ids the engine will feed the model."""
+    for messages in chats:
+        for gen in (False, True):
+            want = encode_rendered(vocab, render_chat(messages, gen))
+            got = vocab.encode_chat(messages, add_generation_prompt=gen)
+            assert got == want, (messages, got, want)
 
 
 def write_reference(path, ref):

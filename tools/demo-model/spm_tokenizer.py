@@ -6,6 +6,7 @@ Vocabulary layout (ids):
   3..258 byte-fallback tokens <0x00>..<0xFF> (type 6, score 0),
   then single characters (printable ASCII except space, plus U+2581 "▁" which stands for a space),
   then the learned merged pieces in merge order. All learned tokens are type 1 (normal).
+  Last, the chat template's control tokens CHAT_TOKENS (type 3, score 0).
 Scores: merged piece number r (0 = first merge) has score -r; single characters have scores
 below every merge (they are never the result of a merge, so their score is never consulted).
 
@@ -21,6 +22,9 @@ UNK, BOS, EOS = 0, 1, 2
 N_SPECIAL = 3
 BYTE_BASE = 3
 TYPE_NORMAL, TYPE_UNKNOWN, TYPE_CONTROL, TYPE_BYTE = 1, 2, 3, 6
+# Written only by the chat template (export.CHAT_TEMPLATE): a role header before each message,
+# END after it. END ends generation (tokenizer.ggml.eot_token_id).
+CHAT_TOKENS = ["<|system|>", "<|user|>", "<|assistant|>", "<|end|>"]
 
 # Training units: pieces never cross these boundaries. A space (▁) attaches to the following
 # run of letters or to a single punctuation character; digits stay single characters.
@@ -89,7 +93,44 @@ class Vocab:
             tokens.append(piece)
             scores.append(float(-r))
             types.append(TYPE_NORMAL)
+        for piece in CHAT_TOKENS:
+            tokens.append(piece)
+            scores.append(0.0)
+            types.append(TYPE_CONTROL)
         return Vocab(tokens, scores, types)
+
+    @staticmethod
+    def with_chat_tokens(tokens, scores, types):
+        """A vocabulary read from a GGUF, with CHAT_TOKENS appended where missing."""
+        tokens, scores, types = list(tokens), list(scores), list(types)
+        for piece in CHAT_TOKENS:
+            if piece not in tokens:
+                tokens.append(piece)
+                scores.append(0.0)
+                types.append(TYPE_CONTROL)
+        return Vocab(tokens, scores, types)
+
+    def chat_id(self, piece):
+        """Id of one of CHAT_TOKENS."""
+        return self.index[piece]
+
+    def encode_chat(self, messages, add_generation_prompt=False, cache=None):
+        """Ids of a conversation [(role, content)] laid out as export.CHAT_TEMPLATE renders it
+        and as the engine encodes a rendered prompt (control tokens where the template wrote
+        them, each text run between them encoded on its own with the space prefix):
+        <s> (<|role|> content <|end|>)* [<|assistant|>]."""
+        out = [BOS]
+        for role, content in messages:
+            out.append(self.chat_id("<|%s|>" % role))
+            text = content.strip()
+            if cache is not None and "  " not in text:
+                out.extend(self.encode_doc_cached(text, cache) if text else [])
+            else:
+                out.extend(self.encode(text, add_bos=False))
+            out.append(self.chat_id("<|end|>"))
+        if add_generation_prompt:
+            out.append(self.chat_id("<|assistant|>"))
+        return out
 
     def __len__(self):
         return len(self.tokens)
