@@ -2,6 +2,7 @@
 // generations through the EngineBridge and the bridge's events back to them.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
+#include <QElapsedTimer>
 #include <QHash>
 #include <QHostAddress>
 #include <QList>
@@ -90,6 +91,11 @@ public:
     void forgetRequest(engine::RequestId id) { m_owners.remove(id); }
     bool checkHost(const QString& hostHeader) const;
     void countDropped() { ++m_droppedEvents; }
+    /// The next snapshot sends `kv_blocks` to every subscriber even if the map did not change.
+    void resendBlocks() {
+        m_sentBlocks.clear();
+        m_blocksSent.invalidate();
+    }
 
 private:
     void onNewConnection(QWebSocketServer* server);
@@ -105,6 +111,8 @@ private:
     QList<ApiSession*> m_sessions;
     QHash<engine::RequestId, QPointer<ApiSession>> m_owners;
     SnapshotPtr m_previousSnapshot;
+    std::vector<engine::KvBlockView> m_sentBlocks;  ///< last block map sent (kv_blocks topic)
+    QElapsedTimer m_blocksSent;
     int m_submittedSinceSnapshot = 0;
     qint64 m_droppedEvents = 0;
 };

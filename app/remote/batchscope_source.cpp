@@ -54,10 +54,7 @@ QString BatchscopeSource::displayName() const {
 }
 
 QList<std::pair<SourcePanel, QString>> BatchscopeSource::unavailablePanels() const {
-    return {{SourcePanel::KvBlockMap,
-             tr("The WebSocket API does not send the block table, so the per-block map of a "
-                "remote server cannot be drawn. KV use over time is in the KV-cache memory panel.")},
-            {SourcePanel::Latency,
+    return {{SourcePanel::Latency,
              tr("The WebSocket API sends latency percentiles, not the individual samples these "
                 "histograms need: see the latency chart in the Server metrics panel.")},
             {SourcePanel::Scheduler,
@@ -99,8 +96,9 @@ void BatchscopeSource::onConnected() {
     m_lastMetricsTime = -1;
     setState(ConnectionState::Connected, tr("Connected to %1").arg(m_url.toString()));
     send({{"type", "get_model"}, {"id", "model"}});
-    send({{"type", "subscribe"}, {"id", "sub"}, {"topics", QJsonArray{"steps", "metrics"}},
-          {"interval_ms", 500}});
+    QJsonArray topics{"steps", "metrics"};
+    if (!m_blocksRefused) topics.append(QStringLiteral("kv_blocks"));
+    send({{"type", "subscribe"}, {"id", "sub"}, {"topics", topics}, {"interval_ms", 500}});
     m_pollTimer.start();
 }
 
@@ -207,6 +205,9 @@ void BatchscopeSource::onMessage(const QString& text) {
         m_lastMetricsTime = t;
         m_lastPreemptions = m_stats.batchStats.preemptions;
         emit serverMetrics(metricsSampleFromStats(m_stats, t, preemptionRate));
+    } else if (type == QLatin1String("kv_blocks")) {
+        m_blocks = blocksFromJson(o);
+        m_blockSize = o.value(QLatin1String("block_size")).toInt(16);
     } else if (type == QLatin1String("token")) {
         engine::TokenEvent e;
         e.id = engine::RequestId(o.value(QLatin1String("request_id")).toInteger());
@@ -234,6 +235,8 @@ void BatchscopeSource::onRequests(const QJsonObject& o) {
     snap->queueDepth = o.value(QLatin1String("queue_depth")).toInt();
     snap->runningCount = o.value(QLatin1String("running")).toInt();
     snap->model = m_model;
+    snap->blocks = m_blocks;
+    snap->blockSize = m_blockSize;
     for (const QJsonValue& v : o.value(QLatin1String("requests")).toArray())
         snap->requests.push_back(requestFromJson(v.toObject()));
     snap->steps = std::move(m_steps);
@@ -290,6 +293,14 @@ void BatchscopeSource::onError(const QJsonObject& o) {
         return;
     }
     if (id == QLatin1String("list")) m_listPending = false;
+    if (id == QLatin1String("sub") && !m_blocksRefused) {  // a server older than the kv_blocks topic
+        m_blocksRefused = true;
+        send({{"type", "subscribe"}, {"id", "sub"}, {"topics", QJsonArray{"steps", "metrics"}}, {"interval_ms", 500}});
+        emit panelUnavailable(SourcePanel::KvBlockMap,
+                              tr("This server's WebSocket API has no kv_blocks topic (a Batchscope older than "
+                                 "this window), so its block map cannot be drawn."));
+        return;
+    }
     emit notice(tr("Server error (%1): %2").arg(code, message));
 }
 

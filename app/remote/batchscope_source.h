@@ -77,6 +77,9 @@ private:
     double m_lastMetricsTime = -1;
     std::int64_t m_lastPreemptions = 0;
     engine::ModelInfo m_model;
+    std::vector<engine::KvBlockView> m_blocks;  ///< from the last `kv_blocks` event
+    std::int32_t m_blockSize = 16;
+    bool m_blocksRefused = false;               ///< an older server without the kv_blocks topic
 };
 
 }  // namespace batchscope::app::remote

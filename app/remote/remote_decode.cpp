@@ -2,6 +2,7 @@
 #include "app/remote/remote_decode.h"
 
 #include <QJsonArray>
+#include <algorithm>
 
 namespace batchscope::app::remote {
 namespace {
@@ -123,6 +124,28 @@ engine::ModelInfo modelFromJson(const QJsonObject& o) {
     const QJsonObject types = o.value(QLatin1String("tensor_types")).toObject();
     for (auto it = types.begin(); it != types.end(); ++it) m.tensorTypeCounts[it.key().toStdString()] = it.value().toInt();
     return m;
+}
+
+std::vector<engine::KvBlockView> blocksFromJson(const QJsonObject& o) {
+    constexpr qint64 kMaxBlocks = 1 << 22;  // bounds what a hostile server can make us allocate
+    const qint64 total = o.value(QLatin1String("total_blocks")).toInteger();
+    std::vector<engine::KvBlockView> blocks;
+    if (total <= 0 || total > kMaxBlocks) return blocks;
+    blocks.reserve(size_t(total));
+    for (const QJsonValue& v : o.value(QLatin1String("runs")).toArray()) {
+        const QJsonArray run = v.toArray();
+        const int state = run.at(0).toInt(-1);
+        const qint64 count = run.at(3).toInteger();
+        if (run.size() != 4 || state < 0 || state > 2 || count <= 0 || qint64(blocks.size()) + count > total) return {};
+        engine::KvBlockView b;
+        b.state = static_cast<engine::KvBlockView::State>(state);
+        b.owner = b.state == engine::KvBlockView::State::Owned ? engine::RequestId(run.at(1).toInteger())
+                                                                : engine::kInvalidRequestId;
+        b.refCount = std::uint16_t(std::clamp<qint64>(run.at(2).toInteger(), 0, 65535));
+        blocks.insert(blocks.end(), size_t(count), b);
+    }
+    if (qint64(blocks.size()) != total) return {};
+    return blocks;
 }
 
 engine::GenerationResult resultFromDone(const QJsonObject& o) {

@@ -20,6 +20,8 @@ std::optional<engine::WaitReason> waitReasonFromName(const QString& name);
 engine::RequestSnapshot requestFromJson(const QJsonObject& o);
 engine::StepRecord stepFromJson(const QJsonObject& o);
 engine::ModelInfo modelFromJson(const QJsonObject& o);
+/// `kv_blocks` (run-length encoded) -> one view per block; empty on a malformed event.
+std::vector<engine::KvBlockView> blocksFromJson(const QJsonObject& o);
 /// `done` -> the request's result.
 engine::GenerationResult resultFromDone(const QJsonObject& o);
 /// Fills the statistics of `out` (kv, requestStats, batchStats, errorStats, rates, queue)

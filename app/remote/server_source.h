@@ -69,6 +69,8 @@ signals:
     void submitted(const QList<batchscope::engine::RequestId>& ids, const QString& error);
     /// Something the user should read in the status bar (a refused cancel, ...).
     void notice(const QString& message);
+    /// A panel turned out not to be feedable after all (e.g. an older server refused a topic).
+    void panelUnavailable(batchscope::app::remote::SourcePanel panel, const QString& reason);
 
 protected:
     void setState(ConnectionState state, const QString& message) {

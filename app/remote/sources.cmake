@@ -13,3 +13,4 @@ target_sources(batchscope_app_core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/openai_source.cpp
 )
 target_sources(batchscope_app_core PRIVATE ${CMAKE_CURRENT_LIST_DIR}/connection_spec.cpp)
+target_sources(batchscope_app_core PRIVATE ${CMAKE_CURRENT_LIST_DIR}/local_engine_source.cpp)

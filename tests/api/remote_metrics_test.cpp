@@ -6,7 +6,12 @@
 #include <QTest>
 #include <cmath>
 
+#include <QJsonArray>
+
+#include "app/api/protocol.h"
+#include "app/api/protocol_encode.h"
 #include "app/remote/connection_spec.h"
+#include "app/remote/remote_decode.h"
 #include "app/remote/prometheus_text.h"
 #include "app/remote/server_metrics_reader.h"
 #include "app/remote/sse_parser.h"
@@ -187,6 +192,35 @@ private slots:
         SseParser bounded(16);
         bounded.feed(std::string(40, 'x'));
         QVERIFY(bounded.failed());
+    }
+
+    void kvBlocksTopicRoundTrips() {
+        using batchscope::engine::KvBlockView;
+        batchscope::engine::SchedulerSnapshot snap;
+        snap.blockSize = 16;
+        for (int i = 0; i < 100; ++i) {
+            KvBlockView b;
+            if (i < 10) b = {KvBlockView::State::Owned, 1, 7};
+            else if (i < 13) b = {KvBlockView::State::Owned, 2, 9};
+            else if (i < 20) b = {KvBlockView::State::Cached, 0, batchscope::engine::kInvalidRequestId};
+            snap.blocks.push_back(b);
+        }
+        const QJsonObject event = batchscope::app::api::makeKvBlocksEvent(snap);
+        QCOMPARE(event.value("runs").toArray().size(), 4);  // run-length encoded
+        const auto back = blocksFromJson(event);
+        QVERIFY(batchscope::app::api::sameBlocks(back, snap.blocks));
+        QCOMPARE(back[11].owner, batchscope::engine::RequestId(9));
+        QCOMPARE(int(back[11].refCount), 2);
+        QVERIFY(batchscope::app::api::topicNames(batchscope::app::api::TopicKvBlocks).contains("kv_blocks"));
+        // Malformed: runs that overrun the total, an unknown state, an absurd size.
+        QJsonObject bad = event;
+        bad.insert("total_blocks", 50);
+        QVERIFY(blocksFromJson(bad).empty());
+        bad = event;
+        bad.insert("runs", QJsonArray{QJsonArray{5, 0, 0, 100}});
+        QVERIFY(blocksFromJson(bad).empty());
+        bad.insert("total_blocks", 1e12);
+        QVERIFY(blocksFromJson(bad).empty());
     }
 
     void parsesConnectionUrls() {
