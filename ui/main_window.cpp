@@ -16,6 +16,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTimer>
 
 #include "ui/batch_chart.h"
 #include "ui/block_map_widget.h"
@@ -197,7 +198,8 @@ void MainWindow::applyServerMetrics(const ServerMetricsSample& sample) {
         m_serverMetricsShown = true;
         QDockWidget* dock = panelDock(Panel::ServerMetrics);
         dock->show();
-        dock->raise();
+        // Its tab comes to the front once the dock layout has taken the shown dock back.
+        QTimer::singleShot(0, dock, &QDockWidget::raise);
     }
     m_serverMetrics->addSample(sample);
 }

@@ -102,6 +102,8 @@ void ConsoleWindow::closeEvent(QCloseEvent* event) {
     if (m_local) {  // the embedded window gets no close event of its own
         QSettings settings;
         m_local->saveSettings(settings);
+        // The top-level geometry is this window's, not the embedded one's.
+        settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     }
     QWidget::closeEvent(event);
 }

@@ -85,6 +85,7 @@ int runGui(int argc, char** argv, const GuiOptions& options) {
     console.addLocal(&window);
     for (const remote::ConnectionSpec& spec : options.connections) console.addRemote(spec);
     console.resize(1600, 1000);
+    console.restoreGeometry(QSettings().value(QStringLiteral("window/geometry")).toByteArray());
     console.show();
     controller.loadModel(first);
     const int rc = app.exec();

@@ -117,6 +117,12 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(stateOf(window, endless) == engine::RequestState::Cancelled, 5000);
         QTRY_COMPARE_WITH_TIMEOUT(server.clientClosedMidStream, 1, 5000);
         QCOMPARE(source.activeRequestCount(), 0);
+        // A picture of the remote view next to the binary (for the docs; not compared).
+        window.resize(1500, 950);
+        window.show();
+        QTest::qWait(50);
+        window.replotAll();
+        QVERIFY(window.grab().save(QCoreApplication::applicationDirPath() + "/remote_openai.png"));
         // No priority change over the OpenAI API: a notice, nothing sent.
         QSignalSpy notices(&source, &app::remote::ServerSource::notice);
         emit window.priorityChangeRequested(endless, engine::Priority::High);
