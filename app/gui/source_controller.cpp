@@ -4,6 +4,7 @@
 #include <QLabel>
 #include <QStatusBar>
 
+#include "ui/chat_view.h"
 #include "ui/main_window.h"
 #include "ui/request_table_model.h"
 #include "ui/request_table_view.h"
@@ -17,6 +18,9 @@ SourceController::SourceController(remote::ServerSource& source, ui::MainWindow&
     m_stateLabel->setObjectName(QStringLiteral("connectionState"));
     window.statusBar()->insertPermanentWidget(0, m_stateLabel);
     window.setModelOpenEnabled(false);
+    // The chat tab talks to the local engine's chat templates only (app/gui/chat_controller).
+    window.chatView()->setEnabled(false);
+    window.chatView()->setToolTip(tr("Chat is available for the local engine only"));
     for (const auto& [panel, reason] : source.unavailablePanels())
         window.setPanelUnavailable(static_cast<MainWindow::Panel>(int(panel)), reason);
 
