@@ -11,9 +11,12 @@
 #include <QMessageBox>
 #include <QSettings>
 #include <QSplitter>
+#include <QLabel>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTimer>
 
 #include "ui/batch_chart.h"
 #include "ui/block_map_widget.h"
@@ -24,6 +27,7 @@
 #include "ui/request_table_model.h"
 #include "ui/request_table_view.h"
 #include "ui/scheduler_controls.h"
+#include "ui/server_metrics_panel.h"
 #include "ui/status_summary.h"
 #include "ui/time_series_chart.h"
 
@@ -59,7 +63,8 @@ MainWindow::MainWindow(QWidget* parent)
       m_latency{new LatencyHistogram(tr("Time to first token"), this),
                 new LatencyHistogram(tr("Time per output token"), this),
                 new LatencyHistogram(tr("End-to-end latency"), this)},
-      m_status(new StatusSummary(this)), m_chat(new ChatView(this)) {
+      m_status(new StatusSummary(this)), m_chat(new ChatView(this)),
+      m_serverMetrics(new ServerMetricsPanel(this)) {
     setWindowTitle(tr("Batchscope"));
     setObjectName(QStringLiteral("MainWindow"));
     setDockNestingEnabled(true);
@@ -115,7 +120,17 @@ QDockWidget* MainWindow::addDock(const QString& title, const QString& name, QWid
                                  Qt::DockWidgetArea area) {
     auto* dock = new QDockWidget(title, this);
     dock->setObjectName(name);  // saveState/restoreState key
-    dock->setWidget(widget);
+    // Page 0: the panel; page 1: why a remote server cannot feed it (setPanelUnavailable).
+    auto* stack = new QStackedWidget(dock);
+    stack->setObjectName(name + QStringLiteral("Stack"));
+    stack->addWidget(widget);
+    auto* reason = new QLabel(stack);
+    reason->setObjectName(name + QStringLiteral("Reason"));
+    reason->setWordWrap(true);
+    reason->setAlignment(Qt::AlignCenter);
+    reason->setMargin(12);
+    stack->addWidget(reason);
+    dock->setWidget(stack);
     dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
                       QDockWidget::DockWidgetClosable);
     addDockWidget(area, dock);
@@ -151,6 +166,47 @@ void MainWindow::buildDocks() {
     row->setContentsMargins(0, 0, 0, 0);
     for (LatencyHistogram* h : m_latency) row->addWidget(h);
     addDock(tr("Latency"), QStringLiteral("dockLatency"), latency, Qt::BottomDockWidgetArea);
+    QDockWidget* server = addDock(tr("Server metrics"), QStringLiteral("dockServerMetrics"),
+                                  m_serverMetrics, Qt::RightDockWidgetArea);
+    tabifyDockWidget(batch, server);
+    batch->raise();
+    server->hide();  // shown by applyServerMetrics (remote servers)
+}
+
+QDockWidget* MainWindow::panelDock(Panel panel) const {
+    static const char* const names[] = {"dockBatch", "dockKv", "dockBlockMap", "dockThroughput",
+                                        "dockLatency", "dockScheduler", "dockModel",
+                                        "dockServerMetrics"};
+    return findChild<QDockWidget*>(QLatin1String(names[int(panel)]));
+}
+
+void MainWindow::setPanelUnavailable(Panel panel, const QString& reason) {
+    QDockWidget* dock = panelDock(panel);
+    auto* stack = qobject_cast<QStackedWidget*>(dock->widget());
+    auto* label = qobject_cast<QLabel*>(stack->widget(1));
+    label->setText(reason);
+    stack->setCurrentIndex(reason.isEmpty() ? 0 : 1);
+}
+
+QString MainWindow::panelUnavailableReason(Panel panel) const {
+    auto* stack = qobject_cast<QStackedWidget*>(panelDock(panel)->widget());
+    return stack->currentIndex() == 1 ? qobject_cast<QLabel*>(stack->widget(1))->text() : QString();
+}
+
+void MainWindow::applyServerMetrics(const ServerMetricsSample& sample) {
+    if (!m_serverMetricsShown) {
+        m_serverMetricsShown = true;
+        QDockWidget* dock = panelDock(Panel::ServerMetrics);
+        dock->show();
+        // Its tab comes to the front once the dock layout has taken the shown dock back.
+        QTimer::singleShot(0, dock, &QDockWidget::raise);
+    }
+    m_serverMetrics->addSample(sample);
+}
+
+void MainWindow::setModelOpenEnabled(bool enabled) {
+    if (m_openModelAction) m_openModelAction->setEnabled(enabled);
+    m_modelOpenEnabled = enabled;
 }
 
 void MainWindow::applyDefaultDockSizes() {
@@ -175,7 +231,9 @@ void MainWindow::showEvent(QShowEvent* event) {
 
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
+    m_fileMenu = file;
     QAction* open = file->addAction(tr("&Open model…"), this, &MainWindow::chooseModelFile);
+    m_openModelAction = open;
     open->setShortcut(QKeySequence::Open);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
@@ -203,6 +261,10 @@ void MainWindow::buildMenus() {
 }
 
 void MainWindow::chooseModelFile() {
+    if (!m_modelOpenEnabled) {
+        showStatusMessage(tr("This tab shows a remote server: its model is chosen on the server"));
+        return;
+    }
     const QString path = QFileDialog::getOpenFileName(
         this, tr("Open model"), m_lastModelDir, tr("GGUF models (*.gguf);;All files (*)"));
     if (path.isEmpty()) return;
@@ -336,6 +398,7 @@ void MainWindow::replotAll() {
     m_kvChart->replotImmediately();
     m_throughputChart->replotImmediately();
     for (LatencyHistogram* h : m_latency) h->replotImmediately();
+    m_serverMetrics->replotImmediately();
     m_output->flush();
 }
 

@@ -9,6 +9,7 @@
 #include "engine/metrics/scheduler_snapshot.h"
 #include "engine/scheduling/generation.h"
 #include "ui/prompt_composer.h"
+#include "ui/server_metrics.h"
 
 class QSettings;
 class QDockWidget;
@@ -25,6 +26,7 @@ class OutputPane;
 class RequestTableModel;
 class RequestTableView;
 class SchedulerControls;
+class ServerMetricsPanel;
 class StatusSummary;
 class TimeSeriesChart;
 
@@ -51,6 +53,22 @@ public:
     void setApiEndpoint(const QString& url, const QString& token);
     /// Shows a transient message in the status bar (e.g. a refused submission).
     void showStatusMessage(const QString& message, int timeoutMs = 6000);
+
+    // ---- Remote servers (app/gui's SourceController) ----
+    /// Panels a data source can or cannot feed. A panel given a reason shows that sentence in
+    /// place of its chart (e.g. "vLLM's /metrics has no per-step batch composition"); an empty
+    /// reason shows the panel again.
+    enum class Panel { BatchComposition, KvMemory, KvBlockMap, Throughput, Latency, Scheduler,
+                       Model, ServerMetrics };
+    void setPanelUnavailable(Panel panel, const QString& reason);
+    QString panelUnavailableReason(Panel panel) const;
+    /// One scrape of a server's metrics for the Server metrics panel (hidden until the first).
+    void applyServerMetrics(const ServerMetricsSample& sample);
+    ServerMetricsPanel* serverMetricsPanel() const { return m_serverMetrics; }
+    /// False for a remote server: File → Open model and the model panel's button are disabled.
+    void setModelOpenEnabled(bool enabled);
+    /// The File menu, where app/gui adds "Connect to server…".
+    QMenu* fileMenu() const { return m_fileMenu; }
 
     // ---- Persistence: window layout and scheduler settings ----
     void saveSettings(QSettings& settings) const;
@@ -103,6 +121,7 @@ private:
     void applyDefaultDockSizes();
     QDockWidget* addDock(const QString& title, const QString& name, QWidget* widget,
                          Qt::DockWidgetArea area);
+    QDockWidget* panelDock(Panel panel) const;
     void chooseModelFile();
     void showAbout();
 
@@ -120,7 +139,12 @@ private:
     StatusSummary* m_status;
     ChatView* m_chat;
     QTabWidget* m_tabs = nullptr;
+    ServerMetricsPanel* m_serverMetrics;
+    bool m_serverMetricsShown = false;
+    QAction* m_openModelAction = nullptr;
+    bool m_modelOpenEnabled = true;
     QMenu* m_viewMenu = nullptr;
+    QMenu* m_fileMenu = nullptr;
     QByteArray m_defaultState;
     QString m_lastModelDir;
     engine::SchedulerSettings m_lastEngineSettings;

@@ -21,6 +21,7 @@ target_sources(batchscope_ui PRIVATE
     model_panel.cpp
     status_summary.cpp
     main_window.cpp
+    server_metrics_panel.cpp
 )
 # Help → About shows the version; same value as the engine's BATCHSCOPE_VERSION.
 target_compile_definitions(batchscope_ui PRIVATE BATCHSCOPE_VERSION="${PROJECT_VERSION}")

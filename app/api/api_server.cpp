@@ -243,10 +243,11 @@ void ApiServer::onFinished(const engine::GenerationResult& result) {
 
 void ApiServer::onSnapshot(const SnapshotPtr& snapshot) {
     if (!snapshot) return;
-    bool wantSteps = false, wantRequests = false;
+    bool wantSteps = false, wantRequests = false, wantBlocks = false;
     for (const ApiSession* s : std::as_const(m_sessions)) {
         wantSteps = wantSteps || s->wantsTopic(TopicSteps);
         wantRequests = wantRequests || s->wantsTopic(TopicRequests);
+        wantBlocks = wantBlocks || s->wantsTopic(TopicKvBlocks);
     }
     const QList<ApiSession*> sessions = m_sessions;  // a slow client may close while we send
     if (wantSteps && !snapshot->steps.empty()) {
@@ -259,6 +260,14 @@ void ApiServer::onSnapshot(const SnapshotPtr& snapshot) {
             const QJsonObject event = makeRequestChangesEvent(snapshot->timeMs, changes);
             for (ApiSession* s : sessions) s->deliverTelemetry(TopicRequests, event);
         }
+    }
+    // The block map only when it changed and at most every 100 ms: it is the largest event.
+    if (wantBlocks && (!m_blocksSent.isValid() || m_blocksSent.elapsed() >= 100) &&
+        !sameBlocks(m_sentBlocks, snapshot->blocks)) {
+        m_blocksSent.start();
+        m_sentBlocks = snapshot->blocks;
+        const QJsonObject event = makeKvBlocksEvent(*snapshot);
+        for (ApiSession* s : sessions) s->deliverTelemetry(TopicKvBlocks, event);
     }
     m_previousSnapshot = snapshot;
     m_submittedSinceSnapshot = 0;

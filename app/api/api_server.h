@@ -2,6 +2,7 @@
 // generations through the EngineBridge and the bridge's events back to them.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
+#include <QElapsedTimer>
 #include <QHash>
 #include <QHostAddress>
 #include <QList>
@@ -94,6 +95,11 @@ public:
     /// The browser rule: no Origin (not a browser) or an Origin on --allow-origin.
     static bool originAllowed(const QString& originHeader, const ApiServerOptions& options);
     void countDropped() { ++m_droppedEvents; }
+    /// The next snapshot sends `kv_blocks` to every subscriber even if the map did not change.
+    void resendBlocks() {
+        m_sentBlocks.clear();
+        m_blocksSent.invalidate();
+    }
 
 private:
     void onNewConnection(QWebSocketServer* server);
@@ -109,6 +115,8 @@ private:
     QList<ApiSession*> m_sessions;
     QHash<engine::RequestId, QPointer<ApiSession>> m_owners;
     SnapshotPtr m_previousSnapshot;
+    std::vector<engine::KvBlockView> m_sentBlocks;  ///< last block map sent (kv_blocks topic)
+    QElapsedTimer m_blocksSent;
     int m_submittedSinceSnapshot = 0;
     qint64 m_droppedEvents = 0;
 };

@@ -233,6 +233,7 @@ void ApiSession::handleSubscribe(const ClientMessage& m, bool subscribe) {
     if (subscribe) {
         m_topics |= topics;
         if (topics & TopicMetrics) m_metricsTimer.start(m.subscribe.intervalMs);
+        if (topics & TopicKvBlocks) m_server.resendBlocks();  // a new subscriber needs the whole map
     } else {
         m_topics &= ~topics;
         if (topics & TopicMetrics) m_metricsTimer.stop();

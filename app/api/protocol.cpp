@@ -56,7 +56,7 @@ constexpr TypeEntry kTypes[] = {
     {"chat", MessageType::Chat},
 };
 
-constexpr const char* kTopicNames[] = {"steps", "requests", "metrics"};
+constexpr const char* kTopicNames[] = {"steps", "requests", "metrics", "kv_blocks"};
 
 void decodeHello(FieldReader& r, const DecodeLimits& limits, ClientMessage& m) {
     r.onlyFields(QStringLiteral("hello"), {"token", "protocol", "client"});
@@ -166,15 +166,15 @@ void decodeSubscribe(FieldReader& r, const DecodeLimits& limits, ClientMessage& 
     if (subscribe) r.onlyFields(type, {"topics", "interval_ms"});
     else r.onlyFields(type, {"topics"});
     QStringList topics;
-    const bool given = r.stringList("topics", 3, 16, &topics);
+    const bool given = r.stringList("topics", kTopicCount, 16, &topics);
     if (subscribe && !given && !r.failed()) r.invalid(QStringLiteral("topics"), QStringLiteral("required array is missing"));
     for (const QString& t : topics) {
         int flag = 0;
-        for (int i = 0; i < 3; ++i)
+        for (int i = 0; i < kTopicCount; ++i)
             if (t == QLatin1String(kTopicNames[i])) flag = 1 << i;
         if (flag == 0) {
             r.invalid(QStringLiteral("topics"),
-                      QStringLiteral("unknown topic '%1' (steps, requests, metrics)").arg(t));
+                      QStringLiteral("unknown topic '%1' (steps, requests, metrics, kv_blocks)").arg(t));
             return;
         }
         m.subscribe.topics |= flag;
@@ -216,7 +216,7 @@ QString messageTypeName(MessageType type) {
 
 QStringList topicNames(int topics) {
     QStringList names;
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < kTopicCount; ++i)
         if (topics & (1 << i)) names << QLatin1String(kTopicNames[i]);
     return names;
 }

@@ -52,8 +52,9 @@ enum class MessageType {
 QString messageTypeName(MessageType type);
 
 /// Telemetry topics, as bit flags.
-enum Topic : int { TopicSteps = 1, TopicRequests = 2, TopicMetrics = 4 };
-inline constexpr int kAllTopics = TopicSteps | TopicRequests | TopicMetrics;
+enum Topic : int { TopicSteps = 1, TopicRequests = 2, TopicMetrics = 4, TopicKvBlocks = 8 };
+inline constexpr int kTopicCount = 4;
+inline constexpr int kAllTopics = TopicSteps | TopicRequests | TopicMetrics | TopicKvBlocks;
 QStringList topicNames(int topics);
 
 struct HelloMessage {

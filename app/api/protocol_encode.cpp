@@ -5,6 +5,7 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <algorithm>
 #include <unordered_map>
 
 #include "engine/core/wait_description.h"
@@ -296,6 +297,29 @@ QJsonObject makeMetricsEvent(const engine::SchedulerSnapshot& s) {
     QJsonObject o = makeStats(QJsonValue(), s);
     o.insert(QStringLiteral("type"), QStringLiteral("metrics"));
     return o;
+}
+
+QJsonObject makeKvBlocksEvent(const engine::SchedulerSnapshot& s) {
+    QJsonArray runs;
+    size_t i = 0;
+    while (i < s.blocks.size()) {
+        const engine::KvBlockView& b = s.blocks[i];
+        size_t j = i + 1;
+        while (j < s.blocks.size() && s.blocks[j].state == b.state && s.blocks[j].owner == b.owner &&
+               s.blocks[j].refCount == b.refCount)
+            ++j;
+        const qint64 owner = b.state == engine::KvBlockView::State::Owned ? qint64(b.owner) : 0;
+        runs.append(QJsonArray{int(b.state), owner, int(b.refCount), qint64(j - i)});
+        i = j;
+    }
+    return {{"type", "kv_blocks"}, {"time_ms", s.timeMs}, {"block_size", s.blockSize},
+            {"total_blocks", qint64(s.blocks.size())}, {"runs", runs}};
+}
+
+bool sameBlocks(const std::vector<engine::KvBlockView>& a, const std::vector<engine::KvBlockView>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+        return x.state == y.state && x.owner == y.owner && x.refCount == y.refCount;
+    });
 }
 
 std::vector<RequestChange> diffRequestStates(const engine::SchedulerSnapshot* before,

@@ -59,6 +59,11 @@ QJsonObject makeStats(const QJsonValue& id, const engine::SchedulerSnapshot& sna
 QJsonObject makeStepsEvent(const std::vector<engine::StepRecord>& steps);
 QJsonObject makeRequestChangesEvent(double timeMs, const std::vector<RequestChange>& changes);
 QJsonObject makeMetricsEvent(const engine::SchedulerSnapshot& snapshot);
+/// `kv_blocks`: the block map, run-length encoded as [state, owner, ref_count, count] runs
+/// (state 0 free, 1 cached, 2 owned; owner 0 when not owned).
+QJsonObject makeKvBlocksEvent(const engine::SchedulerSnapshot& snapshot);
+/// Whether two block maps are equal (the server sends `kv_blocks` only when it changed).
+bool sameBlocks(const std::vector<engine::KvBlockView>& a, const std::vector<engine::KvBlockView>& b);
 
 /// State changes from `before` (may be null) to `after`, in `after`'s request order.
 std::vector<RequestChange> diffRequestStates(const engine::SchedulerSnapshot* before,

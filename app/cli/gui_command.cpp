@@ -19,6 +19,11 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
     parser.addOption({"no-api", "Do not start the WebSocket API."});
     parser.addOption({"chat-db", "Chat history database (default: chat-history.sqlite in the user's "
                                  "data directory).", "file"});
+    parser.addOption({"connect", "Also watch a remote server, in its own tab (repeatable): ws://HOST:PORT for a "
+                                 "`batchscope serve`, http://HOST:PORT for an OpenAI-compatible server with /metrics "
+                                 "(vLLM, SGLang, TGI, llama.cpp).", "url"});
+    parser.addOption({"connect-token", "Access token (Bearer) for the --connect servers: one for all, or one per "
+                                       "--connect in order.", "token"});
     addExecutorOptions(parser);
     api::addApiOptions(parser);
     if (int rc = parseOrExit(parser, args, "Open the desktop application."); rc >= 0) return rc;
@@ -33,6 +38,19 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
     auto executor = executorOptions(parser);
     if (!executor) return 2;
     GuiOptions options;
+    const QStringList urls = parser.values("connect"), tokens = parser.values("connect-token");
+    if (tokens.size() > 1 && tokens.size() != urls.size()) {
+        std::cerr << "error: give one --connect-token for all --connect servers, or one per --connect\n";
+        return 2;
+    }
+    for (int i = 0; i < urls.size(); ++i) {
+        auto spec = remote::parseConnection(urls[i], tokens.isEmpty() ? QString() : tokens.value(tokens.size() == 1 ? 0 : i));
+        if (!spec) {
+            std::cerr << "error: " << spec.error().message << "\n";
+            return 2;
+        }
+        options.connections.append(spec.value());
+    }
     options.executor = *executor;
     options.modelPath = parser.value("model");
     options.simulated = options.modelPath == "simulated";

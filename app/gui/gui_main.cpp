@@ -10,6 +10,7 @@
 #include "app/bridge/engine_bridge.h"
 #include "app/chat/conversation_store.h"
 #include "app/gui/chat_controller.h"
+#include "app/gui/console_window.h"
 #include "app/gui/gui_controller.h"
 #include "ui/main_window.h"
 
@@ -41,6 +42,7 @@ int runGui(int argc, char** argv, const GuiOptions& options) {
     QApplication::setWindowIcon(icon);
 
     EngineBridge bridge;
+    ConsoleWindow console;  // before the window: the window leaves it when destroyed
     ui::MainWindow window;
     {
         QSettings settings;
@@ -80,8 +82,11 @@ int runGui(int argc, char** argv, const GuiOptions& options) {
                          if (!bridge.hasEngine() && first != QLatin1String("simulated"))
                              controller.loadModel(QStringLiteral("simulated"));
                      });
-    window.resize(1600, 1000);
-    window.show();
+    console.addLocal(&window);
+    for (const remote::ConnectionSpec& spec : options.connections) console.addRemote(spec);
+    console.resize(1600, 1000);
+    console.restoreGeometry(QSettings().value(QStringLiteral("window/geometry")).toByteArray());
+    console.show();
     controller.loadModel(first);
     const int rc = app.exec();
     apiServer.reset();  // before the bridge: the server holds a reference to it

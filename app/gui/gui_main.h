@@ -6,6 +6,9 @@
 #include <functional>
 #include <memory>
 
+#include <QList>
+
+#include "app/remote/connection_spec.h"
 #include "engine/runtime/executor_factory.h"
 
 namespace batchscope::ui { class MainWindow; }
@@ -22,6 +25,8 @@ struct GuiOptions {
     QString chatDatabase;
     /// Device, threads and KV type for every model the window loads (modelPath is ignored).
     engine::ExecutorOptions executor;
+    /// Remote servers to watch, one tab each (`--connect`), besides the local engine.
+    QList<remote::ConnectionSpec> connections;
 };
 
 /// HOOK for the WebSocket API server. Registered by the command line before runGui; runGui

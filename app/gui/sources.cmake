@@ -4,6 +4,9 @@ target_sources(batchscope_app_gui PRIVATE
     gui/gui_controller.cpp
     gui/model_loader.cpp
     gui/chat_controller.cpp
+    gui/source_controller.cpp
+    gui/connect_dialog.cpp
+    gui/console_window.cpp
 )
 set_target_properties(batchscope_app_gui PROPERTIES AUTOMOC ON)
 qt_add_resources(batchscope_app_gui batchscope_icons

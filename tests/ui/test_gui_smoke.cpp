@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
                                           r.usage.completionTokens == 8;
                              text = r.text;
                              for (QWidget* w : QApplication::topLevelWidgets())
-                                 if (auto* window = qobject_cast<ui::MainWindow*>(w))
+                                 if (auto* window = w->findChild<ui::MainWindow*>())  // in the console's tab
                                      endpointShown = window->statusSummary()->apiUrl() ==
                                                      QLatin1String("ws://127.0.0.1:4321");
                              QTimer::singleShot(0, qApp, &QCoreApplication::quit);

@@ -1,0 +1,35 @@
+// The in-process engine as a ServerSource: EngineBridge's signals and calls behind the same
+// interface the remote sources implement, so one SourceController can feed a window from either.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+#include "app/bridge/engine_bridge.h"
+#include "app/remote/server_source.h"
+
+namespace batchscope::app::remote {
+
+/// GUI thread only. Does not own the bridge. Every panel can be fed; settings can be changed.
+/// The bridge already delivers on the GUI thread (queued from the engine thread, batched), so
+/// the forwarding connections are direct.
+class LocalEngineSource : public ServerSource {
+    Q_OBJECT
+public:
+    explicit LocalEngineSource(EngineBridge& bridge, QObject* parent = nullptr);
+
+    QString displayName() const override { return tr("Local engine"); }
+    QString kindName() const override { return QStringLiteral("local"); }
+    QList<std::pair<SourcePanel, QString>> unavailablePanels() const override { return {}; }
+    bool canChangeSettings() const override { return true; }
+
+    void start() override;
+    void stop() override;
+    void submit(const QString& prompt, const engine::GenerationOptions& options, int count) override;
+    void cancel(engine::RequestId id) override;
+    void setPriority(engine::RequestId id, engine::Priority priority) override;
+    void applySettings(const engine::SchedulerSettings& settings) override { m_bridge.applySettings(settings); }
+    void resetStatistics() override { m_bridge.resetStatistics(); }
+
+private:
+    EngineBridge& m_bridge;
+};
+
+}  // namespace batchscope::app::remote
