@@ -46,8 +46,9 @@ int kernelBench(int argc, char** argv) {
     const char* typesEnv = std::getenv("BATCHSCOPE_KBENCH_TYPES");
     const std::string typeList = typesEnv ? typesEnv : "F32,F16,BF16,Q8_0,Q4_0,Q4_K,Q5_K,Q6_K";
     for (auto type : {cpu::WeightType::F32, cpu::WeightType::F16, cpu::WeightType::BF16, cpu::WeightType::Q8_0,
-                      cpu::WeightType::Q4_0, cpu::WeightType::Q5_0, cpu::WeightType::IQ4_NL, cpu::WeightType::Q2_K,
-                      cpu::WeightType::Q3_K, cpu::WeightType::Q4_K, cpu::WeightType::Q5_K, cpu::WeightType::Q6_K}) {
+                      cpu::WeightType::Q4_0, cpu::WeightType::Q4_1, cpu::WeightType::Q5_0, cpu::WeightType::Q5_1,
+                      cpu::WeightType::IQ4_NL, cpu::WeightType::Q2_K, cpu::WeightType::Q3_K, cpu::WeightType::Q4_K,
+                      cpu::WeightType::Q5_K, cpu::WeightType::Q6_K, cpu::WeightType::IQ4_XS}) {
         if (("," + typeList + ",").find("," + std::string(cpu::weightTypeName(type)) + ",") == std::string::npos) continue;
         const std::size_t rb = cpu::weightRowBytes(type, K);
         std::vector<std::byte> w(rb * static_cast<std::size_t>(N));

@@ -55,7 +55,8 @@ Problem makeProblem(const Case& c, std::uint32_t seed) {
 }
 
 bool quantised(WeightType t) {
-    return t == WeightType::Q8_0 || t == WeightType::Q4_0 || t == WeightType::Q5_0 || t == WeightType::IQ4_NL;
+    return t == WeightType::Q8_0 || t == WeightType::Q4_0 || t == WeightType::Q5_0 || t == WeightType::IQ4_NL ||
+           t == WeightType::Q4_1 || t == WeightType::Q5_1;
 }
 
 // Sum of |w x| terms: the natural scale of a dot product's rounding error.
@@ -68,7 +69,7 @@ double absDot(const Problem& p, std::int64_t n, std::int64_t t) {
 std::vector<Case> cases() {
     std::vector<Case> out;
     for (WeightType t : {WeightType::F32, WeightType::F16, WeightType::BF16, WeightType::Q8_0, WeightType::Q4_0,
-                         WeightType::Q5_0, WeightType::IQ4_NL}) {
+                         WeightType::Q5_0, WeightType::IQ4_NL, WeightType::Q4_1, WeightType::Q5_1}) {
         for (std::int64_t tokens : {1, 2, 3, 4, 5, 9}) {
             out.push_back({t, 13, 96, tokens});
             if (!quantised(t)) out.push_back({t, 7, 77, tokens});  // K tail, row tail
@@ -131,7 +132,7 @@ TEST(CpuMatmul, ThreadedAndBlasPathsMatchScalar) {
     ThreadPool single(1);  // the caller runs every chunk range at once
     std::uint32_t seed = 200;
     for (WeightType type : {WeightType::F32, WeightType::F16, WeightType::BF16, WeightType::Q8_0, WeightType::Q4_0,
-                            WeightType::Q5_0, WeightType::IQ4_NL}) {
+                            WeightType::Q5_0, WeightType::IQ4_NL, WeightType::Q4_1, WeightType::Q5_1}) {
         for (std::int64_t tokens : {1, 6, 70, 100}) {
             const Case c{type, 203, 128, tokens};
             const Problem p = makeProblem(c, seed++);
