@@ -40,6 +40,8 @@ inline bool isKQuantKernelType(WeightType type) {
 /// K-quant rows [n0, n1) for all T tokens (matmul_kquant_avx2.cpp / matmul_kquant_avx512.cpp).
 void kquantRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 void kquantRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+/// IQ4_XS rows [n0, n1) for all T tokens (matmul_iq4xs_avx2.cpp; also used on AVX-512 CPUs).
+void iq4xsRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 /// Whether kquantRowsAvx2 takes its few-token kernels (super-block kept in registers) for T.
 bool kquantUsesFusedAvx2(std::int64_t tokens);
 
