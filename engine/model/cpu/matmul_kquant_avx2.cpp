@@ -202,11 +202,7 @@ BS_AVX2_INLINE void fusedQ23K(const std::byte* blk, const BlockQ8_K* const xb[C]
     __m256i s16, bias;
     float d, dbias;
     if constexpr (three) {
-        std::uint8_t packed[kKScaleBytes];
-        std::memcpy(packed, blk + offsetof(BlockQ3_K, scales), sizeof packed);
-        alignas(16) std::int8_t sc[16];
-        for (int j = 0; j < 16; ++j) sc[j] = static_cast<std::int8_t>(q3kScale(j, packed));
-        s16 = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(sc)));
+        s16 = _mm256_cvtepi8_epi16(kquant::scalesQ3K(blk + offsetof(BlockQ3_K, scales)));
         bias = s16;
         d = kquant::loadHalf(blk + offsetof(BlockQ3_K, d));
         dbias = -4.0f * d;
