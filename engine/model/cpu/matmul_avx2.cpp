@@ -305,7 +305,39 @@ void gemvFloat(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     gemvFloatRV<T, kGemvRows, kGemvVectors>(a, n0, n1);
 }
 
+// One row of a 32-block type to F32 (the sgemm panels of Matmul::runBlas): d * q, or d * q + m,
+// rounded as the scalar reference rounds (a multiply, then an add: bit-identical to it).
+template <WeightType T>
+BS_AVX2 void dequantizeRowAvx2(const std::byte* row, float* out, std::int64_t cols) {
+    for (std::int64_t b = 0; b < cols / kQBlock; ++b) {
+        float d, m = 0.0f;
+        const __m256i q = loadQuantBlock<T>(row, b, &d, &m);
+        const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+        const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+        const __m256 dv = _mm256_set1_ps(d), mv = _mm256_set1_ps(m);
+        #pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i) {
+            const __m256i q32 = kHasMin<T> ? _mm256_cvtepu8_epi32(parts[i]) : _mm256_cvtepi8_epi32(parts[i]);
+            __m256 v = _mm256_mul_ps(dv, _mm256_cvtepi32_ps(q32));
+            if constexpr (kHasMin<T>) v = _mm256_add_ps(v, mv);
+            _mm256_storeu_ps(out + b * kQBlock + 8 * i, v);
+        }
+    }
+}
+
 }  // namespace
+
+DequantizeRowFn dequantizeRowFnAvx2(WeightType type) {
+    switch (type) {
+    case WeightType::Q8_0: return dequantizeRowAvx2<WeightType::Q8_0>;
+    case WeightType::Q4_0: return dequantizeRowAvx2<WeightType::Q4_0>;
+    case WeightType::Q4_1: return dequantizeRowAvx2<WeightType::Q4_1>;
+    case WeightType::Q5_0: return dequantizeRowAvx2<WeightType::Q5_0>;
+    case WeightType::Q5_1: return dequantizeRowAvx2<WeightType::Q5_1>;
+    case WeightType::IQ4_NL: return dequantizeRowAvx2<WeightType::IQ4_NL>;
+    default: return nullptr;
+    }
+}
 
 void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     if (isKQuantKernelType(a.w->type)) {
@@ -339,5 +371,6 @@ void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
 #else
 namespace batchscope::engine::cpu::detail {
 void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) { matmulRowsScalar(a, n0, n1); }
+DequantizeRowFn dequantizeRowFnAvx2(WeightType) { return nullptr; }
 }  // namespace batchscope::engine::cpu::detail
 #endif

@@ -25,6 +25,9 @@ bool hasOwnKernels(WeightType type);
 /// ISA's F32 kernels on them. Any weight type; a.xq is not used.
 void matmulRowsViaF32(CpuIsa isa, const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+/// AVX2 row dequantiser of the 32-block types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL),
+/// bit-identical to the scalar reference; nullptr for other types (matmul_avx2.cpp).
+DequantizeRowFn dequantizeRowFnAvx2(WeightType type);
 void matmulRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 /// The packed outer-product path for F32/F16/BF16 at large T (matmul_avx512_packed.cpp):
 /// computes whole 32-row panels from n0 and returns the first row it did not compute (n0 for
