@@ -140,7 +140,7 @@ int runBench(int argc, char** argv, const QStringList& args) {
                          "and 10,000 queued requests)."},
         {"repetitions", "Runs per scenario; medians are reported (default 3).", "n", "3"},
         {"max-batch-size", "Max batch size of the continuous/static comparison (default 32).", "n", "32"},
-        {"shape", "Model benchmark on a random-weight model: tiny, small or medium.", "shape"},
+        {"shape", "Model benchmark on a random-weight model: tiny, small, medium or tinyllama.", "shape"},
         {"model", "Model benchmark on a GGUF file.", "file"},
         {"type", "Weight type of the random model: F32, F16, BF16, Q8_0, Q4_0 (every matrix), or another quantisation "
                  "preset (Q4_K_M, Q6_K, ...: the F16 model quantised as `batchscope quantize` does); default F32.", "type", "F32"},

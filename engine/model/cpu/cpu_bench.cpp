@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
 
 #include "engine/metrics/percentile.h"
 #include "engine/model/cpu/cpu_llama_executor.h"
@@ -23,6 +26,26 @@ double msSince(Clock::time_point a, Clock::time_point b) {
 
 // p in 0..1; the project's one convention (engine/metrics/percentile.h).
 double percentile(std::vector<double> v, double p) { return percentileOf(std::move(v), p * 100.0); }
+
+// Resident set of this process in MiB (VmRSS; mapped file pages count once touched); 0 where
+// /proc is not available.
+double residentMiB() {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    return 0.0;
+}
+
+std::string loadReport(double seconds, double openSeconds, const std::string& path) {
+    char line[240];
+    std::error_code ec;
+    const auto size = path.empty() ? 0 : std::filesystem::file_size(path, ec);
+    std::snprintf(line, sizeof line, "loaded in %.3f s (opening/mapping the file %.3f s); resident %.0f MiB%s%.0f MiB",
+                  seconds, openSeconds, residentMiB(), path.empty() || ec ? "" : ", file ",
+                  path.empty() || ec ? 0.0 : static_cast<double>(size) / 1048576.0);
+    return line;
+}
 
 struct Seq {
     std::vector<TokenId> tokens;
@@ -185,12 +208,16 @@ Result<std::vector<CpuBenchResult>> runCpuBench(const CpuBenchOptions& o, const 
     if (o.concurrency.empty() || *std::min_element(o.concurrency.begin(), o.concurrency.end()) <= 0)
         return makeError(ErrorCode::InvalidArgument, "concurrency levels must be a non-empty list of values > 0");
     Result<std::unique_ptr<GgufFile>> file = makeError(ErrorCode::Internal, "");
+    using Clock = std::chrono::steady_clock;
+    const auto loadStart = Clock::now();
+    double openSeconds = 0;
     if (!o.modelPath.empty()) {
         file = GgufFile::open(o.modelPath);
+        openSeconds = std::chrono::duration<double>(Clock::now() - loadStart).count();
     } else {
         const auto shape = llamaShapeByName(o.shape, o.architecture);
         if (!shape)
-            return makeError(ErrorCode::InvalidArgument, "unknown model shape '" + o.shape + "' (tiny, small, medium) or architecture '" +
+            return makeError(ErrorCode::InvalidArgument, "unknown model shape '" + o.shape + "' (tiny, small, medium, tinyllama) or architecture '" +
                                                              o.architecture + "' (llama, llama3, qwen2, qwen3, phi3, gemma2, gemma3)");
         std::optional<QuantPreset> preset;
         if (!o.preset.empty() && !(preset = quantPresetFromName(o.preset)))
@@ -210,6 +237,9 @@ Result<std::vector<CpuBenchResult>> runCpuBench(const CpuBenchOptions& o, const 
     if (!file) return file.error();
     auto ex = CpuLlamaExecutor::create(std::move(*file), o.threads);
     if (!ex) return ex.error();
+    // Load time of a model file (for a random model: the executor only; generation excluded).
+    if (log && !o.modelPath.empty())
+        log(loadReport(std::chrono::duration<double>(Clock::now() - loadStart).count(), openSeconds, o.modelPath));
     if (o.promptTokens + o.generatedTokens > (*ex)->maxContextLength())
         return makeError(ErrorCode::InvalidArgument, "prompt + generated tokens exceed the model's context");
     (*ex)->setKvCacheType(o.kvCache);
@@ -239,6 +269,7 @@ Result<std::vector<CpuBenchResult>> runCpuBench(const CpuBenchOptions& o, const 
             }
         }
         results.push_back(medianOf(runs));
+        if (log) log("resident after N=" + std::to_string(n) + ": " + std::to_string(static_cast<long>(residentMiB())) + " MiB");
     }
     return results;
 }

@@ -14,7 +14,7 @@
 namespace batchscope::engine::cpu {
 
 struct CpuBenchOptions {
-    std::string shape = "small";             ///< tiny | small | medium (random weights)
+    std::string shape = "small";             ///< tiny | small | medium | tinyllama (random weights)
     std::string architecture = "llama";      ///< of the random model: llama, llama3, qwen2, qwen3, phi3, gemma2, gemma3
     std::string modelPath;                   ///< a GGUF file instead of a random model
     GgmlType weightType = GgmlType::F32;     ///< for random models

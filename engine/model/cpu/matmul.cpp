@@ -155,7 +155,8 @@ void Matmul::runBlas(const WeightMatrix& w, const float* x, std::int64_t tokens,
             } else {
                 auto& buf = m_panels[static_cast<std::size_t>(thread)];
                 buf.resize(static_cast<std::size_t>(kBlasPanelRows * K));
-                for (std::int64_t n = n0; n < n1; ++n) dequantizeRow(w.type, w.row(n), K, buf.data() + (n - n0) * K);
+                const DequantizeRowFn dequantize = quantKernels(m_isa, w.type).dequantizeRow;
+                for (std::int64_t n = n0; n < n1; ++n) dequantize(w.row(n), buf.data() + (n - n0) * K, K);
                 panel = buf.data();
             }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(tokens),

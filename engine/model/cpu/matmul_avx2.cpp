@@ -75,50 +75,69 @@ BS_AVX2 void tileFloat(const KernelArgs& a, std::int64_t n, std::int64_t t) {
     }
 }
 
+// The 32 fifth bits of Q5_0 / Q5_1 as 0x10 in their bytes: the qh bits spread to bytes (each
+// byte keeps its own bit of the replicated word, compared against all-ones), as ggml's
+// bytes_from_bits_32.
+BS_AVX2_INLINE __m256i fifthBits32(const std::byte* qhBytes) {
+    std::uint32_t qh;
+    __builtin_memcpy(&qh, qhBytes, 4);
+    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(qh)),
+                                               _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                                                 0x0101010101010101, 0x0000000000000000));
+    const __m256i bitSet = _mm256_cmpeq_epi8(_mm256_or_si256(spread, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe)),
+                                             _mm256_set1_epi64x(-1));
+    return _mm256_and_si256(bitSet, _mm256_set1_epi8(0x10));
+}
+
+// 16 bytes of nibbles to 32 values in element order (low nibbles, then high nibbles).
+BS_AVX2_INLINE __m256i nibbles32(const std::byte* qs) {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
+}
+
+BS_AVX2_INLINE float loadHalfAt(const std::byte* p) {
+    std::uint16_t h;
+    __builtin_memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+/// Types whose blocks add a min: value = d * q + m with unsigned q (Q4_1 0..15, Q5_1 0..31).
 template <WeightType T>
-BS_AVX2_INLINE __m256i loadQuantBlock(const std::byte* row, std::int64_t b, float* d) {
+inline constexpr bool kHasMin = T == WeightType::Q4_1 || T == WeightType::Q5_1;
+
+template <WeightType T>
+inline constexpr std::size_t kBlockBytes = T == WeightType::Q8_0     ? sizeof(BlockQ8_0)
+                                           : T == WeightType::Q5_0   ? sizeof(BlockQ5_0)
+                                           : T == WeightType::IQ4_NL ? sizeof(BlockIQ4_NL)
+                                           : T == WeightType::Q4_1   ? sizeof(BlockQ4_1)
+                                           : T == WeightType::Q5_1   ? sizeof(BlockQ5_1)
+                                                                     : sizeof(BlockQ4_0);
+
+// Block b's 32 values as int8 (signed types) or uint8 (kHasMin types), its scale in *d and,
+// for kHasMin types, its min in *m.
+template <WeightType T>
+BS_AVX2_INLINE __m256i loadQuantBlock(const std::byte* row, std::int64_t b, float* d, float* m) {
+    const std::byte* blk = row + b * kBlockBytes<T>;
+    *d = loadHalfAt(blk);
     if constexpr (T == WeightType::Q8_0) {
-        const std::byte* blk = row + b * sizeof(BlockQ8_0);
-        std::uint16_t h;
-        __builtin_memcpy(&h, blk, 2);
-        *d = _cvtsh_ss(h);
         return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
     } else if constexpr (T == WeightType::Q5_0) {
-        // (nibble | bit i of qh << 4) - 16: the 32 qh bits spread to bytes (each byte keeps its
-        // own bit of the replicated word, compared against all-ones), as ggml's bytes_from_bits_32.
-        const std::byte* blk = row + b * sizeof(BlockQ5_0);
-        std::uint16_t h;
-        __builtin_memcpy(&h, blk, 2);
-        *d = _cvtsh_ss(h);
-        std::uint32_t qh;
-        __builtin_memcpy(&qh, blk + offsetof(BlockQ5_0, qh), 4);
-        const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(qh)),
-                                                   _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
-                                                                     0x0101010101010101, 0x0000000000000000));
-        const __m256i bitSet = _mm256_cmpeq_epi8(_mm256_or_si256(spread, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe)),
-                                                 _mm256_set1_epi64x(-1));
-        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + offsetof(BlockQ5_0, qs)));
-        const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
-        return _mm256_sub_epi8(_mm256_or_si256(nib, _mm256_and_si256(bitSet, _mm256_set1_epi8(0x10))), _mm256_set1_epi8(16));
+        // (nibble | fifth bit) - 16.
+        const __m256i q = _mm256_or_si256(nibbles32(blk + offsetof(BlockQ5_0, qs)), fifthBits32(blk + offsetof(BlockQ5_0, qh)));
+        return _mm256_sub_epi8(q, _mm256_set1_epi8(16));
+    } else if constexpr (T == WeightType::Q4_1) {
+        *m = loadHalfAt(blk + offsetof(BlockQ4_1, m));
+        return nibbles32(blk + offsetof(BlockQ4_1, qs));
+    } else if constexpr (T == WeightType::Q5_1) {
+        *m = loadHalfAt(blk + offsetof(BlockQ5_1, m));
+        return _mm256_or_si256(nibbles32(blk + offsetof(BlockQ5_1, qs)), fifthBits32(blk + offsetof(BlockQ5_1, qh)));
     } else if constexpr (T == WeightType::IQ4_NL) {
         // Nibbles as Q4_0, mapped through the non-linear grid (|value| <= 127, so the sign
         // trick's pairs stay below 2 * 127 * 127 < 32767).
-        const std::byte* blk = row + b * sizeof(BlockIQ4_NL);
-        std::uint16_t h;
-        __builtin_memcpy(&h, blk, 2);
-        *d = _cvtsh_ss(h);
-        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + offsetof(BlockIQ4_NL, qs)));
-        const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
         const __m128i grid = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues));
-        return _mm256_shuffle_epi8(_mm256_set_m128i(grid, grid), nib);
+        return _mm256_shuffle_epi8(_mm256_set_m128i(grid, grid), nibbles32(blk + offsetof(BlockIQ4_NL, qs)));
     } else {
-        const std::byte* blk = row + b * sizeof(BlockQ4_0);
-        std::uint16_t h;
-        __builtin_memcpy(&h, blk, 2);
-        *d = _cvtsh_ss(h);
-        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
-        const __m256i both = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
-        return _mm256_sub_epi8(_mm256_and_si256(both, _mm256_set1_epi8(0x0f)), _mm256_set1_epi8(8));
+        return _mm256_sub_epi8(nibbles32(blk + 2), _mm256_set1_epi8(8));
     }
 }
 
@@ -138,10 +157,7 @@ BS_AVX2 void tileQuant(const KernelArgs& a, std::int64_t n, std::int64_t t) {
     const __m256i ones = _mm256_set1_epi16(1);
     // As in tileFloat: the first token tile of a row group prefetches the next group.
     const std::size_t ahead = t == 0 ? w.rowBytes() * R : 0;
-    constexpr std::size_t blockBytes = T == WeightType::Q8_0     ? sizeof(BlockQ8_0)
-                                       : T == WeightType::Q5_0   ? sizeof(BlockQ5_0)
-                                       : T == WeightType::IQ4_NL ? sizeof(BlockIQ4_NL)
-                                                                 : sizeof(BlockQ4_0);
+    constexpr std::size_t blockBytes = kBlockBytes<T>;
     for (std::int64_t b = 0; b < nb; ++b) {
         if (ahead != 0) {
             #pragma GCC unroll 8
@@ -151,22 +167,36 @@ BS_AVX2 void tileQuant(const KernelArgs& a, std::int64_t n, std::int64_t t) {
         }
         __m256i xv[C];
         float dx[C];
+        __m256 xsum[C];  // kHasMin: 8 lanes adding up to sum(xq) of the block
         #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) {
             xv[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[c * nb + b].qs));
             dx[c] = xs[c * nb + b].d;
+            if constexpr (kHasMin<T>)
+                xsum[c] = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), xv[c]), ones));
         }
         #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
-            float dw;
-            const __m256i wv = loadQuantBlock<T>(rows[r], b, &dw);
-            const __m256i aw = _mm256_sign_epi8(wv, wv);
-            #pragma GCC unroll 8
-            for (int c = 0; c < C; ++c) {
-                // |w| * (x * sign(w)) = w * x; pairs fit int16 since |w| <= 128, |x| <= 127.
-                const __m256i p16 = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv[c], wv));
-                const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, ones));
-                acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx[c]), p, acc[r][c]);
+            float dw, mw = 0.0f;
+            const __m256i wv = loadQuantBlock<T>(rows[r], b, &dw, &mw);
+            if constexpr (kHasMin<T>) {
+                // sum (d q + m) x = d sum q x + m sum x; q <= 31 unsigned, so maddubs applies
+                // directly (pairs <= 2 * 31 * 128 < 32767).
+                #pragma GCC unroll 8
+                for (int c = 0; c < C; ++c) {
+                    const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(wv, xv[c]), ones));
+                    acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx[c]), p, acc[r][c]);
+                    acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(mw * dx[c]), xsum[c], acc[r][c]);
+                }
+            } else {
+                const __m256i aw = _mm256_sign_epi8(wv, wv);
+                #pragma GCC unroll 8
+                for (int c = 0; c < C; ++c) {
+                    // |w| * (x * sign(w)) = w * x; pairs fit int16 since |w| <= 128, |x| <= 127.
+                    const __m256i p16 = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv[c], wv));
+                    const __m256 p = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, ones));
+                    acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx[c]), p, acc[r][c]);
+                }
             }
         }
     }
@@ -178,7 +208,8 @@ BS_AVX2 void tileQuant(const KernelArgs& a, std::int64_t n, std::int64_t t) {
 
 template <WeightType T, int R, int C>
 void tile(const KernelArgs& a, std::int64_t n, std::int64_t t) {
-    if constexpr (T == WeightType::Q8_0 || T == WeightType::Q4_0 || T == WeightType::Q5_0 || T == WeightType::IQ4_NL) {
+    if constexpr (T == WeightType::Q8_0 || T == WeightType::Q4_0 || T == WeightType::Q5_0 || T == WeightType::IQ4_NL ||
+                  kHasMin<T>) {
         tileQuant<T, R, C>(a, n, t);
     } else {
         tileFloat<T, R, C>(a, n, t);
@@ -274,7 +305,39 @@ void gemvFloat(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     gemvFloatRV<T, kGemvRows, kGemvVectors>(a, n0, n1);
 }
 
+// One row of a 32-block type to F32 (the sgemm panels of Matmul::runBlas): d * q, or d * q + m,
+// rounded as the scalar reference rounds (a multiply, then an add: bit-identical to it).
+template <WeightType T>
+BS_AVX2 void dequantizeRowAvx2(const std::byte* row, float* out, std::int64_t cols) {
+    for (std::int64_t b = 0; b < cols / kQBlock; ++b) {
+        float d, m = 0.0f;
+        const __m256i q = loadQuantBlock<T>(row, b, &d, &m);
+        const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+        const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+        const __m256 dv = _mm256_set1_ps(d), mv = _mm256_set1_ps(m);
+        #pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i) {
+            const __m256i q32 = kHasMin<T> ? _mm256_cvtepu8_epi32(parts[i]) : _mm256_cvtepi8_epi32(parts[i]);
+            __m256 v = _mm256_mul_ps(dv, _mm256_cvtepi32_ps(q32));
+            if constexpr (kHasMin<T>) v = _mm256_add_ps(v, mv);
+            _mm256_storeu_ps(out + b * kQBlock + 8 * i, v);
+        }
+    }
+}
+
 }  // namespace
+
+DequantizeRowFn dequantizeRowFnAvx2(WeightType type) {
+    switch (type) {
+    case WeightType::Q8_0: return dequantizeRowAvx2<WeightType::Q8_0>;
+    case WeightType::Q4_0: return dequantizeRowAvx2<WeightType::Q4_0>;
+    case WeightType::Q4_1: return dequantizeRowAvx2<WeightType::Q4_1>;
+    case WeightType::Q5_0: return dequantizeRowAvx2<WeightType::Q5_0>;
+    case WeightType::Q5_1: return dequantizeRowAvx2<WeightType::Q5_1>;
+    case WeightType::IQ4_NL: return dequantizeRowAvx2<WeightType::IQ4_NL>;
+    default: return nullptr;
+    }
+}
 
 void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     if (isKQuantKernelType(a.w->type)) {
@@ -297,6 +360,8 @@ void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     case WeightType::Q4_0: rows<WeightType::Q4_0>(a, n0, n1); return;
     case WeightType::Q5_0: rows<WeightType::Q5_0>(a, n0, n1); return;
     case WeightType::IQ4_NL: rows<WeightType::IQ4_NL>(a, n0, n1); return;
+    case WeightType::Q4_1: rows<WeightType::Q4_1>(a, n0, n1); return;
+    case WeightType::Q5_1: rows<WeightType::Q5_1>(a, n0, n1); return;
     default: matmulRowsViaF32(CpuIsa::Scalar, a, n0, n1); return;  // matmulRows routes these away
     }
 }
@@ -306,5 +371,6 @@ void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
 #else
 namespace batchscope::engine::cpu::detail {
 void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) { matmulRowsScalar(a, n0, n1); }
+DequantizeRowFn dequantizeRowFnAvx2(WeightType) { return nullptr; }
 }  // namespace batchscope::engine::cpu::detail
 #endif

@@ -325,6 +325,9 @@ void matmulRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     case WeightType::Q4_0: rows<WeightType::Q4_0>(a, n0, n1); return;
     case WeightType::Q5_0: rows<WeightType::Q5_0>(a, n0, n1); return;
     case WeightType::IQ4_NL: rows<WeightType::IQ4_NL>(a, n0, n1); return;
+    // No 512-bit tiles for the types with a min yet: the AVX2 ones (this CPU has AVX2).
+    case WeightType::Q4_1:
+    case WeightType::Q5_1: matmulRowsAvx2(a, n0, n1); return;
     default: matmulRowsViaF32(CpuIsa::Scalar, a, n0, n1); return;  // matmulRows routes these away
     }
 }

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The generic path for weight types without kernels of their own (Q4_1, Q5_0, Q5_1, IQ4_NL,
-// the K types, IQ4_XS): dequantise a panel of rows to F32 with quantKernels(isa, type) and run
-// the ISA's F32 kernels on it. Correct for every type; the quant-kernels work replaces it with
-// integer dot products per type.
+// The generic path for weight types without kernels of their own (none of the types loaded
+// today; kept for new types): dequantise a panel of rows to F32 with quantKernels(isa, type)
+// and run the ISA's F32 kernels on it. Correct for every type.
 #include <algorithm>
 #include <vector>
 
@@ -20,6 +19,9 @@ bool hasOwnKernels(WeightType type) {
     case WeightType::Q4_0:
     case WeightType::Q5_0:  // 32-block tiles of matmul_avx2.cpp / matmul_avx512.cpp
     case WeightType::IQ4_NL:
+    case WeightType::Q4_1:  // matmul_avx2.cpp (also on AVX-512 CPUs)
+    case WeightType::Q5_1:
+    case WeightType::IQ4_XS:  // matmul_kquant_avx2.cpp
     case WeightType::Q2_K:  // matmul_kquant_*.cpp
     case WeightType::Q3_K:
     case WeightType::Q4_K:

@@ -17,28 +17,34 @@ struct KernelArgs {
 };
 
 void matmulRowsScalar(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
-/// Whether the per-ISA kernels above handle `type` themselves (F32/F16/BF16/Q8_0/Q4_0/Q5_0,
-/// and Q4_K/Q6_K through kquantRows*);
-/// matmulRows sends every other type to matmulRowsViaF32 (matmul_generic.cpp).
+/// Whether the per-ISA kernels above handle `type` themselves (every type the runtime loads
+/// today: the 32-block tiles, and the super-block types through kquantRows*); matmulRows sends
+/// every other type to matmulRowsViaF32 (matmul_generic.cpp).
 bool hasOwnKernels(WeightType type);
 /// Dequantises 32-row panels to F32 (quantKernels(isa, type).dequantizeRow) and runs the
 /// ISA's F32 kernels on them. Any weight type; a.xq is not used.
 void matmulRowsViaF32(CpuIsa isa, const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+/// AVX2 row dequantiser of the 32-block types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL),
+/// bit-identical to the scalar reference; nullptr for other types (matmul_avx2.cpp).
+DequantizeRowFn dequantizeRowFnAvx2(WeightType type);
 void matmulRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 /// The packed outer-product path for F32/F16/BF16 at large T (matmul_avx512_packed.cpp):
 /// computes whole 32-row panels from n0 and returns the first row it did not compute (n0 for
 /// other types); the caller finishes [returned, n1) with the register tiles.
 std::int64_t matmulRowsAvx512Packed(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
-/// The super-block (K-quant) weight types the SIMD kernels of matmul_kquant_*.cpp compute with
-/// Q8_K activations; other quantised types use the 32-block tiles.
+/// The super-block weight types (the K-quants and IQ4_XS) the SIMD kernels of
+/// matmul_kquant_*.cpp compute with Q8_K activations; other quantised types use the 32-block
+/// tiles.
 inline bool isKQuantKernelType(WeightType type) {
     return type == WeightType::Q2_K || type == WeightType::Q3_K || type == WeightType::Q4_K || type == WeightType::Q5_K ||
-           type == WeightType::Q6_K;
+           type == WeightType::Q6_K || type == WeightType::IQ4_XS;
 }
 /// K-quant rows [n0, n1) for all T tokens (matmul_kquant_avx2.cpp / matmul_kquant_avx512.cpp).
 void kquantRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 void kquantRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+/// IQ4_XS rows [n0, n1) for all T tokens (matmul_iq4xs_avx2.cpp; also used on AVX-512 CPUs).
+void iq4xsRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 /// Whether kquantRowsAvx2 takes its few-token kernels (super-block kept in registers) for T.
 bool kquantUsesFusedAvx2(std::int64_t tokens);
 

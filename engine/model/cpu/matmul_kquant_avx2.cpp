@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// AVX2 kernels for the K-quant weight types (Q2_K..Q6_K) with Q8_K activations: each
+// AVX2 kernels for the K-quant weight types (Q2_K..Q6_K) with Q8_K activations (IQ4_XS:
+// matmul_iq4xs_avx2.cpp): each
 // super-block of a weight row is unpacked once into the common form of matmul_kquant.h (in L1)
 // and then dotted with every token of a token block by u8 x i8 multiply-adds (maddubs) and
 // int16 x int16 scale multiply-adds (madd). The weights stream from memory once per call for
@@ -193,6 +194,53 @@ BS_AVX2_INLINE void fusedQ6K(const std::byte* blk, const BlockQ8_K* const xb[C],
     finishSuperBlock<C>(sumi, xb, s16, d, -32.0f * d, acc);
 }
 
+// Q2_K and Q3_K (three = true) in registers: 16-value sub-blocks as Q6_K. Q2_K: q = 2 bits,
+// scale = low nibble, bias = min (high nibble), dbias = -dmin; Q3_K: q = 2 bits | hmask bit << 2
+// (0..7), scale = bias = q3kScale, dbias = -4 d (matmul_kquant.h).
+template <int C, bool three>
+BS_AVX2_INLINE void fusedQ23K(const std::byte* blk, const BlockQ8_K* const xb[C], __m256 acc[C]) {
+    __m256i s16, bias;
+    float d, dbias;
+    if constexpr (three) {
+        s16 = _mm256_cvtepi8_epi16(kquant::scalesQ3K(blk + offsetof(BlockQ3_K, scales)));
+        bias = s16;
+        d = kquant::loadHalf(blk + offsetof(BlockQ3_K, d));
+        dbias = -4.0f * d;
+    } else {
+        const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + offsetof(BlockQ2_K, scales)));
+        const __m128i m4 = _mm_set1_epi8(0x0f);
+        s16 = _mm256_cvtepu8_epi16(_mm_and_si128(s, m4));
+        bias = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s, 4), m4));
+        d = kquant::loadHalf(blk + offsetof(BlockQ2_K, d));
+        dbias = -kquant::loadHalf(blk + offsetof(BlockQ2_K, dmin));
+    }
+    constexpr std::size_t qsOffset = three ? offsetof(BlockQ3_K, qs) : offsetof(BlockQ2_K, qs);
+    const __m256i m3 = _mm256_set1_epi8(3);
+    __m256i hm = _mm256_setzero_si256();
+    if constexpr (three) hm = loadu256(blk + offsetof(BlockQ3_K, hmask));
+    __m256i sumi[C];
+    #pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) sumi[c] = _mm256_setzero_si256();
+    #pragma GCC unroll 2
+    for (int n = 0; n < 2; ++n) {
+        // Scales 8n .. 8n + 7 in both halves (literal immediates, as in fusedQ6K).
+        const __m256i sc = n == 0 ? _mm256_permute2x128_si256(s16, s16, 0x00) : _mm256_permute2x128_si256(s16, s16, 0x11);
+        const __m256i v = loadu256(blk + qsOffset + 32 * n);
+        #pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j) {
+            __m256i q = _mm256_and_si256(_mm256_srli_epi16(v, 2 * j), m3);
+            if constexpr (three) q = _mm256_or_si256(q, kquant::bitTo<2>(hm, 4 * n + j));
+            const __m256i scg = _mm256_shuffle_epi8(sc, laneBroadcast16(2 * j, 2 * j + 1));
+            #pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) {
+                const __m256i p = _mm256_maddubs_epi16(q, loadu256(xb[c]->qs + 128 * n + 32 * j));
+                sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(p, scg));
+            }
+        }
+    }
+    finishSuperBlock<C>(sumi, xb, bias, d, dbias, acc);
+}
+
 template <WeightType T, int C>
 BS_AVX2 void fusedRows(const KernelArgs& a, std::int64_t n0, std::int64_t n1, std::int64_t t0) {
     const WeightMatrix& w = *a.w;
@@ -215,6 +263,10 @@ BS_AVX2 void fusedRows(const KernelArgs& a, std::int64_t n0, std::int64_t n1, st
                 fusedQ45K<C, BlockQ4_K>(blk, xb, acc);
             } else if constexpr (T == WeightType::Q5_K) {
                 fusedQ45K<C, BlockQ5_K>(blk, xb, acc);
+            } else if constexpr (T == WeightType::Q2_K) {
+                fusedQ23K<C, false>(blk, xb, acc);
+            } else if constexpr (T == WeightType::Q3_K) {
+                fusedQ23K<C, true>(blk, xb, acc);
             } else {
                 fusedQ6K<C>(blk, xb, acc);
             }
@@ -244,9 +296,9 @@ void kquantRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     case WeightType::Q4_K: few ? fused<WeightType::Q4_K>(a, n0, n1) : kquantRows<WeightType::Q4_K>(a, n0, n1); return;
     case WeightType::Q5_K: few ? fused<WeightType::Q5_K>(a, n0, n1) : kquantRows<WeightType::Q5_K>(a, n0, n1); return;
     case WeightType::Q6_K: few ? fused<WeightType::Q6_K>(a, n0, n1) : kquantRows<WeightType::Q6_K>(a, n0, n1); return;
-    // No register kernels for these (rarer) types: the L1 kernel at every T.
-    case WeightType::Q2_K: kquantRows<WeightType::Q2_K>(a, n0, n1); return;
-    case WeightType::Q3_K: kquantRows<WeightType::Q3_K>(a, n0, n1); return;
+    case WeightType::Q2_K: few ? fused<WeightType::Q2_K>(a, n0, n1) : kquantRows<WeightType::Q2_K>(a, n0, n1); return;
+    case WeightType::Q3_K: few ? fused<WeightType::Q3_K>(a, n0, n1) : kquantRows<WeightType::Q3_K>(a, n0, n1); return;
+    case WeightType::IQ4_XS: iq4xsRowsAvx2(a, n0, n1); return;
     default: matmulRowsScalar(a, n0, n1); return;
     }
 }

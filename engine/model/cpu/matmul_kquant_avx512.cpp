@@ -77,8 +77,9 @@ BS_VNNI void kquantRows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
 void kquantRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     // Few tokens: the AVX2 kernels that keep a super-block in registers (no 512-bit version
     // yet; the L1 round trip below costs more than the wider vectors gain at T <= 4).
-    const bool hasFused = a.w->type == WeightType::Q4_K || a.w->type == WeightType::Q5_K || a.w->type == WeightType::Q6_K;
-    if (hasFused && kquantUsesFusedAvx2(a.tokens)) {
+    // IQ4_XS (signed grid values, no unpacked form here): the AVX2 kernel at every T.
+    const bool hasFused = isKQuantKernelType(a.w->type);  // every K type has few-token AVX2 kernels
+    if ((hasFused && kquantUsesFusedAvx2(a.tokens)) || a.w->type == WeightType::IQ4_XS) {
         kquantRowsAvx2(a, n0, n1);
         return;
     }

@@ -35,6 +35,25 @@ inline void unpackScalesK4(const std::byte* packed, std::uint32_t out[4]) {
     out[3] = ((s[2] >> 4) & low4) | (((s[1] >> 6) & low2) << 4);  // m 4..7
 }
 
+// Q3_K: the 12 packed bytes to the 16 six-bit scales (bytes 0..15, before the -32), four u32
+// operations (ggml's); the scalar reference uses q3kScale, so the tests check this against it.
+inline void unpackScalesQ3K(const std::byte* packed, std::uint32_t out[4]) {
+    constexpr std::uint32_t low4 = 0x0f0f0f0f, low2 = 0x03030303;
+    std::uint32_t s[3];
+    std::memcpy(s, packed, 12);
+    out[0] = (s[0] & low4) | ((s[2] & low2) << 4);                // scales 0..3
+    out[1] = (s[1] & low4) | (((s[2] >> 2) & low2) << 4);         // 4..7
+    out[2] = ((s[0] >> 4) & low4) | (((s[2] >> 4) & low2) << 4);  // 8..11
+    out[3] = ((s[1] >> 4) & low4) | (((s[2] >> 6) & low2) << 4);  // 12..15
+}
+
+// The 16 Q3_K scales minus 32 as int8.
+BS_KQ_AVX2_INLINE __m128i scalesQ3K(const std::byte* packed) {
+    std::uint32_t u[4];
+    unpackScalesQ3K(packed, u);
+    return _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(u)), _mm_set1_epi8(32));
+}
+
 // Bit `to` of each byte = bit b of the same byte of h, other bits 0 (the 16-bit shifts only
 // move bits across bytes into positions the mask drops). Q5_K's fifth and Q3_K's third bits.
 template <int to>
@@ -78,11 +97,7 @@ BS_KQ_AVX2_INLINE void unpackQ2K(const std::byte* blk, KQuantUnpacked& u) {
 BS_KQ_AVX2_INLINE void unpackQ3K(const std::byte* blk, KQuantUnpacked& u) {
     u.d = loadHalf(blk + offsetof(BlockQ3_K, d));
     u.dbias = -4.0f * u.d;
-    std::uint8_t packed[kKScaleBytes];
-    std::memcpy(packed, blk + offsetof(BlockQ3_K, scales), sizeof packed);
-    alignas(16) std::int8_t sc[16];
-    for (int j = 0; j < 16; ++j) sc[j] = static_cast<std::int8_t>(q3kScale(j, packed));
-    const __m128i s = _mm_load_si128(reinterpret_cast<const __m128i*>(sc));
+    const __m128i s = scalesQ3K(blk + offsetof(BlockQ3_K, scales));
     storeScales16<true>(s, u);
     store256(u.bias, _mm256_cvtepi8_epi16(s));
     const __m256i m3 = _mm256_set1_epi8(3);

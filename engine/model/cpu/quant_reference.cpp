@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "engine/model/cpu/quant_types.h"
+#include "engine/model/cpu/matmul_kernels.h"
 
 namespace batchscope::engine::cpu {
 
@@ -328,10 +329,14 @@ std::string supportedWeightTypesText() {
     return s;
 }
 
-QuantKernels quantKernels(CpuIsa /*isa*/, WeightType type) {
-    // SIMD entries go here (quant-kernels branch); the scalar reference serves every ISA until then.
+QuantKernels quantKernels(CpuIsa isa, WeightType type) {
+    // The matmul kernels compute the dot products themselves (matmulRows); the SIMD entries here
+    // are the row dequantisers of the sgemm panel path (AVX2 for the 32-block types).
     const QuantTraits& t = quantTraits(type);
-    return QuantKernels{t.dequantizeRow, t.dotF32, t.dotQ8};
+    QuantKernels k{t.dequantizeRow, t.dotF32, t.dotQ8};
+    if (isa >= CpuIsa::Avx2)
+        if (const DequantizeRowFn f = detail::dequantizeRowFnAvx2(type)) k.dequantizeRow = f;
+    return k;
 }
 
 std::size_t activationBytes(ActivationKind kind, std::int64_t cols) {

@@ -98,6 +98,7 @@ std::optional<LlamaShape> llamaShapeByName(std::string_view name, std::string_vi
     if (name == "tiny") s = LlamaShape{"tiny", 64, 2, 4, 2, 160, 300, 256, true};
     if (name == "small") s = LlamaShape{"small", 512, 8, 8, 4, 1408, 32000, 2048, false};
     if (name == "medium") s = LlamaShape{"medium", 768, 12, 12, 12, 2048, 32000, 2048, false};
+    if (name == "tinyllama") s = LlamaShape{"tinyllama", 2048, 22, 32, 4, 5632, 32000, 2048, false};
     if (!s) return s;
     const bool tiny = name == "tiny";
     s->architecture = std::string(architecture);

@@ -30,7 +30,9 @@ struct LlamaShape {
 /// tiny: dim 64, 2 layers, 4 heads, 2 KV heads, FFN 160, vocab 300, context 256, tied output.
 /// small: dim 512, 8 layers, 8/4 heads, FFN 1408, vocab 32000, untied (56.4M parameters).
 /// medium: dim 768, 12 layers, 12/12 heads, FFN 2048, vocab 32000, untied (134.1M parameters).
-/// small and medium have a context of 2048.
+/// tinyllama: TinyLlama-1.1B's shape: dim 2048, 22 layers, 32/4 heads, FFN 5632, vocab 32000,
+/// untied (1.1B parameters; 2.2 GB in F16: for benchmarks only).
+/// small, medium and tinyllama have a context of 2048.
 /// For another `architecture`, the same sizes with that family's parts; tiny variants also
 /// exercise what differs (random norms, key_length != dim / heads for qwen3 and gemma, a
 /// sliding window of 8 or 24 tokens, 6 layers for gemma3 so one is global, rope_freqs for

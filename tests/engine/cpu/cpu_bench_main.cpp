@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Stand-alone driver of runCpuBench() for measuring (not a test):
 //   batchscope_cpu_bench [shape] [F32|F16|BF16|Q8_0|Q4_0|Q4_K|Q6_K|... (any loadable type)] [threads] [repeats] [N...]
+//   batchscope_cpu_bench types [shape] [threads] [rounds] [F16,Q8_0,Q4_K_M,...] [N...]  (ratios, see typesBench)
 // BATCHSCOPE_BENCH_KV=f16|f32 selects the KV cache type (default: auto, by weight type);
 // BATCHSCOPE_BENCH_ARCH=qwen2 (etc.) the random model's architecture (default llama).
 #include <algorithm>
@@ -46,8 +47,9 @@ int kernelBench(int argc, char** argv) {
     const char* typesEnv = std::getenv("BATCHSCOPE_KBENCH_TYPES");
     const std::string typeList = typesEnv ? typesEnv : "F32,F16,BF16,Q8_0,Q4_0,Q4_K,Q5_K,Q6_K";
     for (auto type : {cpu::WeightType::F32, cpu::WeightType::F16, cpu::WeightType::BF16, cpu::WeightType::Q8_0,
-                      cpu::WeightType::Q4_0, cpu::WeightType::Q5_0, cpu::WeightType::IQ4_NL, cpu::WeightType::Q2_K,
-                      cpu::WeightType::Q3_K, cpu::WeightType::Q4_K, cpu::WeightType::Q5_K, cpu::WeightType::Q6_K}) {
+                      cpu::WeightType::Q4_0, cpu::WeightType::Q4_1, cpu::WeightType::Q5_0, cpu::WeightType::Q5_1,
+                      cpu::WeightType::IQ4_NL, cpu::WeightType::Q2_K, cpu::WeightType::Q3_K, cpu::WeightType::Q4_K,
+                      cpu::WeightType::Q5_K, cpu::WeightType::Q6_K, cpu::WeightType::IQ4_XS}) {
         if (("," + typeList + ",").find("," + std::string(cpu::weightTypeName(type)) + ",") == std::string::npos) continue;
         const std::size_t rb = cpu::weightRowBytes(type, K);
         std::vector<std::byte> w(rb * static_cast<std::size_t>(N));
@@ -131,21 +133,93 @@ int familiesBench(int argc, char** argv) {
     return 0;
 }
 
+// A weight type name (F16, Q8_0, Q4_0, ...) or a preset name (Q4_K_M, ...) into o.
+bool setWeights(cpu::CpuBenchOptions& o, const std::string& t) {
+    o.preset.clear();
+    if (t.find("_K_") != std::string::npos && quantPresetFromName(t)) {
+        o.preset = t;
+        return true;
+    }
+    for (int id = 0; id < 40; ++id) {
+        const auto g = static_cast<GgmlType>(id);
+        if (cpu::weightTypeFromGgml(g) && ggmlTypeName(g) == t) {
+            o.weightType = g;
+            return true;
+        }
+    }
+    return false;
+}
+
+// Several weight types (or presets) of one shape in the same process, runs interleaved round by
+// round so machine load hits all alike; medians per type and ratios to the first type:
+//   batchscope_cpu_bench types [shape] [threads] [rounds] [F16,Q8_0,Q4_K_M,...] [N...]
+// Also the N = 1 decode's weight+KV read rate as a fraction of the bench's bandwidth probe.
+int typesBench(int argc, char** argv) {
+    cpu::CpuBenchOptions o;
+    o.shape = argc > 2 ? argv[2] : "small";
+    o.threads = argc > 3 ? std::atoi(argv[3]) : 2;
+    const int rounds = argc > 4 ? std::atoi(argv[4]) : 3;
+    std::vector<std::string> types;
+    const std::string list = argc > 5 ? argv[5] : "F16,Q8_0,Q4_0,Q4_K_M";
+    for (std::size_t a = 0, b; a <= list.size(); a = b + 1) {
+        b = std::min(list.find(',', a), list.size());
+        if (b > a) types.push_back(list.substr(a, b - a));
+    }
+    o.concurrency = {1, 16};
+    if (argc > 6) {
+        o.concurrency.clear();
+        for (int i = 6; i < argc; ++i) o.concurrency.push_back(std::atoi(argv[i]));
+    }
+    o.repeats = 1;
+    const std::size_t nc = o.concurrency.size();
+    std::vector<std::vector<std::vector<double>>> decode(types.size(), std::vector<std::vector<double>>(nc)), prompt = decode,
+                                                   bw = decode;
+    for (int r = 0; r < rounds; ++r) {
+        for (std::size_t a = 0; a < types.size(); ++a) {
+            if (!setWeights(o, types[a])) {
+                std::fprintf(stderr, "unknown type or preset '%s'\n", types[a].c_str());
+                return 2;
+            }
+            auto res = cpu::runCpuBench(o);
+            if (!res) {  // e.g. a type whose block size does not divide the shape's rows: skip it
+                std::fprintf(stderr, "%s: %s (left out)\n", types[a].c_str(), res.error().message.c_str());
+                if (a == 0) return 1;  // the baseline
+                for (auto* v : {&decode, &prompt, &bw}) v->erase(v->begin() + static_cast<std::ptrdiff_t>(a));
+                types.erase(types.begin() + static_cast<std::ptrdiff_t>(a--));
+                continue;
+            }
+            for (std::size_t i = 0; i < nc; ++i) {
+                decode[a][i].push_back((*res)[i].decodeTokensPerSec);
+                prompt[a][i].push_back((*res)[i].promptTokensPerSec);
+                bw[a][i].push_back((*res)[i].decodeBandwidthFraction);
+            }
+            std::fprintf(stderr, "round %d %s: decode %.1f tok/s, prompt %.0f tok/s (N=%d)\n", r + 1, types[a].c_str(),
+                         res->front().decodeTokensPerSec, res->front().promptTokensPerSec, o.concurrency.front());
+        }
+    }
+    std::printf("| type | N | decode tok/s | vs %s | prompt tok/s | vs %s | decode read / probe |\n|---|---|---|---|---|---|---|\n",
+                types[0].c_str(), types[0].c_str());
+    for (std::size_t a = 0; a < types.size(); ++a)
+        for (std::size_t i = 0; i < nc; ++i) {
+            const double d = median(decode[a][i]), p = median(prompt[a][i]);
+            std::printf("| %s | %d | %.1f | %.2f | %.0f | %.2f | %.0f %% |\n", types[a].c_str(), o.concurrency[i], d,
+                        d / median(decode[0][i]), p, p / median(prompt[0][i]), 100.0 * median(bw[a][i]));
+        }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "types") return typesBench(argc, argv);
     if (argc > 1 && std::string(argv[1]) == "kernel") return kernelBench(argc, argv);
     if (argc > 1 && std::string(argv[1]) == "families") return familiesBench(argc, argv);
     cpu::CpuBenchOptions o;
     if (argc > 1) o.shape = argv[1];
-    if (argc > 2) {
-        const std::string t = argv[2];
-        if (t.find("_K_") != std::string::npos && quantPresetFromName(t)) o.preset = t;  // Q4_K_M etc.
-        for (int id = 0; id < 40; ++id) {
-            const auto g = static_cast<GgmlType>(id);
-            if (cpu::weightTypeFromGgml(g) && ggmlTypeName(g) == t) o.weightType = g;
-        }
-    }
+    if (argc > 2) setWeights(o, argv[2]);  // a type, or a preset (Q4_K_M etc.)
+    // BATCHSCOPE_BENCH_MODEL=FILE: a GGUF file instead of a random model (logs load time and
+    // resident memory).
+    if (const char* model = std::getenv("BATCHSCOPE_BENCH_MODEL")) o.modelPath = model;
     if (argc > 3) o.threads = std::atoi(argv[3]);
     if (argc > 4) o.repeats = std::atoi(argv[4]);
     if (argc > 5) {

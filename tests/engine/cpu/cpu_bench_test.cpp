@@ -40,8 +40,10 @@ TEST(CpuBench, RunsEveryConcurrencyLevelOnATinyModel) {
         EXPECT_TRUE(std::isfinite(x.decodePeakFraction));
         EXPECT_GT(x.decodeBandwidthFraction, 0);  // no upper bound: the tiny model sits in cache
     }
-    ASSERT_EQ(log.size(), 2u + 2 * 2);  // model generation, KV type, one line per run
+    // Model generation, KV type, one line per run and one resident-memory line per level.
+    ASSERT_EQ(log.size(), 2u + 2 * 2 + 2);
     EXPECT_EQ(log[1], "KV cache: F32");  // the tiny model's weights are F32 (auto)
+    EXPECT_EQ(log.back().rfind("resident after N=3: ", 0), 0u) << log.back();
     const std::string table = cpu::formatCpuBenchTable(*r);
     EXPECT_NE(table.find("| 3 |"), std::string::npos) << table;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The K-quant SIMD kernels (matmul_kquant_*.cpp) against the scalar reference of quant_types.h,
+// The K-quant and IQ4_XS SIMD kernels (matmul_kquant_*.cpp) against the scalar reference of quant_types.h,
 // per ISA level explicitly, with row-panel and token-block tails.
 #include <gtest/gtest.h>
 
@@ -36,6 +36,8 @@ std::vector<std::byte> randomRows(WeightType type, std::int64_t rows, std::int64
             std::memcpy(blk + offsetof(BlockQ6_K, d), &d, 2);
         } else if (type == WeightType::Q3_K) {
             std::memcpy(blk + offsetof(BlockQ3_K, d), &d, 2);
+        } else if (type == WeightType::IQ4_XS) {
+            std::memcpy(blk + offsetof(BlockIQ4_XS, d), &d, 2);
         } else if (type == WeightType::Q2_K) {
             std::memcpy(blk + offsetof(BlockQ2_K, d), &d, 2);
             std::memcpy(blk + offsetof(BlockQ2_K, dmin), &dmin, 2);
@@ -99,7 +101,8 @@ void expectMatchesScalar(CpuIsa isa, WeightType type, std::int64_t rows, std::in
         }
 }
 
-constexpr WeightType kTypes[] = {WeightType::Q2_K, WeightType::Q3_K, WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K};
+constexpr WeightType kTypes[] = {WeightType::Q2_K, WeightType::Q3_K, WeightType::Q4_K,
+                                 WeightType::Q5_K, WeightType::Q6_K, WeightType::IQ4_XS};
 
 void runIsa(CpuIsa isa) {
     std::uint32_t seed = 1;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -55,7 +56,8 @@ Problem makeProblem(const Case& c, std::uint32_t seed) {
 }
 
 bool quantised(WeightType t) {
-    return t == WeightType::Q8_0 || t == WeightType::Q4_0 || t == WeightType::Q5_0 || t == WeightType::IQ4_NL;
+    return t == WeightType::Q8_0 || t == WeightType::Q4_0 || t == WeightType::Q5_0 || t == WeightType::IQ4_NL ||
+           t == WeightType::Q4_1 || t == WeightType::Q5_1;
 }
 
 // Sum of |w x| terms: the natural scale of a dot product's rounding error.
@@ -68,7 +70,7 @@ double absDot(const Problem& p, std::int64_t n, std::int64_t t) {
 std::vector<Case> cases() {
     std::vector<Case> out;
     for (WeightType t : {WeightType::F32, WeightType::F16, WeightType::BF16, WeightType::Q8_0, WeightType::Q4_0,
-                         WeightType::Q5_0, WeightType::IQ4_NL}) {
+                         WeightType::Q5_0, WeightType::IQ4_NL, WeightType::Q4_1, WeightType::Q5_1}) {
         for (std::int64_t tokens : {1, 2, 3, 4, 5, 9}) {
             out.push_back({t, 13, 96, tokens});
             if (!quantised(t)) out.push_back({t, 7, 77, tokens});  // K tail, row tail
@@ -131,7 +133,7 @@ TEST(CpuMatmul, ThreadedAndBlasPathsMatchScalar) {
     ThreadPool single(1);  // the caller runs every chunk range at once
     std::uint32_t seed = 200;
     for (WeightType type : {WeightType::F32, WeightType::F16, WeightType::BF16, WeightType::Q8_0, WeightType::Q4_0,
-                            WeightType::Q5_0, WeightType::IQ4_NL}) {
+                            WeightType::Q5_0, WeightType::IQ4_NL, WeightType::Q4_1, WeightType::Q5_1}) {
         for (std::int64_t tokens : {1, 6, 70, 100}) {
             const Case c{type, 203, 128, tokens};
             const Problem p = makeProblem(c, seed++);
@@ -271,5 +273,33 @@ TEST(CpuVecOps, ToHalfEveryIsaMatchesScalar) {
         if (isa > detectCpuIsa()) continue;
         vecOps(isa).toHalf(x.data(), out.data(), 100);
         EXPECT_EQ(out, ref) << cpuIsaName(isa);
+    }
+}
+
+// The AVX2 row dequantisers of the sgemm panel path equal the scalar reference bit for bit
+// (random blocks: every bit pattern of the quants; realistic half scales and mins).
+TEST(CpuMatmul, Avx2DequantiseMatchesReferenceExactly) {
+    if (detectCpuIsa() < CpuIsa::Avx2) GTEST_SKIP() << "this CPU has no AVX2";
+    std::mt19937 rng(77);
+    std::uniform_int_distribution<int> byte(0, 255);
+    std::uniform_real_distribution<float> scale(-0.01f, 0.01f);
+    for (WeightType type : {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q4_1, WeightType::Q5_0, WeightType::Q5_1,
+                            WeightType::IQ4_NL}) {
+        const std::int64_t cols = 320;
+        const std::size_t rb = weightRowBytes(type, cols), blockBytes = rb / (cols / kQBlock);
+        std::vector<std::byte> row(rb);
+        for (auto& b : row) b = static_cast<std::byte>(byte(rng));
+        for (std::size_t o = 0; o < rb; o += blockBytes) {
+            const std::uint16_t d = floatToHalf(scale(rng)), m = floatToHalf(scale(rng));
+            std::memcpy(row.data() + o, &d, 2);  // d first in every 32-block struct
+            if (type == WeightType::Q4_1 || type == WeightType::Q5_1) std::memcpy(row.data() + o + 2, &m, 2);
+        }
+        std::vector<float> ref(static_cast<std::size_t>(cols)), got(ref.size(), -7.0f);
+        quantTraits(type).dequantizeRow(row.data(), ref.data(), cols);
+        const DequantizeRowFn f = quantKernels(CpuIsa::Avx2, type).dequantizeRow;
+        ASSERT_NE(f, quantTraits(type).dequantizeRow) << weightTypeName(type) << ": no AVX2 dequantiser";
+        f(row.data(), got.data(), cols);
+        for (std::int64_t i = 0; i < cols; ++i)
+            ASSERT_EQ(got[static_cast<std::size_t>(i)], ref[static_cast<std::size_t>(i)]) << weightTypeName(type) << " i=" << i;
     }
 }

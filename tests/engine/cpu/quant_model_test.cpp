@@ -99,11 +99,11 @@ double relativeMaxError(const std::vector<float>& got, const std::vector<float>&
 }  // namespace
 
 // Bound: quantised and dequantised-F32 runs use the same weight values. Types with their own
-// kernels (detail::hasOwnKernels: Q8_0/Q4_0/Q5_0/IQ4_NL per 32, the K types per 256) quantise
-// activations to int8 (max|x|/127 per block), so a model holding any of them gets 3e-2 of the
-// largest logit (the bound of cpu_llama_forward_test's Q8_0/Q4_0 models; measured up to 2.5e-2
-// on the wide shape, Q6_K); types on the generic
-// dequantise-to-F32 path compute with the F32 kernels and get 1e-3 (measured: 0, bit-identical).
+// kernels (detail::hasOwnKernels: today every quantised type, the 32-block ones per 32, the K
+// types and IQ4_XS per 256) quantise activations to int8 (max|x|/127 per block), so a model
+// holding any of them gets 3e-2 of the largest logit (the bound of cpu_llama_forward_test's
+// Q8_0/Q4_0 models; measured up to 2.5e-2 on the wide shape, Q6_K); a type on the generic
+// dequantise-to-F32 path would compute with the F32 kernels and get 1e-3.
 TEST(QuantModel, EveryPresetRunsLikeItsDequantisedWeights) {
     for (const cpu::LlamaShape& shape : {wideShape(), *cpu::llamaShapeByName("tiny")}) {
         auto f32 = cpu::makeRandomLlamaGguf(shape, GgmlType::F32, 5);
