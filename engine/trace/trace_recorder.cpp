@@ -111,9 +111,18 @@ std::string TraceRecorder::lastError() const {
     return m_error;
 }
 
+std::int64_t TraceRecorder::droppedRows() const {
+    std::lock_guard lock(m_mutex);
+    return m_dropped;
+}
+
 void TraceRecorder::push(trace_rows::Item item) {
     std::lock_guard lock(m_mutex);
     if (m_closing || !m_error.empty()) return;
+    if (std::int64_t(m_queue.size()) >= m_options.maxQueuedRows) {
+        ++m_dropped;
+        return;
+    }
     m_queue.push_back(std::move(item));
     ++m_queued;
 }
@@ -138,6 +147,16 @@ void TraceRecorder::writerLoop() {
             m_done.notify_all();
         }
         if (closing) break;
+    }
+    std::int64_t dropped = 0;
+    {
+        std::lock_guard lock(m_mutex);
+        dropped = m_dropped;
+    }
+    if (dropped > 0) {
+        spdlog::warn("trace '{}': {} rows dropped (the writer fell behind)", m_path, dropped);
+        const std::string sql = "INSERT OR REPLACE INTO meta(key, value) VALUES('dropped_rows', '" + std::to_string(dropped) + "');";
+        m_db->exec(sql.c_str());
     }
     m_db->exec("PRAGMA wal_checkpoint(TRUNCATE);");
     m_db.reset();

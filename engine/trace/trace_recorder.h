@@ -24,6 +24,10 @@ struct TraceRecorderOptions {
     std::chrono::milliseconds commitInterval{250};
     std::int32_t blockSize = 16;      ///< tokens per block of the prefix hash chain (the KV block size)
     bool recordPromptText = false;    ///< keep each prompt's text (off: lengths and hashes only)
+    /// Queued rows at most: when the writer falls this far behind (a disk slower than the
+    /// engine), further rows are dropped and counted (meta.dropped_rows) instead of growing
+    /// memory or slowing the engine.
+    std::int64_t maxQueuedRows = 1 << 20;
 };
 
 namespace trace_rows {
@@ -84,6 +88,8 @@ public:
     const std::string& path() const { return m_path; }
     std::string lastError() const;
     std::int64_t commits() const { return m_commits.load(); }
+    /// Rows dropped because the writer was maxQueuedRows behind.
+    std::int64_t droppedRows() const;
 
     void onSubmitted(RequestId id, double arrivalMs, std::span<const TokenId> prompt, const std::string& promptText,
                      const GenerationOptions& options) override;
@@ -105,7 +111,7 @@ private:
     mutable std::mutex m_mutex;       // m_queue, m_closing, m_error, m_written, m_queued
     std::condition_variable m_wake, m_done;
     std::vector<trace_rows::Item> m_queue;
-    std::int64_t m_queued = 0, m_written = 0;
+    std::int64_t m_queued = 0, m_written = 0, m_dropped = 0;
     bool m_closing = false;
     bool m_writerDone = false;
     std::mutex m_closeMutex;          // serialises close()

@@ -80,6 +80,7 @@ TEST(TraceRecorder, RecordsRequestsStepsAndSettings) {
     SchedulerSettings s = engine->settings();
     s.tokenBudget = 99;
     engine->applySettings(s);
+    std::this_thread::sleep_for(200ms);   // the loop applies it within its idle wait (20 ms)
     engine->stop();
     engine->stopRecording();
     EXPECT_TRUE(engine->recordingPath().empty());
