@@ -44,7 +44,7 @@ int recordOverhead(int reps, bool quick) {
 int replaySpeed(long long requests) {
     engine::SyntheticWorkloadOptions o;
     o.requests = std::int32_t(requests);
-    o.ratePerSecond = 20;
+    o.ratePerSecond = 15;   // below the modelled capacity (~20/s): the queue stays bounded
     o.maxOutput = 256;
     engine::ReplayWorkload w;
     w.requests = engine::syntheticWorkload(o);

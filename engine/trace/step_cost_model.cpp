@@ -66,9 +66,12 @@ Result<StepCostModel> StepCostModel::fit(const std::vector<StepFeatures>& featur
     std::array<double, N> c{};
     for (int round = 0; round < N; ++round) {
         c = solve(x, ms, active);
+        // Drop the most negative per-unit term first; the intercept (the fixed cost every step
+        // pays) goes only when it is the one negative term left.
         int worst = -1;
-        for (int j = 0; j < N; ++j)
+        for (int j = 1; j < N; ++j)
             if (active[std::size_t(j)] && c[std::size_t(j)] < 0 && (worst < 0 || c[std::size_t(j)] < c[std::size_t(worst)])) worst = j;
+        if (worst < 0 && active[0] && c[0] < 0) worst = 0;
         if (worst < 0) break;
         active[std::size_t(worst)] = false;   // non-negative: drop the most negative term, refit
     }

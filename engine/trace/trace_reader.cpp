@@ -156,18 +156,10 @@ Result<RecordedTrace> readTrace(const std::string& path) {
                 sqlite3_column_double(st.s, 1), std::clamp(sqlite3_column_int(st.s, 2), 0, kPriorityCount - 1));
         }
     }
-    std::unordered_map<std::int64_t, double> attended;
-    {
-        Stmt st;
-        if (!prepare(st, "SELECT step, TOTAL((prefill_tokens + decode_tokens) * (context_tokens - "
-                         "(prefill_tokens + decode_tokens) / 2.0 + 0.5)) FROM step_sequences GROUP BY step"))
-            return bad(sqlite3_errmsg(db.db));
-        while (sqlite3_step(st.s) == SQLITE_ROW) attended[sqlite3_column_int64(st.s, 0)] = sqlite3_column_double(st.s, 1);
-    }
     {
         Stmt st;
         if (!prepare(st, "SELECT step, start_ms, duration_ms, schedule_us, prefill_tokens, decode_tokens, sequences, "
-                         "preempted, kv_used, kv_cached, kv_free, failed FROM steps ORDER BY step"))
+                         "preempted, kv_used, kv_cached, kv_free, failed, attended_context FROM steps ORDER BY step"))
             return bad(sqlite3_errmsg(db.db));
         while (sqlite3_step(st.s) == SQLITE_ROW) {
             RecordedStep s;
@@ -183,7 +175,7 @@ Result<RecordedTrace> readTrace(const std::string& path) {
             s.kvCached = sqlite3_column_int(st.s, 9);
             s.kvFree = sqlite3_column_int(st.s, 10);
             s.failed = sqlite3_column_int(st.s, 11) != 0;
-            if (auto it = attended.find(s.index); it != attended.end()) s.attendedContext = it->second;
+            s.attendedContext = sqlite3_column_double(st.s, 12);
             trace.steps.push_back(s);
         }
     }

@@ -29,10 +29,9 @@ struct TraceRecorder::Database {
     sqlite3_stmt* finish = nullptr;
     sqlite3_stmt* event = nullptr;
     sqlite3_stmt* step = nullptr;
-    sqlite3_stmt* stepSeq = nullptr;
     sqlite3_stmt* settings = nullptr;
     ~Database() {
-        for (sqlite3_stmt* s : {arrival, finish, event, step, stepSeq, settings}) sqlite3_finalize(s);
+        for (sqlite3_stmt* s : {arrival, finish, event, step, settings}) sqlite3_finalize(s);
         if (db) sqlite3_close(db);
     }
     std::string error() const { return db ? sqlite3_errmsg(db) : "out of memory"; }
@@ -75,8 +74,7 @@ Result<std::shared_ptr<TraceRecorder>> TraceRecorder::open(const std::string& pa
         db->prepare(&db->arrival, "INSERT OR REPLACE INTO requests VALUES(?,?,?,?,?,?,?,?)") &&
         db->prepare(&db->finish, "INSERT OR REPLACE INTO finishes VALUES(?,?,?,?,?,?,?,?)") &&
         db->prepare(&db->event, "INSERT INTO request_events VALUES(?,?,?,?)") &&
-        db->prepare(&db->step, "INSERT OR REPLACE INTO steps VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") &&
-        db->prepare(&db->stepSeq, "INSERT INTO step_sequences VALUES(?,?,?,?,?)") &&
+        db->prepare(&db->step, "INSERT OR REPLACE INTO steps VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") &&
         db->prepare(&db->settings, "INSERT INTO settings VALUES(?,?,?,?,?,?,?,?)");
     if (!prepared) return fail("statements");
     return std::shared_ptr<TraceRecorder>(new TraceRecorder(path, std::move(db), options));
@@ -213,15 +211,20 @@ void TraceRecorder::writeBatch(std::vector<trace_rows::Item>& items) {
             sqlite3_bind_double(d.step, 3, r.durationMs);
             sqlite3_bind_double(d.step, 4, r.scheduleUs);
             for (int i = 1; i < 13; ++i) sqlite3_bind_int64(d.step, 4 + i, v[i]);
-            run(d.step);
+            double attended = 0;
+            std::string rows = "[";
+            char buf[96];
             for (const auto& e : r.entries) {
-                sqlite3_bind_int64(d.stepSeq, 1, r.index);
-                sqlite3_bind_int64(d.stepSeq, 2, std::int64_t(e.id));
-                sqlite3_bind_int(d.stepSeq, 3, e.prefillTokens);
-                sqlite3_bind_int(d.stepSeq, 4, e.decodeTokens);
-                sqlite3_bind_int(d.stepSeq, 5, e.contextTokens);
-                run(d.stepSeq);
+                const double n = e.prefillTokens + e.decodeTokens;
+                attended += n * (e.contextTokens - n / 2 + 0.5);
+                std::snprintf(buf, sizeof buf, "%s[%llu,%d,%d,%d]", rows.size() > 1 ? "," : "",
+                              static_cast<unsigned long long>(e.id), e.prefillTokens, e.decodeTokens, e.contextTokens);
+                rows += buf;
             }
+            rows += "]";
+            sqlite3_bind_double(d.step, 17, attended);
+            sqlite3_bind_text(d.step, 18, rows.c_str(), int(rows.size()), SQLITE_TRANSIENT);
+            run(d.step);
         } else if (auto* s = std::get_if<trace_rows::Settings>(&item)) {
             const std::string qp = queuePolicyName(s->settings.queuePolicy), mp = memoryPolicyName(s->settings.memoryPolicy);
             sqlite3_bind_double(d.settings, 1, s->timeMs);

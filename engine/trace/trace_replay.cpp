@@ -255,13 +255,24 @@ StepFeatures stepFeatures(const RecordedStep& step) {
     return {double(step.prefillTokens), double(step.decodeTokens), double(step.sequences), step.attendedContext};
 }
 
+double stepCycleMs(const RecordedTrace& trace, std::size_t i) {
+    const RecordedStep& s = trace.steps[i];
+    // Still busy after the step (a sequence holds KV blocks): the loop went straight on to the
+    // next step, so the time to its start is this step's whole cost — execute(), the update,
+    // the callbacks, the next schedule and whatever the OS took meanwhile.
+    if (i + 1 < trace.steps.size() && s.kvUsed > 0 && trace.steps[i + 1].index == s.index + 1 &&
+        trace.steps[i + 1].startMs >= s.startMs)
+        return trace.steps[i + 1].startMs - s.startMs;
+    return s.durationMs + s.scheduleUs / 1000.0;   // idle after it: execute() + scheduling only
+}
+
 Result<StepCostModel> fitStepCostModel(const RecordedTrace& trace) {
     std::vector<StepFeatures> features;
     std::vector<double> ms;
-    for (const RecordedStep& s : trace.steps) {
-        if (s.failed) continue;
-        features.push_back(stepFeatures(s));
-        ms.push_back(s.durationMs + s.scheduleUs / 1000.0);
+    for (std::size_t i = 0; i < trace.steps.size(); ++i) {
+        if (trace.steps[i].failed) continue;
+        features.push_back(stepFeatures(trace.steps[i]));
+        ms.push_back(stepCycleMs(trace, i));
     }
     return StepCostModel::fit(features, ms);
 }

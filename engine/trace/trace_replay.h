@@ -47,9 +47,13 @@ RunSummary summarizeTrace(const RecordedTrace& trace);
 
 /// The step features of a recorded step.
 StepFeatures stepFeatures(const RecordedStep& step);
-/// The cost model of a trace: each step's cost is its execute() time plus the scheduler's own
-/// time that step (schedule + update), so virtual time advances as the wall clock did.
-/// Failed steps are left out. Errors: too few steps.
+/// A recorded step's cost on the wall clock: the time to the next step's start when the engine
+/// stayed busy (sequences still held KV blocks), else its execute() time plus the scheduler's
+/// own time that step. Replay advances virtual time by the model of it, so virtual time runs
+/// as the wall clock did.
+double stepCycleMs(const RecordedTrace& trace, std::size_t index);
+/// The cost model of a trace, fitted to stepCycleMs of every step that did not fail.
+/// Errors: too few steps.
 Result<StepCostModel> fitStepCostModel(const RecordedTrace& trace);
 
 struct ReplayResult {

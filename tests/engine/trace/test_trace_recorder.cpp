@@ -131,6 +131,14 @@ TEST(TraceRecorder, RecordsRequestsStepsAndSettings) {
     ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
     EXPECT_EQ(sqlite3_column_int(st, 0), 99);
     sqlite3_finalize(st);
+    // The step_sequences view unpacks each step's JSON: one row per sequence per step.
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT (SELECT COUNT(*) FROM step_sequences), (SELECT SUM(sequences) FROM steps), "
+                                     "(SELECT SUM(decode_tokens) FROM step_sequences)", -1, &st, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_GT(sqlite3_column_int(st, 0), 0);
+    EXPECT_EQ(sqlite3_column_int(st, 0), sqlite3_column_int(st, 1));
+    EXPECT_EQ(sqlite3_column_int64(st, 2), decode);
+    sqlite3_finalize(st);
     sqlite3_close(db);
     std::filesystem::remove(path);
 }
