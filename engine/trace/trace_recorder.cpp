@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <charconv>
 #include <cstdio>
 #include <spdlog/spdlog.h>
 
@@ -212,16 +213,25 @@ void TraceRecorder::writeBatch(std::vector<trace_rows::Item>& items) {
             sqlite3_bind_double(d.step, 4, r.scheduleUs);
             for (int i = 1; i < 13; ++i) sqlite3_bind_int64(d.step, 4 + i, v[i]);
             double attended = 0;
-            std::string rows = "[";
+            std::string& rows = m_rowsBuffer;   // reused: no allocation per step
+            rows.assign(1, '[');
             char buf[96];
             for (const auto& e : r.entries) {
                 const double n = e.prefillTokens + e.decodeTokens;
                 attended += n * (e.contextTokens - n / 2 + 0.5);
-                std::snprintf(buf, sizeof buf, "%s[%llu,%d,%d,%d]", rows.size() > 1 ? "," : "",
-                              static_cast<unsigned long long>(e.id), e.prefillTokens, e.decodeTokens, e.contextTokens);
-                rows += buf;
+                // to_chars: a few times faster than snprintf, and this runs per sequence per step.
+                char* p = buf;
+                if (rows.size() > 1) *p++ = ',';
+                *p++ = '[';
+                p = std::to_chars(p, buf + sizeof buf, static_cast<unsigned long long>(e.id)).ptr;
+                for (std::int32_t v : {e.prefillTokens, e.decodeTokens, e.contextTokens}) {
+                    *p++ = ',';
+                    p = std::to_chars(p, buf + sizeof buf, v).ptr;
+                }
+                *p++ = ']';
+                rows.append(buf, p);
             }
-            rows += "]";
+            rows += ']';
             sqlite3_bind_double(d.step, 17, attended);
             sqlite3_bind_text(d.step, 18, rows.c_str(), int(rows.size()), SQLITE_TRANSIENT);
             run(d.step);

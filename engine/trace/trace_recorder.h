@@ -108,6 +108,7 @@ private:
     std::string m_path;
     TraceRecorderOptions m_options;
     std::unique_ptr<Database> m_db;   // writer thread only (after construction)
+    std::string m_rowsBuffer;         // writer thread only: a step's sequence_rows JSON
     mutable std::mutex m_mutex;       // m_queue, m_closing, m_error, m_written, m_queued
     std::condition_variable m_wake, m_done;
     std::vector<trace_rows::Item> m_queue;
