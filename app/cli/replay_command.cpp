@@ -20,6 +20,8 @@ int runReplay(const QStringList& args) {
     parser.addOptions({
         {"set", "A what-if variant: key=value[,key=value...] (repeatable; one variant each). Keys: " +
                     QString::fromStdString(engine::replaySettingKeys()) + ".", "key=value"},
+        {"workload", "Replay this load instead of the recorded one, with the trace's settings and step costs: an "
+                     "Azure or BurstGPT trace or a workload CSV ('batchscope workload').", "file"},
         {"json", "Print the report as JSON."},
     });
     const auto help = parser.addHelpOption();
@@ -39,7 +41,8 @@ int runReplay(const QStringList& args) {
     }
     std::vector<std::string> sets;
     for (const QString& s : parser.values("set")) sets.push_back(s.toStdString());
-    auto report = engine::replayTraceWithSettings(positional.first().toStdString(), sets);
+    auto report = engine::replayTraceWithSettings(positional.first().toStdString(), sets,
+                                                  parser.value("workload").toStdString());
     if (!report) {
         std::cerr << "error: " << report.error().message << "\n";
         return report.error().code == engine::ErrorCode::InvalidArgument ? 2 : 1;

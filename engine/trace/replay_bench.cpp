@@ -10,6 +10,7 @@
 
 #include "engine/scheduling/scheduler_client.h"
 #include "engine/trace/prefix_hash.h"
+#include "engine/trace/trace_import.h"
 
 namespace batchscope::engine {
 
@@ -91,19 +92,21 @@ Status driveLive(Engine& engine, const std::vector<WorkloadRequest>& workload, T
     return Ok{};
 }
 
-Result<ReplayReport> replayTrace(const std::string& path, const std::vector<ReplayVariant>& variants) {
+Result<ReplayReport> replayTrace(const std::string& path, const std::vector<ReplayVariant>& variants,
+                                 const ReplayWorkload* override) {
     auto trace = readTrace(path);
     if (!trace) return trace.error();
     auto cost = fitStepCostModel(trace.value());
     if (!cost) return cost.error();
-    const ReplayWorkload workload = workloadFromTrace(trace.value());
+    const ReplayWorkload recorded = override ? ReplayWorkload{} : workloadFromTrace(trace.value());
+    const ReplayWorkload& workload = override ? *override : recorded;
     ReplayReport report;
     report.tracePath = path;
     report.requests = std::int64_t(workload.requests.size());
     report.leftOut = workload.leftOut;
     report.cost = cost.value();
-    report.columns.push_back({"recorded", summarizeTrace(trace.value()), 0, 0});
-    std::vector<ReplayVariant> all{{"replay", trace->setup}};
+    if (!override) report.columns.push_back({"recorded", summarizeTrace(trace.value()), 0, 0});
+    std::vector<ReplayVariant> all{{override ? "workload" : "replay", trace->setup}};
     all.insert(all.end(), variants.begin(), variants.end());
     for (const ReplayVariant& v : all) {
         auto run = replayWorkload(workload, report.cost, v.setup);
@@ -113,7 +116,15 @@ Result<ReplayReport> replayTrace(const std::string& path, const std::vector<Repl
     return report;
 }
 
-Result<ReplayReport> replayTraceWithSettings(const std::string& path, const std::vector<std::string>& sets) {
+Result<ReplayReport> replayTraceWithSettings(const std::string& path, const std::vector<std::string>& sets,
+                                             const std::string& workloadPath) {
+    ReplayWorkload imported;
+    if (!workloadPath.empty()) {
+        auto w = importTrace(workloadPath);
+        if (!w) return w.error();
+        imported.requests = std::move(w->requests);
+        imported.leftOut = std::int32_t(w->skippedZeroTokens);
+    }
     auto trace = readTrace(path);
     if (!trace) return trace.error();
     std::vector<ReplayVariant> variants;
@@ -122,7 +133,7 @@ Result<ReplayReport> replayTraceWithSettings(const std::string& path, const std:
         if (!v) return v.error();
         variants.push_back(std::move(v.value()));
     }
-    return replayTrace(path, variants);
+    return replayTrace(path, variants, workloadPath.empty() ? nullptr : &imported);
 }
 
 namespace {

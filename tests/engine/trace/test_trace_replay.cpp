@@ -164,6 +164,16 @@ TEST(ReplayReport, TableAndJsonCarryEveryColumn) {
     const std::string json = formatReplayJson(report.value());
     EXPECT_NE(json.find("\"mape_percent\""), std::string::npos);
     EXPECT_NE(json.find("\"prefix_caching=off\""), std::string::npos);
+    // An imported load (the workload CSV sample) replayed with the trace's settings and costs.
+    const std::string sample = std::string(BATCHSCOPE_SOURCE_DIR) + "/tests/engine/trace/data/workload_sample.csv";
+    auto imported = replayTraceWithSettings(path, {"max_batch_size=2"}, sample);
+    ASSERT_TRUE(imported.ok()) << imported.error().message;
+    ASSERT_EQ(imported->columns.size(), 2u);   // workload, one variant: no "recorded" column
+    EXPECT_EQ(imported->columns[0].name, "workload");
+    EXPECT_GT(imported->columns[0].summary.completed, 0);
+    EXPECT_EQ(imported->columns[0].summary.requests, imported->requests);
+    auto missing = replayTraceWithSettings(path, {}, sample + ".missing");
+    EXPECT_FALSE(missing.ok());
     auto bad = replayTraceWithSettings(path, {"colour=blue"});
     ASSERT_FALSE(bad.ok());
     EXPECT_NE(bad.error().message.find("colour"), std::string::npos);
