@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -214,24 +215,36 @@ TEST(TraceRecorder, StartRecordingReportsAnUnwritablePath) {
     EXPECT_NE(st.error().message.find("/nonexistent-dir/x/trace.sqlite"), std::string::npos);
 }
 
+// The child of SurvivesKillMinus9: records an endless stream of requests until it is killed.
+// Disabled, so it runs only when that test starts it (a fresh exec of this binary, not a fork
+// of a process that may hold threads: sanitizer runtimes do not support threads after fork).
+TEST(TraceRecorderChild, DISABLED_RecordUntilKilled) {
+    const char* path = std::getenv("BATCHSCOPE_TRACE_CHILD_PATH");
+    if (!path) GTEST_SKIP() << "started by TraceRecorder.SurvivesKillMinus9 only";
+    auto engine = simulatedEngine(500);
+    if (!engine->startRecording(path).ok()) std::_Exit(3);
+    engine->start();
+    for (int i = 0;; ++i) {
+        GenerationOptions o;
+        o.maxTokens = 4;
+        o.ignoreEos = true;
+        (void)engine->submit("request " + std::to_string(i), o, {});
+        std::this_thread::sleep_for(2ms);
+    }
+}
+
 // A recording process killed with SIGKILL leaves a trace readable up to its last commit
 // (commits every 250 ms; WAL journal).
 TEST(TraceRecorder, SurvivesKillMinus9) {
     const std::string path = tempPath("killed.sqlite");
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
-        // The child: records an endless stream of requests until it is killed.
-        auto engine = simulatedEngine(500);
-        if (!engine->startRecording(path).ok()) ::_exit(3);
-        engine->start();
-        for (int i = 0;; ++i) {
-            GenerationOptions o;
-            o.maxTokens = 4;
-            o.ignoreEos = true;
-            (void)engine->submit("request " + std::to_string(i), o, {});
-            std::this_thread::sleep_for(2ms);
-        }
+        ::setenv("BATCHSCOPE_TRACE_CHILD_PATH", path.c_str(), 1);
+        ::execl(self.c_str(), self.c_str(), "--gtest_also_run_disabled_tests",
+                "--gtest_filter=TraceRecorderChild.DISABLED_RecordUntilKilled", static_cast<char*>(nullptr));
+        ::_exit(127);
     }
     // Wait until at least one commit with finished requests is visible, then kill.
     bool seen = false;
