@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-run}
 [ $# -gt 0 ] && shift
 
-packages=(cmake ninja-build g++ pkg-config file
+packages=(cmake ninja-build g++ pkg-config file libsqlite3-dev
           qt6-base-dev libqt6sql6-sqlite qt6-websockets-dev libqcustomplot-dev libqcustomplot2.1-qt6
           libspdlog-dev libopenblas-dev libgtest-dev nlohmann-json3-dev libpcre2-dev
           libcpp-httplib-dev prometheus

@@ -167,6 +167,19 @@ bool EngineBridge::setPriority(engine::RequestId id, engine::Priority priority) 
     return m_engine && m_engine->setPriority(id, priority);
 }
 
+engine::Status EngineBridge::startRecording(const QString& path) {
+    if (!m_engine) return engine::makeError(engine::ErrorCode::InvalidArgument, "no engine is running to record");
+    return m_engine->startRecording(path.toStdString());
+}
+
+void EngineBridge::stopRecording() {
+    if (m_engine) m_engine->stopRecording();
+}
+
+QString EngineBridge::recordingPath() const {
+    return m_engine ? QString::fromStdString(m_engine->recordingPath()) : QString();
+}
+
 void EngineBridge::applySettings(const engine::SchedulerSettings& settings) {
     if (m_engine) m_engine->applySettings(settings);
 }

@@ -68,6 +68,13 @@ public:
     bool setPriority(engine::RequestId id, engine::Priority priority);
     void applySettings(const engine::SchedulerSettings& settings);
     void resetStatistics();
+    /// Records the running engine's run into a SQLite trace (the app's record toggle; see
+    /// engine::Engine::startRecording). Errors: no engine, or the file cannot be created. A
+    /// model switch ends the recording with the old engine.
+    engine::Status startRecording(const QString& path);
+    void stopRecording();
+    /// The trace being recorded, empty when none.
+    QString recordingPath() const;
 
     /// The last published snapshot (nullptr before the first).
     SnapshotPtr latestSnapshot() const { return m_latest; }

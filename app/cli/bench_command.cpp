@@ -154,6 +154,15 @@ int runBench(int argc, char** argv, const QStringList& args) {
         {"gui", "Engine throughput with the desktop window attached vs headless."},
         {"clients", "Clients of the API benchmark (default 50; --http: 100).", "n"},
         {"chat-template", "Chat template benchmark: render a 50-turn conversation with each template."},
+        {"record", "Scheduler benchmark: record its first continuous-batching run into this trace; with "
+                   "--replay-fidelity: keep the recorded trace here.", "file"},
+        {"record-overhead", "Recording overhead: the scheduler workloads with and without a trace being recorded."},
+        {"replay-speed", "Replay speed: replay --requests synthetic requests (default 500; try 100000) on virtual time."},
+        {"replay-fidelity", "Replay fidelity: record --requests requests with Poisson arrivals at --rate/s on the "
+                            "model (--model FILE, default the demo model, or a random --shape), replay it unchanged "
+                            "and print the errors."},
+        {"requests", "Requests of --replay-speed / --replay-fidelity (default 500).", "n", "500"},
+        {"rate", "Poisson arrival rate of --replay-fidelity, requests per second (default 10).", "r", "10"},
     });
     parser.addOption(kvTypeOption());  // model benchmark
     if (int rc = parseOrExit(parser, args, "Benchmarks: scheduler (default), model (--shape/--model), API (--api, --http)."); rc >= 0)
@@ -161,6 +170,8 @@ int runBench(int argc, char** argv, const QStringList& args) {
     auto reps = positiveInt(parser, "repetitions", 1, 100);
     auto batch = positiveInt(parser, "max-batch-size", 1, 4096);
     if (!reps || !batch) return 2;
+    if (parser.isSet("record-overhead") || parser.isSet("replay-speed") || parser.isSet("replay-fidelity"))
+        return runReplayBench(parser, int(*reps));
     if (parser.isSet("shape") || parser.isSet("model")) return runModelBench(parser, int(*reps));
     if (parser.isSet("api")) return runApiBench(argc, argv, parser);
     if (parser.isSet("http")) {
@@ -174,6 +185,7 @@ int runBench(int argc, char** argv, const QStringList& args) {
     options.repetitions = std::int32_t(*reps);
     options.maxBatchSize = std::int32_t(*batch);
     options.quick = parser.isSet("quick");
+    options.recordPath = parser.value("record").toStdString();
     if (parser.isSet("metrics-load")) {
         engine::MetricsLoadOptions m;
         m.repetitions = std::max(5, options.repetitions);

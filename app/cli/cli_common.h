@@ -53,6 +53,9 @@ int runChat(const QStringList& args);
 int runChatTemplate(const QStringList& args);
 int runBench(int argc, char** argv, const QStringList& args);
 int runServe(int argc, char** argv, const QStringList& args);
+int runReplay(const QStringList& args);
+/// bench --record-overhead / --replay-speed / --replay-fidelity (replay_bench_command.cpp).
+int runReplayBench(const QCommandLineParser& parser, int repetitions);
 int runDemo(const QStringList& args);
 int runTokenize(const QStringList& args);
 int runQuantize(const QStringList& args);

@@ -23,6 +23,7 @@ const char* kUsage =
     "  tokenize   print the token ids of a text\n"
     "  quantize   write a quantised copy of a GGUF model (Q4_K_M, Q8_0, ...)\n"
     "  bench      run the benchmarks\n"
+    "  replay     re-run a recorded trace under other scheduler settings (what-if)\n"
     "  demo       serve a few generated requests and print the results and metrics\n"
     "  workload   generate a workload, or convert/describe a trace (Azure, BurstGPT, CSV)\n"
     "  load       drive a running 'serve' with a trace's arrivals over the WebSocket API\n"
@@ -54,6 +55,7 @@ int runCommandLine(int argc, char** argv) {
     if (command == "demo") return runDemo(rest);
     if (command == "workload") return runWorkload(rest);
     if (command == "load") return runLoad(argc, argv, rest);
+    if (command == "replay") return runReplay(rest);
     if (command == "gui") return runGuiCommand(argc, argv, rest);
     if (command.isEmpty() || command.startsWith('-')) return runGuiCommand(argc, argv, args);
     std::cerr << "error: unknown command '" << command.toStdString() << "'\n\n" << kUsage;

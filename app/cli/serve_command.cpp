@@ -23,6 +23,7 @@ int runServe(int argc, char** argv, const QStringList& args) {
     QCommandLineParser parser;
     addEngineOptions(parser);
     api::addApiOptions(parser);
+    parser.addOption({"record", "Record the run into a SQLite trace (replace FILE); see 'batchscope replay'.", "file"});
     if (int rc = parseOrExit(parser, args, "Run the engine, the WebSocket API and (--http-port) the HTTP API without a window."); rc >= 0) return rc;
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("batchscope");
@@ -39,6 +40,13 @@ int runServe(int argc, char** argv, const QStringList& args) {
     }
     auto engine = buildEngine(parser);
     if (!engine) return 1;
+    if (parser.isSet("record")) {
+        if (auto st = engine->startRecording(parser.value("record").toStdString()); !st) {
+            std::cerr << "error: " << st.error().message << "\n";
+            return 1;
+        }
+        std::cerr << "recording to " << parser.value("record").toStdString() << "\n";
+    }
     EngineBridge bridge;
     bridge.setEngine(std::move(engine));
     api::ApiServer server(bridge, apiOptions.value());

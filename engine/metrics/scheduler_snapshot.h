@@ -78,6 +78,7 @@ struct StepRecord {
         RequestId id = kInvalidRequestId;
         std::int32_t prefillTokens = 0;
         std::int32_t decodeTokens = 0;
+        std::int32_t contextTokens = 0;   ///< tokens in its KV context after this step
     };
     std::int64_t index = 0;
     double startMs = 0;       ///< since the scheduler's epoch

@@ -2,6 +2,9 @@
 #include "engine/runtime/engine.h"
 
 #include <algorithm>
+#include <chrono>
+#include <map>
+#include <mutex>
 
 #include "engine/chat/chat_prompt.h"
 #include "engine/scheduling/scheduler_client.h"
@@ -10,6 +13,8 @@ namespace batchscope::engine {
 
 /// The components, in construction order (the scheduler refers to all the others).
 struct EngineParts {
+    std::mutex recorderMutex;                 // recorder (the pointer)
+    std::shared_ptr<TraceRecorder> recorder;  // first: outlives the scheduler's last events
     std::unique_ptr<ModelExecutor> executor;
     std::unique_ptr<RequestQueue> queue;
     std::unique_ptr<KVCacheManager> kv;
@@ -68,9 +73,12 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineConfig& config, std::
     parts->batch = std::make_unique<BatchManager>(*parts->queue, *parts->kv, bc);
     MetricsConfiguration mc;
     mc.stepHistory = config.stepHistory;
-    parts->metrics = std::make_unique<SchedulerMetricsCollector>(mc);
+    SchedulerMetricsCollector::ClockFunction metricsClock;
+    if (config.clock) metricsClock = [clock = config.clock] { return clock->now(); };
+    parts->metrics = std::make_unique<SchedulerMetricsCollector>(mc, std::move(metricsClock));
     SchedulerConfiguration sc;
     sc.stepRetries = config.stepRetries;
+    sc.clock = config.clock;
     parts->scheduler = std::make_unique<ContinuousBatchScheduler>(*parts->queue, *parts->batch, *parts->completion,
                                                                   *parts->capacity, *parts->executor,
                                                                   *parts->metrics, sc);
@@ -84,6 +92,50 @@ Engine::Engine(const EngineConfig& config, std::unique_ptr<EngineParts> parts)
 
 Engine::~Engine() {
     if (m_parts && m_parts->scheduler) m_parts->scheduler->stop();
+    stopRecording();   // after stop(): the requests cancelled there are in the trace
+}
+
+Status Engine::startRecording(const std::string& path, TraceRecorderOptions options) {
+    stopRecording();
+    const EngineParts& p = *m_parts;
+    options.blockSize = p.kv->blockSize();
+    const auto& bc = p.batch->constraints();
+    const std::map<std::string, std::string> meta{
+        {"batchscope_version", BATCHSCOPE_VERSION},
+        {"created_unix", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count())},
+        {"model", m_modelInfo.name},
+        {"backend", m_modelInfo.backend},
+        {"clock", m_config.clock && !m_config.clock->isReal() ? "virtual" : "steady"},
+        {"block_size", std::to_string(p.kv->blockSize())},
+        {"num_kv_blocks", std::to_string(p.kv->numBlocks())},
+        {"max_sequence_length", std::to_string(p.scheduler->maxSequenceLength())},
+        {"min_batch_size", std::to_string(bc.minBatchSize)},
+        {"min_batch_wait_ms", std::to_string(bc.minBatchWait.count())},
+        {"queue_capacity", std::to_string(m_config.queueCapacity)},
+        {"static_batching", bc.staticBatching ? "1" : "0"},
+    };
+    auto recorder = TraceRecorder::open(path, meta, options);
+    if (!recorder) return recorder.error();
+    std::lock_guard lock(m_parts->recorderMutex);
+    m_parts->recorder = recorder.value();
+    m_parts->scheduler->setTraceSink(m_parts->recorder);
+    return Ok{};
+}
+
+void Engine::stopRecording() {
+    std::shared_ptr<TraceRecorder> recorder;
+    {
+        std::lock_guard lock(m_parts->recorderMutex);
+        recorder.swap(m_parts->recorder);
+        if (recorder) m_parts->scheduler->setTraceSink(nullptr);
+    }
+    if (recorder) recorder->close();
+}
+
+std::string Engine::recordingPath() const {
+    std::lock_guard lock(m_parts->recorderMutex);
+    return m_parts->recorder ? m_parts->recorder->path() : std::string();
 }
 
 void Engine::start() { m_parts->scheduler->start(); }

@@ -13,6 +13,8 @@
 #include "engine/metrics/scheduler_snapshot.h"
 #include "engine/model/model_executor.h"
 #include "engine/scheduling/generation.h"
+#include "engine/scheduling/scheduler_clock.h"
+#include "engine/trace/trace_recorder.h"
 
 namespace batchscope::engine {
 
@@ -35,6 +37,9 @@ struct EngineConfig {
     std::int32_t stepRetries = 2;             ///< retries of a failed step before failing requests
     std::int32_t stepHistory = 4096;          ///< step records kept for snapshots
     bool staticBatching = false;              ///< request-level batching (benchmark baseline)
+    /// The scheduler's and the metrics' time source; null = the steady clock. Replay passes a
+    /// VirtualClock and drives the scheduler with ContinuousBatchScheduler::runOnce().
+    std::shared_ptr<SchedulerClock> clock;
 };
 
 /// Owns the scheduler and its components. All public methods are thread-safe.
@@ -78,6 +83,15 @@ public:
     /// Step records with index > afterStep (bounded history).
     std::vector<StepRecord> stepsAfter(std::int64_t afterStep) const;
     SchedulerMetricsCollector& metrics();
+
+    /// Starts recording the run into a SQLite trace at `path` (docs/replay.md), replacing a
+    /// recording in progress; requests already queued are not in it. The engine thread only
+    /// queues rows: a background writer commits them. Errors: the file cannot be created.
+    Status startRecording(const std::string& path, TraceRecorderOptions options = {});
+    /// Writes what is queued, commits and closes the trace; no-op when not recording.
+    void stopRecording();
+    /// The trace file being recorded, empty when none.
+    std::string recordingPath() const;
 
     const ModelInfo& modelInfo() const;
     const Tokenizer& tokenizer() const;

@@ -39,11 +39,12 @@ Workload mixedWorkload(std::int32_t n, std::uint64_t seed) {
 
 /// Runs one workload on a fresh engine and measures it.
 BenchRun runOnce(const std::string& name, const EngineConfig& config, const SimulatedExecutorConfig& cost,
-                 const Workload& work) {
+                 const Workload& work, const std::string& recordPath = {}) {
     EngineConfig cfg = config;
     auto created = Engine::create(cfg, std::make_unique<SimulatedExecutor>(cost));
     if (!created) return BenchRun{name};
     Engine& engine = *created.value();
+    if (!recordPath.empty() && !engine.startRecording(recordPath)) return BenchRun{name};
     std::mutex mutex;
     std::vector<double> scheduleUs;
     double utilSum = 0;
@@ -68,6 +69,7 @@ BenchRun runOnce(const std::string& name, const EngineConfig& config, const Simu
     }
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     engine.stop();
+    engine.stopRecording();
     const SchedulerSnapshot snap = engine.snapshot();
     run.requests = std::int32_t(work.prompts.size());
     run.promptTokensComputed = snap.requestStats.promptTokens;
@@ -93,7 +95,59 @@ BenchRun medianRun(std::vector<BenchRun> runs) {
     return runs[runs.size() / 2];
 }
 
+/// The mixed workload's engine and step cost (section 1 of runSchedulerBench).
+void mixedSetup(std::int32_t maxBatchSize, EngineConfig& cfg, SimulatedExecutorConfig& cost) {
+    cost.stepOverheadUs = 1000;
+    cost.perTokenUs = 2;
+    cost.perSequenceUs = 10;
+    cost.eosProbability = 0;
+    cost.busyWait = true;
+    cfg.settings.maxBatchSize = maxBatchSize;
+    cfg.settings.tokenBudget = 16384;  // admit a whole static batch in one step
+    cfg.numKvBlocks = 65536;
+    cfg.queueCapacity = 1 << 16;
+}
+
 }  // namespace
+
+RecordingOverheadReport runRecordingOverheadBench(std::int32_t repetitions, bool quick, const std::string& tracePath) {
+    RecordingOverheadReport report;
+    report.repetitions = std::max(1, repetitions);
+    const std::int32_t scale = quick ? 4 : 1;
+    EngineConfig cfg;
+    SimulatedExecutorConfig cost;
+    mixedSetup(32, cfg, cost);
+    const Workload mixed = mixedWorkload(192 / scale, 7);
+    SimulatedExecutorConfig zero;
+    zero.eosProbability = 0;
+    EngineConfig over;
+    over.settings.maxBatchSize = 256;
+    over.settings.tokenBudget = 1 << 16;
+    over.numKvBlocks = 1 << 16;
+    over.queueCapacity = 1 << 16;
+    Workload decode;
+    for (std::int32_t i = 0; i < 256; ++i) {
+        decode.prompts.push_back("overhead " + std::to_string(i));
+        decode.outputTokens.push_back(400 / scale);
+    }
+    std::vector<BenchRun> mp, mr, dp, dr;
+    for (std::int32_t r = 0; r < report.repetitions; ++r) {
+        // Interleaved, so drift in the machine's load hits both sides alike.
+        mp.push_back(runOnce("mixed", cfg, cost, mixed));
+        mr.push_back(runOnce("mixed recorded", cfg, cost, mixed, tracePath));
+        dp.push_back(runOnce("decode", over, zero, decode));
+        dr.push_back(runOnce("decode recorded", over, zero, decode, tracePath));
+    }
+    report.mixedPlain = medianRun(mp);
+    report.mixedRecorded = medianRun(mr);
+    report.decodePlain = medianRun(dp);
+    report.decodeRecorded = medianRun(dr);
+    if (report.mixedPlain.generatedTokensPerSecond > 0)
+        report.mixedRatio = report.mixedRecorded.generatedTokensPerSecond / report.mixedPlain.generatedTokensPerSecond;
+    if (report.decodePlain.generatedTokensPerSecond > 0)
+        report.decodeRatio = report.decodeRecorded.generatedTokensPerSecond / report.decodePlain.generatedTokensPerSecond;
+    return report;
+}
 
 SchedulerBenchReport runSchedulerBench(const SchedulerBenchOptions& options) {
     SchedulerBenchReport report;
@@ -103,22 +157,14 @@ SchedulerBenchReport runSchedulerBench(const SchedulerBenchOptions& options) {
     // 1. Continuous vs static batching on mixed output lengths. Step cost is memory-bound
     //    decode: a fixed weight-read cost per step plus small per-token/per-sequence terms.
     SimulatedExecutorConfig cost;
-    cost.stepOverheadUs = 1000;
-    cost.perTokenUs = 2;
-    cost.perSequenceUs = 10;
-    cost.eosProbability = 0;
-    cost.busyWait = true;
+    EngineConfig cfg;
+    mixedSetup(options.maxBatchSize, cfg, cost);
     report.costModel = cost;
     report.maxBatchSize = options.maxBatchSize;
-    EngineConfig cfg;
-    cfg.settings.maxBatchSize = options.maxBatchSize;
-    cfg.settings.tokenBudget = 16384;  // admit a whole static batch in one step
-    cfg.numKvBlocks = 65536;
-    cfg.queueCapacity = 1 << 16;
     const Workload mixed = mixedWorkload(options.mixedRequests / scale, options.seed);
     std::vector<BenchRun> cont, stat;
     for (std::int32_t r = 0; r < reps; ++r) {
-        cont.push_back(runOnce("continuous", cfg, cost, mixed));
+        cont.push_back(runOnce("continuous", cfg, cost, mixed, r == 0 ? options.recordPath : std::string()));
         EngineConfig s = cfg;
         s.staticBatching = true;
         stat.push_back(runOnce("static", s, cost, mixed));

@@ -38,6 +38,7 @@ struct SchedulerBenchOptions {
     std::uint64_t seed = 7;
     bool quick = false;                  ///< smaller workloads (tests, CI smoke)
     bool metricsLoad = true;             ///< run the metrics-load comparison (runMetricsLoadBench)
+    std::string recordPath;              ///< non-empty: record the first continuous run into this trace
 };
 
 struct SchedulerBenchReport {
@@ -49,5 +50,15 @@ struct SchedulerBenchReport {
 };
 
 SchedulerBenchReport runSchedulerBench(const SchedulerBenchOptions& options);
+
+/// Recording overhead: the mixed continuous-batching workload and the zero-cost decode
+/// workload, each run with and without a trace being recorded, interleaved, `repetitions`
+/// times; medians. ratio = recorded / unrecorded generated tokens per second (1.0 = free).
+struct RecordingOverheadReport {
+    BenchRun mixedPlain, mixedRecorded, decodePlain, decodeRecorded;
+    double mixedRatio = 0, decodeRatio = 0;
+    std::int32_t repetitions = 0;
+};
+RecordingOverheadReport runRecordingOverheadBench(std::int32_t repetitions, bool quick, const std::string& tracePath);
 
 }  // namespace batchscope::engine

@@ -28,7 +28,8 @@ ContinuousBatchScheduler::ContinuousBatchScheduler(RequestQueue& queue, BatchMan
                                                    const SchedulerConfiguration& config)
     : m_queue(queue), m_batch(batchManager), m_kv(batchManager.kvCache()), m_completion(completionDetector),
       m_capacity(capacityManager), m_executor(executor), m_metrics(metrics), m_config(config),
-      m_modelInfo(executor.modelInfo()), m_epoch(SteadyClock::now()) {
+      m_clock(config.clock ? config.clock : SteadySchedulerClock::shared()),
+      m_modelInfo(executor.modelInfo()), m_epoch(m_clock->now()) {
     const auto blockBytes = std::int64_t(executor.kvBytesPerBlock(m_kv.blockSize()));
     m_batch.setKvBytesPerBlock(blockBytes);
     m_batch.setCapacityManager(&capacityManager);
@@ -106,7 +107,7 @@ Result<RequestId> ContinuousBatchScheduler::submit(std::vector<TokenId> promptTo
     seq->options = options;
     seq->callbacks = std::move(callbacks);
     seq->promptPreview = preview(promptText);
-    seq->arrival = SteadyClock::now();
+    seq->arrival = m_clock->now();
     if (options.timeout) seq->deadline = seq->arrival + *options.timeout;
     if (m_config.maxQueueTime.count() > 0 && (!seq->deadline || *seq->deadline > seq->arrival + m_config.maxQueueTime))
         seq->deadline = seq->arrival + m_config.maxQueueTime;  // checked while queued only, see expireDeadlines
@@ -120,6 +121,7 @@ Result<RequestId> ContinuousBatchScheduler::submit(std::vector<TokenId> promptTo
         seq->stopCallback = std::make_unique<std::stop_callback<std::function<void()>>>(
             options.stopToken, std::function<void()>([this, id] { cancel(id); }));
     }
+    std::shared_ptr<SchedulerTraceSink> sink;
     {
         // Published to the queue, m_active and m_live in one critical section (lock order:
         // state, then inbox, as in finishSequence), so the loop cannot finish the request
@@ -129,10 +131,15 @@ Result<RequestId> ContinuousBatchScheduler::submit(std::vector<TokenId> promptTo
         m_active.emplace(id, seq);
         if (seq->deadline) ++m_deadlines;
         m_metrics.recordSubmitted(seq->arrival);  // before the loop can record its finish
+        sink = m_traceSink;
         std::lock_guard inbox(m_inboxMutex);
         m_live.insert(id);
         m_submitted = true;
     }
+    // Outside the lock (hashing the prompt is O(tokens)); the finish may be recorded first.
+    if (sink) sink->onSubmitted(id, msSinceEpoch(seq->arrival), seq->tokens.size() > std::size_t(seq->promptLength)
+                                    ? std::span<const TokenId>(seq->tokens).first(std::size_t(seq->promptLength))
+                                    : std::span<const TokenId>(seq->tokens), promptText, options);
     if (options.stopToken.stop_requested()) cancel(id);
     m_wake.notify_all();
     return id;
@@ -188,6 +195,12 @@ void ContinuousBatchScheduler::resetStatistics() {
 void ContinuousBatchScheduler::setStepObserver(std::function<void(const StepRecord&)> observer) {
     std::lock_guard lock(m_stateMutex);
     m_stepObserver = std::move(observer);
+}
+
+void ContinuousBatchScheduler::setTraceSink(std::shared_ptr<SchedulerTraceSink> sink) {
+    std::lock_guard lock(m_stateMutex);
+    m_traceSink = std::move(sink);
+    if (m_traceSink) m_traceSink->onSettings(m_settings, msSinceEpoch(m_clock->now()));
 }
 
 std::optional<std::string> ContinuousBatchScheduler::checkInvariants() const {

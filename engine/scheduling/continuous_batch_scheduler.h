@@ -23,6 +23,8 @@
 #include "engine/scheduling/completion_detector.h"
 #include "engine/scheduling/generation.h"
 #include "engine/scheduling/request_queue.h"
+#include "engine/scheduling/scheduler_clock.h"
+#include "engine/scheduling/scheduler_trace_sink.h"
 
 namespace batchscope::engine {
 
@@ -32,6 +34,10 @@ struct SchedulerConfiguration {
     std::chrono::milliseconds maxQueueTime{0};         ///< 0 = unbounded; else Timeout when exceeded
     std::int32_t recentFinished = 512;                 ///< finished requests kept for snapshots
     std::int32_t snapshotQueued = 1000;                ///< queued requests listed per snapshot
+    /// Where the scheduler reads the time; null = the steady clock. A virtual clock is meant
+    /// for a scheduler driven by runOnce() (replay); the threaded loop's idle wait stays on the
+    /// wall clock.
+    std::shared_ptr<SchedulerClock> clock;
     static SchedulerConfiguration Default() { return {}; }
 };
 
@@ -86,6 +92,17 @@ public:
     std::int64_t stepCount() const { return m_stepIndex.load(); }
     /// Called on the loop thread after every executed step (tests, live views).
     void setStepObserver(std::function<void(const StepRecord&)> observer);
+    /// Drives one iteration of the loop from the caller's thread — commands, deadlines, one
+    /// step — without waiting (replay on a virtual clock). Only while start() has not been
+    /// called (or after stop()). Returns whether a step ran; `wakeAt` gets the end of a
+    /// minBatchSize wait, if any. Request callbacks run on the calling thread.
+    bool runOnce(std::optional<TimePoint>* wakeAt = nullptr);
+    /// Attaches (or with null detaches) a trace recorder; it gets onSettings at once. Any thread.
+    void setTraceSink(std::shared_ptr<SchedulerTraceSink> sink);
+    /// The clock the scheduler reads (never null).
+    const SchedulerClock& clock() const { return *m_clock; }
+    /// Milliseconds from the scheduler's epoch to `t` (the unit of snapshots and traces).
+    double msSinceEpoch(TimePoint t) const;
     /// Verifies the KV manager's invariants under the state lock (tests).
     std::optional<std::string> checkInvariants() const;
     KVCacheManager& kvCache() { return m_kv; }
@@ -101,6 +118,8 @@ private:
     using Notification = std::function<void()>;
 
     void loop();
+    /// One loop iteration without the idle wait: commands, deadlines, one step, publication.
+    bool iterate(std::vector<Notification>& notes, std::optional<TimePoint>& wakeAt);
     bool runOneStep(std::vector<Notification>& notes, std::optional<TimePoint>& wakeAt);
     void applyCommands(std::vector<Command>& commands, std::vector<Notification>& notes);
     void applySettingsLocked(const SchedulerSettings& settings);
@@ -120,7 +139,6 @@ private:
     SchedulerSnapshot buildSnapshot(TimePoint now) const;
     /// Engine thread: builds and publishes a snapshot if a reader asked since the last one.
     void publishIfWanted();
-    double msSinceEpoch(TimePoint t) const;
     static void notify(std::vector<Notification>& notes);
 
     RequestQueue& m_queue;
@@ -131,6 +149,7 @@ private:
     ModelExecutor& m_executor;
     SchedulerMetricsCollector& m_metrics;
     SchedulerConfiguration m_config;
+    std::shared_ptr<SchedulerClock> m_clock;   // never null; set before m_epoch
     ModelInfo m_modelInfo;
     std::int32_t m_maxSequenceLength = 0;
     TimePoint m_epoch;
@@ -155,6 +174,7 @@ private:
     std::atomic<RequestId> m_nextId{1};
     std::atomic<std::int64_t> m_stepIndex{0};
     std::function<void(const StepRecord&)> m_stepObserver;
+    std::shared_ptr<SchedulerTraceSink> m_traceSink;   // guarded by m_stateMutex
 
     mutable std::mutex m_publishedMutex;   // m_published (the pointer only)
     mutable std::shared_ptr<const SchedulerSnapshot> m_published;

@@ -12,30 +12,48 @@ namespace batchscope::engine {
 void ContinuousBatchScheduler::loop() {
     std::vector<Notification> notes;
     while (true) {
-        std::vector<Command> commands;
         {
             std::lock_guard lock(m_inboxMutex);
             if (m_stopRequested) break;
-            commands.swap(m_inbox);
         }
-        if (!commands.empty()) {
-            // Cancels and priority changes take effect before the next schedule.
-            std::lock_guard lock(m_stateMutex);
-            applyCommands(commands, notes);
-        }
-        notify(notes);
         std::optional<TimePoint> wakeAt;
-        const bool worked = runOneStep(notes, wakeAt);
-        notify(notes);
-        publishIfWanted();   // at the end of a step, or each idle wake-up (<= idleWait)
-        if (worked) continue;
-        const TimePoint until = std::min(SteadyClock::now() + m_config.idleWait,
-                                         wakeAt.value_or(TimePoint::max()));
+        if (iterate(notes, wakeAt)) continue;
+        // The wait is on the wall clock; a minBatchSize wake-up time only converts to it when
+        // the scheduler's clock is the steady clock (a virtual clock is driven by runOnce).
+        TimePoint until = SteadyClock::now() + m_config.idleWait;
+        if (wakeAt && m_clock->isReal()) until = std::min(until, *wakeAt);
         std::unique_lock lock(m_inboxMutex);
         m_wake.wait_until(lock, until, [this] { return m_stopRequested || !m_inbox.empty() || m_submitted; });
         m_submitted = false;
     }
     m_running = false;
+}
+
+bool ContinuousBatchScheduler::iterate(std::vector<Notification>& notes, std::optional<TimePoint>& wakeAt) {
+    std::vector<Command> commands;
+    {
+        std::lock_guard lock(m_inboxMutex);
+        commands.swap(m_inbox);
+        m_submitted = false;
+    }
+    if (!commands.empty()) {
+        // Cancels and priority changes take effect before the next schedule.
+        std::lock_guard lock(m_stateMutex);
+        applyCommands(commands, notes);
+    }
+    notify(notes);
+    const bool worked = runOneStep(notes, wakeAt);
+    notify(notes);
+    publishIfWanted();   // at the end of a step, or each idle wake-up (<= idleWait)
+    return worked;
+}
+
+bool ContinuousBatchScheduler::runOnce(std::optional<TimePoint>* wakeAt) {
+    std::vector<Notification> notes;
+    std::optional<TimePoint> wake;
+    const bool worked = iterate(notes, wake);
+    if (wakeAt) *wakeAt = wake;
+    return worked;
 }
 
 void ContinuousBatchScheduler::applyCommands(std::vector<Command>& commands, std::vector<Notification>& notes) {
@@ -51,6 +69,7 @@ void ContinuousBatchScheduler::applyCommands(std::vector<Command>& commands, std
                     it->second->priority = c.priority;  // running: affects preemption order
                     m_batch.markOrderDirty();
                 }
+                if (m_traceSink) m_traceSink->onPriorityChanged(c.id, msSinceEpoch(m_clock->now()), c.priority);
             }
             break;
         case Command::Kind::Settings: applySettingsLocked(c.settings); break;
@@ -74,6 +93,7 @@ void ContinuousBatchScheduler::applySettingsLocked(const SchedulerSettings& s) {
     m_settings = s;
     m_settings.maxBatchSize = bc.maxBatchSize;
     m_settings.tokenBudget = bc.tokenBudget;
+    if (m_traceSink) m_traceSink->onSettings(m_settings, msSinceEpoch(m_clock->now()));
 }
 
 void ContinuousBatchScheduler::expireDeadlines(TimePoint now, std::vector<Notification>& notes) {
@@ -90,7 +110,7 @@ void ContinuousBatchScheduler::expireDeadlines(TimePoint now, std::vector<Notifi
 }
 
 bool ContinuousBatchScheduler::runOneStep(std::vector<Notification>& notes, std::optional<TimePoint>& wakeAt) {
-    const TimePoint scheduleStart = SteadyClock::now();
+    const TimePoint scheduleStart = m_clock->now();
     ScheduleOutput out;
     ModelBatch batch;
     std::vector<std::int32_t> startPositions;
@@ -130,7 +150,7 @@ bool ContinuousBatchScheduler::runOneStep(std::vector<Notification>& notes, std:
     }
     notify(notes);
 
-    const TimePoint execStart = SteadyClock::now();
+    const TimePoint execStart = m_clock->now();
     StepResult result;
     std::string failure;
     try {
@@ -143,7 +163,7 @@ bool ContinuousBatchScheduler::runOneStep(std::vector<Notification>& notes, std:
     } catch (...) {
         failure = "unknown exception";
     }
-    const TimePoint execEnd = SteadyClock::now();
+    const TimePoint execEnd = m_clock->now();
 
     StepRecord record;
     record.index = batch.stepIndex;
@@ -155,7 +175,8 @@ bool ContinuousBatchScheduler::runOneStep(std::vector<Notification>& notes, std:
         std::lock_guard lock(m_stateMutex);
         for (const auto& s : out.scheduled) {
             const bool prefill = s.seq->numComputed < s.seq->promptLength || s.numNewTokens > 1;
-            record.entries.push_back({s.seq->id, prefill ? s.numNewTokens : 0, prefill ? 0 : s.numNewTokens});
+            record.entries.push_back({s.seq->id, prefill ? s.numNewTokens : 0, prefill ? 0 : s.numNewTokens,
+                                      s.seq->numComputed + s.numNewTokens});
             (prefill ? record.prefillTokens : record.decodeTokens) += s.numNewTokens;
         }
         if (failure.empty()) {
@@ -171,11 +192,17 @@ bool ContinuousBatchScheduler::runOneStep(std::vector<Notification>& notes, std:
         record.maxBatchSize = m_batch.constraints().maxBatchSize;
         record.queueDepth = m_queue.size();
         record.scheduleUs = std::chrono::duration<double, std::micro>((execStart - scheduleStart) +
-                                                                      (SteadyClock::now() - execEnd)).count();
+                                                                      (m_clock->now() - execEnd)).count();
         m_metrics.recordStep(record, record.maxBatchSize);
         m_metrics.recordKv(m_kv.statistics());
         m_capacity.update(m_batch.usedMemoryBytes(), std::int32_t(m_batch.running().size()), out.numTokens);
         observer = m_stepObserver;
+        if (m_traceSink) {
+            std::vector<RequestId> preempted;
+            preempted.reserve(out.preempted.size());
+            for (const auto& seq : out.preempted) preempted.push_back(seq->id);
+            m_traceSink->onStep(record, preempted);
+        }
     }
     m_stepIndex.fetch_add(1);
     notify(notes);
@@ -199,7 +226,7 @@ void ContinuousBatchScheduler::handleStepFailure(const ScheduleOutput& out, cons
 void ContinuousBatchScheduler::applyStepResult(const ScheduleOutput& out, const StepResult& result,
                                                TimePoint stepStart, std::vector<Notification>& notes,
                                                StepRecord& record) {
-    const TimePoint now = SteadyClock::now();
+    const TimePoint now = m_clock->now();
     for (std::size_t i = 0; i < out.scheduled.size(); ++i) {
         const SequencePtr& seq = out.scheduled[i].seq;
         const std::int32_t n = out.scheduled[i].numNewTokens;

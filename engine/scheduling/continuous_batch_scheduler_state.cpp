@@ -17,7 +17,7 @@ void ContinuousBatchScheduler::finishSequence(SequencePtr seq, FinishReason reas
                                               std::vector<Notification>& notes, const char* errorKind) {
     if (isTerminal(seq->state)) return;
     if (!m_batch.removeRunning(seq->id)) m_queue.remove(seq->id);
-    const TimePoint now = SteadyClock::now();
+    const TimePoint now = m_clock->now();
     if (reason != FinishReason::StopString) {
         std::string tail = m_completion.finish(*seq);
         if (!tail.empty() && seq->callbacks.onToken) {
@@ -50,6 +50,7 @@ void ContinuousBatchScheduler::finishSequence(SequencePtr seq, FinishReason reas
         if (decodeMs > 0) r.timings.tokensPerSecond = 1000.0 * (r.usage.completionTokens - 1) / decodeMs;
     }
     if (reason == FinishReason::Error) m_metrics.recordError(errorKind, false);
+    if (m_traceSink) m_traceSink->onFinished(*seq, msSinceEpoch(now));
     m_metrics.recordFinished(r, now);
 
     if (seq->deadline) --m_deadlines;
@@ -149,7 +150,7 @@ SchedulerSnapshot ContinuousBatchScheduler::buildSnapshot(TimePoint now) const {
 }
 
 SchedulerSnapshot ContinuousBatchScheduler::snapshot(std::int64_t afterStep) const {
-    SchedulerSnapshot s = buildSnapshot(SteadyClock::now());
+    SchedulerSnapshot s = buildSnapshot(m_clock->now());
     s.steps = m_metrics.stepsAfter(afterStep);
     return s;
 }
@@ -163,7 +164,7 @@ std::shared_ptr<const SchedulerSnapshot> ContinuousBatchScheduler::latestSnapsho
         }
     }
     // Nothing published yet, or no loop to publish: build one here.
-    auto built = std::make_shared<const SchedulerSnapshot>(buildSnapshot(SteadyClock::now()));
+    auto built = std::make_shared<const SchedulerSnapshot>(buildSnapshot(m_clock->now()));
     std::lock_guard lock(m_publishedMutex);
     m_published = built;
     return built;
@@ -171,7 +172,7 @@ std::shared_ptr<const SchedulerSnapshot> ContinuousBatchScheduler::latestSnapsho
 
 void ContinuousBatchScheduler::publishIfWanted() {
     if (!m_snapshotWanted.exchange(false, std::memory_order_relaxed)) return;
-    auto built = std::make_shared<const SchedulerSnapshot>(buildSnapshot(SteadyClock::now()));
+    auto built = std::make_shared<const SchedulerSnapshot>(buildSnapshot(m_clock->now()));
     {
         std::lock_guard lock(m_publishedMutex);
         m_published.swap(built);

@@ -25,6 +25,8 @@ struct GenerationOptions {
     bool ignoreEos = false;                ///< keep generating past EOS (benchmarks)
     bool addBos = true;                    ///< prepend BOS when the vocabulary has one
     std::stop_token stopToken;             ///< cancellation from the caller's side
+    /// Who sent it (API session, CLI, replay): a free-text label kept in recorded traces.
+    std::string client;
 };
 
 /// Token counts of a finished request.
