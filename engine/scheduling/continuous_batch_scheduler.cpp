@@ -122,24 +122,28 @@ Result<RequestId> ContinuousBatchScheduler::submit(std::vector<TokenId> promptTo
             options.stopToken, std::function<void()>([this, id] { cancel(id); }));
     }
     std::shared_ptr<SchedulerTraceSink> sink;
+    std::vector<TokenId> recordedPrompt;
+    const TimePoint arrival = seq->arrival;
     {
         // Published to the queue, m_active and m_live in one critical section (lock order:
         // state, then inbox, as in finishSequence), so the loop cannot finish the request
         // before its id is live: a finished request never leaves a stale id in m_live.
         std::lock_guard lock(m_stateMutex);
+        sink = m_traceSink;
+        // The recorder gets its own copy of the prompt, taken before publication: once the
+        // sequence is queued the loop thread appends generated tokens to seq->tokens (which
+        // may reallocate it), so it must not be read from this thread afterwards.
+        if (sink) recordedPrompt = seq->tokens;
         if (Status pushed = m_queue.push(seq); !pushed) return pushed.error();
         m_active.emplace(id, seq);
         if (seq->deadline) ++m_deadlines;
         m_metrics.recordSubmitted(seq->arrival);  // before the loop can record its finish
-        sink = m_traceSink;
         std::lock_guard inbox(m_inboxMutex);
         m_live.insert(id);
         m_submitted = true;
     }
     // Outside the lock (hashing the prompt is O(tokens)); the finish may be recorded first.
-    if (sink) sink->onSubmitted(id, msSinceEpoch(seq->arrival), seq->tokens.size() > std::size_t(seq->promptLength)
-                                    ? std::span<const TokenId>(seq->tokens).first(std::size_t(seq->promptLength))
-                                    : std::span<const TokenId>(seq->tokens), promptText, options);
+    if (sink) sink->onSubmitted(id, msSinceEpoch(arrival), recordedPrompt, promptText, options);
     if (options.stopToken.stop_requested()) cancel(id);
     m_wake.notify_all();
     return id;
