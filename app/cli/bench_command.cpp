@@ -73,19 +73,10 @@ int runApiBench(int argc, char** argv, const QCommandLineParser& parser) {
     auto clients = parser.isSet("clients") ? positiveInt(parser, "clients", 1, 500) : std::optional<long long>(50);
     if (!clients) return 2;
     QCoreApplication app(argc, argv);
-    engine::ExecutorOptions eo;
-    eo.modelPath = "simulated";
-    auto exec = engine::createExecutor(eo);
-    engine::EngineConfig config;
-    config.settings.maxBatchSize = 256;
-    config.queueCapacity = 4096;
-    auto eng = engine::Engine::create(config, std::move(exec.value()));
-    if (!eng) {
-        std::cerr << "error: " << eng.error().message << "\n";
-        return 1;
-    }
+    auto eng = simulatedLoadEngine();
+    if (!eng) return 1;
     EngineBridge bridge;
-    bridge.setEngine(std::move(eng.value()));
+    bridge.setEngine(std::move(eng));
     api::ApiServerOptions so;
     so.token = "bench-token";
     so.maxRequestsTotal = 4096;

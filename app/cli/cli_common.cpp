@@ -132,4 +132,23 @@ std::unique_ptr<engine::Engine> buildEngine(const QCommandLineParser& parser, bo
     return std::move(engine.value());
 }
 
+std::unique_ptr<engine::Engine> simulatedLoadEngine() {
+    engine::ExecutorOptions eo;
+    eo.modelPath = "simulated";
+    auto exec = engine::createExecutor(eo);
+    if (!exec) {
+        std::cerr << "error: " << exec.error().message << "\n";
+        return nullptr;
+    }
+    engine::EngineConfig config;
+    config.settings.maxBatchSize = 256;
+    config.queueCapacity = 4096;
+    auto eng = engine::Engine::create(config, std::move(exec.value()));
+    if (!eng) {
+        std::cerr << "error: " << eng.error().message << "\n";
+        return nullptr;
+    }
+    return std::move(eng.value());
+}
+
 }  // namespace batchscope::app

@@ -34,6 +34,9 @@ int parseOrExit(QCommandLineParser& parser, const QStringList& args, const QStri
 /// Loads the model (printing progress to stderr) and builds the engine; nullptr after printing
 /// the error.
 std::unique_ptr<engine::Engine> buildEngine(const QCommandLineParser& parser, bool quiet = false);
+/// The engine the API load benchmarks drive (WebSocket and HTTP alike): the simulated executor,
+/// 256 sequences per step, 4096 queue slots. nullptr after printing the error.
+std::unique_ptr<engine::Engine> simulatedLoadEngine();
 
 /// Parses a positive integer option; nullopt after printing "NAME must be ..." to stderr.
 std::optional<long long> positiveInt(const QCommandLineParser& parser, const QString& name,

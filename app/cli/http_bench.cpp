@@ -38,19 +38,10 @@ void printRun(const char* path, const api::ApiLoadBenchResult& r) {
 
 int runHttpBench(int argc, char** argv, int clients, int rounds) {
     QCoreApplication app(argc, argv);
-    engine::ExecutorOptions eo;
-    eo.modelPath = "simulated";
-    auto exec = engine::createExecutor(eo);
-    engine::EngineConfig config;
-    config.settings.maxBatchSize = 256;
-    config.queueCapacity = 4096;
-    auto eng = engine::Engine::create(config, std::move(exec.value()));
-    if (!eng) {
-        std::cerr << "error: " << eng.error().message << "\n";
-        return 1;
-    }
+    auto eng = simulatedLoadEngine();
+    if (!eng) return 1;
     EngineBridge bridge;
-    bridge.setEngine(std::move(eng.value()));
+    bridge.setEngine(std::move(eng));
     api::ApiServerOptions so;
     so.token = "bench-token-0123456789abcdef";
     so.maxRequestsTotal = 4096;
