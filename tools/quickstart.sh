@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-run}
 [ $# -gt 0 ] && shift
 
-packages=(cmake ninja-build g++ pkg-config file libsqlite3-dev
+packages=(cmake ninja-build g++ ccache pkg-config file libsqlite3-dev
           qt6-base-dev libqt6sql6-sqlite qt6-websockets-dev libqcustomplot-dev libqcustomplot2.1-qt6
           libspdlog-dev libopenblas-dev libgtest-dev nlohmann-json3-dev libpcre2-dev
           libcpp-httplib-dev prometheus
@@ -31,6 +31,9 @@ install_missing() {
 }
 
 jobs=$(nproc)
+# ccache (~/.cache/ccache, or CCACHE_DIR): a rebuild from scratch of an unchanged tree takes
+# seconds; CI gives it an empty cache of its own, shared by its stages (.ci/run).
+launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
 
 case "$mode" in
 run)
@@ -40,7 +43,7 @@ run)
         echo "error: resources/models/demo.gguf (the bundled demo model) is missing" >&2
         exit 1
     fi
-    cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}"
     # Only the program and what it links: no test executables, no CUDA backend.
     cmake --build build -j "$jobs" --target batchscope
     exec build/app/batchscope "$@"
@@ -48,7 +51,7 @@ run)
 test)
     install_missing
     rm -rf build-test
-    cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}"
     cmake --build build-test -j "$jobs"
     ctest --test-dir build-test --output-on-failure -j "$jobs" "$@"
     ;;
