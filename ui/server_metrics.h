@@ -3,6 +3,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace batchscope::ui {
 
@@ -21,6 +23,12 @@ struct ServerMetricsSample {
     std::optional<double> preemptionsPerSecond;
     std::optional<double> preemptionsTotal;
     LatencyPercentiles ttftMs, interTokenMs, endToEndMs;
+    /// Which server's metric names were read ("vllm", "sglang", "tgi", "llama.cpp", "batchscope",
+    /// "" when none were recognised).
+    std::string flavour;
+    /// One sentence per figure the server cannot feed, saying why (e.g. "TTFT: TGI exports no
+    /// time-to-first-token histogram"); empty when every figure is fed.
+    std::vector<std::string> unavailable;
 };
 
 }  // namespace batchscope::ui

@@ -62,12 +62,16 @@ void ServerMetricsPanel::addSample(const ServerMetricsSample& s) {
     hold(m_last.endToEndMs.p50, s.endToEndMs.p50);
     hold(m_last.endToEndMs.p99, s.endToEndMs.p99);
     QStringList missing;
-    if (!s.running || !s.waiting) missing << tr("running/waiting requests");
-    if (!s.kvUsagePercent) missing << tr("KV-cache usage");
-    if (!s.promptTokensPerSecond && !s.generationTokensPerSecond) missing << tr("token counters (or first scrape)");
-    if (!s.preemptionsPerSecond) missing << tr("preemptions");
+    for (const std::string& why : s.unavailable) missing << QString::fromStdString(why);
+    if (missing.isEmpty() && s.flavour.empty()) {  // a source that does not say why: the figures it left out
+        if (!s.running || !s.waiting) missing << tr("running/waiting requests");
+        if (!s.kvUsagePercent) missing << tr("KV-cache usage");
+        if (!s.promptTokensPerSecond && !s.generationTokensPerSecond) missing << tr("token counters (or first scrape)");
+        if (!s.preemptionsPerSecond) missing << tr("preemptions");
+    }
     m_missing->setText(missing.isEmpty() ? QString()
-                                         : tr("Not exposed by this server (shown as 0): %1").arg(missing.join(QStringLiteral(", "))));
+                                         : tr("Not fed by this server (drawn as 0):\n• %1")
+                                               .arg(missing.join(QStringLiteral("\n• "))));
 }
 
 void ServerMetricsPanel::clear() {

@@ -217,6 +217,7 @@ ui::ServerMetricsSample metricsSampleFromStats(const engine::SchedulerSnapshot& 
     m.ttftMs = percentiles(s.requestStats.recentTimeToFirstToken);
     m.interTokenMs = percentiles(s.requestStats.recentTimePerOutputToken);
     m.endToEndMs = percentiles(s.requestStats.recentEndToEnd);
+    m.flavour = "batchscope";
     return m;
 }
 

@@ -176,6 +176,95 @@ private slots:
         QVERIFY(!s->ttftMs.p50);
     }
 
+    // Recorded expositions of SGLang, TGI and llama.cpp's server (tests/api/data/*.prom; each
+    // file's header names where its names and formatting come from). Expected percentiles are
+    // printed by tests/api/data/gen_server_metrics.py, computed there independently.
+    void mapsSglangMetricsAcrossTwoScrapes() {
+        ServerMetricsReader reader;
+        auto first = reader.addScrape(readFixture("sglang_metrics_1.prom"), 10.0);
+        QVERIFY2(first.ok(), first.ok() ? "" : first.error().message.c_str());
+        QCOMPARE(reader.flavour(), std::string("sglang"));
+        QCOMPARE(reader.modelName(), std::string("meta-llama/Llama-3.1-8B-Instruct"));
+        const auto& a = first.value();
+        QVERIFY(near(a.running, 162) && near(a.waiting, 26) && near(a.kvUsagePercent, 28));
+        QVERIFY(near(a.ttftMs.p50, 300) && near(a.ttftMs.p99, 725));
+        QVERIFY(near(a.interTokenMs.p50, 21.9375) && near(a.interTokenMs.p99, 37.5));
+        QVERIFY(near(a.endToEndMs.p50, 1200) && near(a.endToEndMs.p99, 3800));
+        QVERIFY(near(a.preemptionsTotal, 4));  // sglang:num_retracted_requests_total
+        QVERIFY2(a.unavailable.empty(), a.unavailable.empty() ? "" : a.unavailable.front().c_str());
+        auto second = reader.addScrape(readFixture("sglang_metrics_2.prom"), 12.0);
+        QVERIFY(second.ok());
+        const auto& b = second.value();
+        QVERIFY(near(b.running, 170) && near(b.waiting, 30) && near(b.kvUsagePercent, 41));
+        QVERIFY(near(b.promptTokensPerSecond, 10000));    // (8.148902e+06 - 8.128902e+06) / 2 s
+        QVERIFY(near(b.generationTokensPerSecond, 3000));  // (7.563572e+06 - 7.557572e+06) / 2 s
+        QVERIFY(near(b.preemptionsPerSecond, 3));          // (10 - 4) / 2 s
+        QVERIFY(near(b.ttftMs.p50, 875) && near(b.interTokenMs.p50, 22.5) && near(b.endToEndMs.p99, 3980));
+    }
+
+    void mapsTgiMetricsAcrossTwoScrapes() {
+        ServerMetricsReader reader;
+        auto first = reader.addScrape(readFixture("tgi_metrics_1.prom"), 10.0);
+        QVERIFY2(first.ok(), first.ok() ? "" : first.error().message.c_str());
+        QCOMPARE(reader.flavour(), std::string("tgi"));
+        const auto& a = first.value();
+        QVERIFY(near(a.running, 12) && near(a.waiting, 3));
+        auto close = [](std::optional<double> v, double e) { return v && std::abs(*v - e) < 1e-3; };
+        QVERIFY(close(a.interTokenMs.p50, 27.710473) && close(a.interTokenMs.p99, 49.380062));
+        QVERIFY(close(a.endToEndMs.p50, 1597.925494) && close(a.endToEndMs.p99, 2847.50323));
+        // What TGI cannot feed, each with the reason.
+        QVERIFY(!a.kvUsagePercent && !a.ttftMs.p50 && !a.preemptionsTotal);
+        const QString why = QString::fromStdString([&] { std::string j; for (auto& n : a.unavailable) j += n + "|"; return j; }());
+        QVERIFY2(why.contains("TTFT: TGI exports no time-to-first-token histogram"), qPrintable(why));
+        QVERIFY2(why.contains("KV-cache usage: TGI exports none"), qPrintable(why));
+        QVERIFY2(why.contains("preemptions: TGI exports no preemption counter"), qPrintable(why));
+        QCOMPARE(int(a.unavailable.size()), 3);
+        auto second = reader.addScrape(readFixture("tgi_metrics_2.prom"), 12.0);
+        QVERIFY(second.ok());
+        const auto& b = second.value();
+        QVERIFY(near(b.running, 16) && near(b.waiting, 7));
+        // Token rates from the _sum of the per-request token histograms.
+        QVERIFY(near(b.generationTokensPerSecond, 2000));  // (34000 - 30000) / 2 s
+        QVERIFY(near(b.promptTokensPerSecond, 1280));      // (17560 - 15000) / 2 s
+        QVERIFY(close(b.interTokenMs.p50, 93.522846) && close(b.endToEndMs.p50, 5392.998541));
+    }
+
+    void mapsLlamaCppMetricsAcrossTwoScrapes() {
+        ServerMetricsReader reader;
+        auto first = reader.addScrape(readFixture("llamacpp_metrics_1.prom"), 10.0);
+        QVERIFY2(first.ok(), first.ok() ? "" : first.error().message.c_str());
+        QCOMPARE(reader.flavour(), std::string("llama.cpp"));
+        const auto& a = first.value();
+        QVERIFY(near(a.running, 1) && near(a.waiting, 0));
+        QVERIFY(!a.kvUsagePercent && !a.ttftMs.p50 && !a.interTokenMs.p50 && !a.endToEndMs.p50);
+        std::string why;
+        for (const auto& n : a.unavailable) why += n + "|";
+        QVERIFY2(QString::fromStdString(why).contains("llamacpp:kv_cache_usage_ratio (removed"), why.c_str());
+        QVERIFY2(QString::fromStdString(why).contains("TTFT: llama.cpp's server exports no latency histograms"), why.c_str());
+        QVERIFY2(QString::fromStdString(why).contains("preemptions: llama.cpp's server does not preempt"), why.c_str());
+        QCOMPARE(int(a.unavailable.size()), 5);  // KV, preemptions, TTFT, ITL, e2e
+        auto second = reader.addScrape(readFixture("llamacpp_metrics_2.prom"), 12.0);
+        QVERIFY(second.ok());
+        const auto& b = second.value();
+        QVERIFY(near(b.running, 2) && near(b.waiting, 1));
+        QVERIFY(near(b.promptTokensPerSecond, 512));      // (97665 - 96641) / 2 s
+        QVERIFY(near(b.generationTokensPerSecond, 300));  // (23810 - 23210) / 2 s
+    }
+
+    void readsOlderNamesOfEachServer() {
+        // vLLM V0's KV gauge and TPOT histogram; SGLang's older TPOT name (its docs' example).
+        ServerMetricsReader reader;
+        auto s = reader.addScrape("# TYPE vllm:gpu_cache_usage_perc gauge\nvllm:gpu_cache_usage_perc 0.5\n"
+                                  "# TYPE sglang:time_per_output_token_seconds histogram\n"
+                                  "sglang:time_per_output_token_seconds_bucket{le=\"0.1\"} 2\n"
+                                  "sglang:time_per_output_token_seconds_bucket{le=\"+Inf\"} 2\n"
+                                  "sglang:time_per_output_token_seconds_sum 0.1\n"
+                                  "sglang:time_per_output_token_seconds_count 2\n",
+                                  1.0);
+        QVERIFY(s.ok());
+        QVERIFY(near(s->kvUsagePercent, 50) && near(s->interTokenMs.p50, 50));
+    }
+
     void parsesServerSentEventsInAnyChunking() {
         const std::string stream = ": keep-alive\r\ndata: {\"a\":1}\r\n\r\nevent: x\ndata: line1\ndata:line2\nid: 7\n\n"
                                    "data: [DONE]\r\r";
