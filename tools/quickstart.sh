@@ -13,7 +13,7 @@ mode=${1:-run}
 packages=(cmake ninja-build g++ ccache pkg-config file libsqlite3-dev
           qt6-base-dev libqt6sql6-sqlite qt6-websockets-dev libqcustomplot-dev libqcustomplot2.1-qt6
           libspdlog-dev libopenblas-dev libgtest-dev nlohmann-json3-dev libpcre2-dev
-          libcpp-httplib-dev prometheus
+          libcpp-httplib-dev prometheus openssl
           python3 python3-websockets dpkg-dev lintian appstream
           clang libclang-rt-14-dev)  # clang: the libFuzzer targets (tools/fuzz.sh)
 

@@ -16,6 +16,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTabBar>
 #include <QTimer>
 
 #include "ui/batch_chart.h"
@@ -196,12 +197,34 @@ QString MainWindow::panelUnavailableReason(Panel panel) const {
 void MainWindow::applyServerMetrics(const ServerMetricsSample& sample) {
     if (!m_serverMetricsShown) {
         m_serverMetricsShown = true;
-        QDockWidget* dock = panelDock(Panel::ServerMetrics);
-        dock->show();
+        panelDock(Panel::ServerMetrics)->show();
+        m_serverMetricsRaisePending = true;
         // Its tab comes to the front once the dock layout has taken the shown dock back.
-        QTimer::singleShot(0, dock, &QDockWidget::raise);
+        QTimer::singleShot(0, this, &MainWindow::raiseServerMetricsDock);
     }
     m_serverMetrics->addSample(sample);
+}
+
+void MainWindow::raiseServerMetricsDock() {
+    if (!m_serverMetricsRaisePending || !isVisible()) return;  // showEvent calls again
+    QDockWidget* dock = panelDock(Panel::ServerMetrics);
+    // QDockWidget::raise() selects the dock's tab only when it changes the stacking order among
+    // the window's children (not when the dock is already last, or not yet created), so the
+    // tab is selected directly in the dock layout's tab bar (dock titles are unique here).
+    dock->raise();
+    if (tabifiedDockWidgets(dock).isEmpty() || dock->isFloating() || ++m_serverMetricsRaiseTries > 40) {
+        m_serverMetricsRaisePending = false;  // not in a tab group (the user moved it): nothing hides it
+        return;
+    }
+    for (QTabBar* bar : findChildren<QTabBar*>(QString(), Qt::FindDirectChildrenOnly))
+        for (int i = 0; i < bar->count(); ++i)
+            if (bar->tabData(i).value<quintptr>() == quintptr(dock) || bar->tabText(i) == dock->windowTitle()) {
+                bar->setCurrentIndex(i);
+                m_serverMetricsRaisePending = false;
+                return;
+            }
+    // The layout has not made the tab yet (a window just shown): try again shortly.
+    QTimer::singleShot(50, this, &MainWindow::raiseServerMetricsDock);
 }
 
 void MainWindow::setModelOpenEnabled(bool enabled) {
@@ -224,6 +247,7 @@ void MainWindow::applyDefaultDockSizes() {
 
 void MainWindow::showEvent(QShowEvent* event) {
     QMainWindow::showEvent(event);
+    if (m_serverMetricsRaisePending) QTimer::singleShot(0, this, &MainWindow::raiseServerMetricsDock);
     if (m_shownOnce) return;
     m_shownOnce = true;
     if (!m_layoutRestored) applyDefaultDockSizes();

@@ -122,6 +122,9 @@ private:
     QDockWidget* addDock(const QString& title, const QString& name, QWidget* widget,
                          Qt::DockWidgetArea area);
     QDockWidget* panelDock(Panel panel) const;
+    /// Brings the Server metrics dock's tab to the front once the dock layout has it (now, or
+    /// when the window is next shown: a remote tab's window may be hidden behind another tab).
+    void raiseServerMetricsDock();
     void chooseModelFile();
     void showAbout();
 
@@ -141,6 +144,8 @@ private:
     QTabWidget* m_tabs = nullptr;
     ServerMetricsPanel* m_serverMetrics;
     bool m_serverMetricsShown = false;
+    bool m_serverMetricsRaisePending = false;
+    int m_serverMetricsRaiseTries = 0;
     QAction* m_openModelAction = nullptr;
     bool m_modelOpenEnabled = true;
     QMenu* m_viewMenu = nullptr;

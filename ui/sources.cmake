@@ -22,6 +22,8 @@ target_sources(batchscope_ui PRIVATE
     status_summary.cpp
     main_window.cpp
     server_metrics_panel.cpp
+    compare_chart.cpp
+    compare_view.cpp
 )
 # Help → About shows the version; same value as the engine's BATCHSCOPE_VERSION.
 target_compile_definitions(batchscope_ui PRIVATE BATCHSCOPE_VERSION="${PROJECT_VERSION}")

@@ -24,6 +24,11 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
                                  "(vLLM, SGLang, TGI, llama.cpp).", "url"});
     parser.addOption({"connect-token", "Access token (Bearer) for the --connect servers: one for all, or one per "
                                        "--connect in order.", "token"});
+    parser.addOption({"connect-ca", "TLS (https://, wss://): also trust the CA certificates in this PEM or DER "
+                                    "file for the --connect servers: one for all, or one per --connect.", "file"});
+    parser.addOption({"connect-fingerprint", "TLS: trust the server certificate with this SHA-256 fingerprint "
+                                             "(e.g. a self-signed one; the status bar shows it when a certificate "
+                                             "is refused): one for all, or one per --connect.", "sha256"});
     addExecutorOptions(parser);
     api::addApiOptions(parser);
     if (int rc = parseOrExit(parser, args, "Open the desktop application."); rc >= 0) return rc;
@@ -43,12 +48,27 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
         std::cerr << "error: give one --connect-token for all --connect servers, or one per --connect\n";
         return 2;
     }
+    const QStringList cas = parser.values("connect-ca"), pins = parser.values("connect-fingerprint");
+    for (const auto& [list, name] : {std::pair{&cas, "--connect-ca"}, std::pair{&pins, "--connect-fingerprint"}})
+        if (list->size() > 1 && list->size() != urls.size()) {
+            std::cerr << "error: give one " << name << " for all --connect servers, or one per --connect\n";
+            return 2;
+        }
+    auto pick = [](const QStringList& values, int i) {
+        return values.isEmpty() ? QString() : values.value(values.size() == 1 ? 0 : i);
+    };
     for (int i = 0; i < urls.size(); ++i) {
-        auto spec = remote::parseConnection(urls[i], tokens.isEmpty() ? QString() : tokens.value(tokens.size() == 1 ? 0 : i));
+        auto spec = remote::parseConnection(urls[i], pick(tokens, i));
         if (!spec) {
             std::cerr << "error: " << spec.error().message << "\n";
             return 2;
         }
+        auto trust = remote::loadTlsTrust(pick(cas, i), pick(pins, i));
+        if (!trust) {
+            std::cerr << "error: " << trust.error().message << "\n";
+            return 2;
+        }
+        spec.value().tls = trust.value();
         options.connections.append(spec.value());
     }
     options.executor = *executor;

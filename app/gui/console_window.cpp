@@ -12,11 +12,14 @@
 #include "app/gui/connect_dialog.h"
 #include "app/gui/source_controller.h"
 #include "app/remote/server_source.h"
+#include "ui/compare_view.h"
 #include "ui/main_window.h"
 
 namespace batchscope::app {
 
-ConsoleWindow::ConsoleWindow(QWidget* parent) : QWidget(parent), m_tabs(new QTabWidget(this)) {
+ConsoleWindow::ConsoleWindow(QWidget* parent)
+    : QWidget(parent), m_tabs(new QTabWidget(this)), m_compare(new ui::CompareView(this)) {
+    m_compare->hide();  // a tab once there is something to compare
     setObjectName(QStringLiteral("ConsoleWindow"));
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -27,6 +30,7 @@ ConsoleWindow::ConsoleWindow(QWidget* parent) : QWidget(parent), m_tabs(new QTab
     connect(m_tabs, &QTabWidget::tabCloseRequested, this, &ConsoleWindow::closeTab);
     connect(m_tabs, &QTabWidget::currentChanged, this, [this](int i) {
         if (ui::MainWindow* w = windowAt(i)) setWindowTitle(w->windowTitle());
+        else if (m_tabs->widget(i) == m_compare) setWindowTitle(tr("Batchscope — compare servers"));
     });
 }
 
@@ -36,12 +40,46 @@ void ConsoleWindow::addConnectAction(ui::MainWindow* window) {
     action->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     connect(action, &QAction::triggered, this, &ConsoleWindow::showConnectDialog);
     file->insertAction(file->actions().value(0), action);
+    auto* compare = new QAction(tr("Co&mpare servers"), window);
+    compare->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
+    connect(compare, &QAction::triggered, this, &ConsoleWindow::showCompare);
+    file->insertAction(file->actions().value(1), compare);
     connect(window, &QWidget::windowTitleChanged, this, [this, window](const QString& title) {
         if (m_tabs->currentWidget() == window) setWindowTitle(title);
     });
 }
 
-void ConsoleWindow::addLocal(ui::MainWindow* window) {
+void ConsoleWindow::ensureCompareTab() {
+    if (m_tabs->indexOf(m_compare) >= 0) return;
+    const int i = m_tabs->addTab(m_compare, tr("Compare"));
+    m_tabs->tabBar()->setTabButton(i, QTabBar::RightSide, nullptr);  // not closable
+    m_tabs->tabBar()->setTabButton(i, QTabBar::LeftSide, nullptr);
+    m_tabs->setTabToolTip(i, tr("Every server of this window side by side"));
+}
+
+void ConsoleWindow::showCompare() {
+    ensureCompareTab();
+    m_tabs->setCurrentWidget(m_compare);
+}
+
+void ConsoleWindow::compareSource(remote::ServerSource* source, QWidget* tab) {
+    const int key = m_compare->addServer(source->displayName());
+    m_compareKeys.insert(tab, key);
+    connect(source, &remote::ServerSource::serverMetrics, m_compare,
+            [this, key](const ui::ServerMetricsSample& s) { m_compare->addSample(key, s); });
+    auto showState = [this, key](remote::ConnectionState state, const QString& message) {
+        m_compare->setServerState(key, remote::connectionStateName(state), message);
+    };
+    connect(source, &remote::ServerSource::stateChanged, m_compare, showState);
+    showState(source->state(), source->stateMessage());
+    connect(source, &remote::ServerSource::modelChanged, m_compare, [this, key, source](const engine::ModelInfo& m) {
+        m_compare->setServerName(key, m.name.empty() ? source->displayName()
+                                                     : tr("%1 — %2").arg(source->displayName(),
+                                                                          QString::fromStdString(m.name)));
+    });
+}
+
+void ConsoleWindow::addLocal(ui::MainWindow* window, remote::ServerSource* source) {
     m_local = window;
     window->setWindowFlags(Qt::Widget);
     const int i = m_tabs->insertTab(0, window, tr("Local engine"));
@@ -49,6 +87,7 @@ void ConsoleWindow::addLocal(ui::MainWindow* window) {
     m_tabs->tabBar()->setTabButton(i, QTabBar::LeftSide, nullptr);
     addConnectAction(window);
     setWindowTitle(window->windowTitle());
+    if (source) compareSource(source, window);
 }
 
 SourceController* ConsoleWindow::addRemote(const remote::ConnectionSpec& spec) {
@@ -58,7 +97,9 @@ SourceController* ConsoleWindow::addRemote(const remote::ConnectionSpec& spec) {
     source->setParent(window);
     auto* controller = new SourceController(*source, *window, window);
     addConnectAction(window);
-    const int i = m_tabs->addTab(window, source->displayName());
+    ensureCompareTab();
+    const int i = m_tabs->insertTab(m_tabs->indexOf(m_compare), window, source->displayName());
+    compareSource(source, window);
     connect(source, &remote::ServerSource::stateChanged, this,
             [this, window, source](remote::ConnectionState state, const QString& message) {
                 const int at = m_tabs->indexOf(window);
@@ -92,8 +133,9 @@ void ConsoleWindow::showConnectDialog() {
 
 void ConsoleWindow::closeTab(int index) {
     QWidget* w = m_tabs->widget(index);
-    if (!w || w == m_local) return;
+    if (!w || w == m_local || w == m_compare) return;
     m_tabs->removeTab(index);
+    m_compare->removeServer(m_compareKeys.take(w));
     if (auto* c = w->findChild<SourceController*>(QString(), Qt::FindDirectChildrenOnly)) c->source().stop();
     w->deleteLater();
 }

@@ -1,7 +1,9 @@
 // The top-level window: one tab per server watched — the local engine's window and one per
-// remote connection (`gui --connect`, File → Connect to server…).
+// remote connection (`gui --connect`, File → Connect to server…) — and a Compare tab with every
+// server side by side.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
+#include <QHash>
 #include <QList>
 #include <QWidget>
 
@@ -9,7 +11,10 @@
 
 class QTabWidget;
 
-namespace batchscope::ui { class MainWindow; }
+namespace batchscope::ui {
+class CompareView;
+class MainWindow;
+}  // namespace batchscope::ui
 
 namespace batchscope::app {
 
@@ -17,8 +22,10 @@ class SourceController;
 
 /// GUI thread only. The tab bar hides while only one tab is open, so the local window alone
 /// looks as before. A remote tab owns its window, source and controller; closing the tab
-/// stops the source and deletes them. Tab titles carry a warning sign while a connection is
-/// not up, with the state message as tooltip.
+/// stops the source and deletes them (and its row in Compare). Tab titles carry a warning sign
+/// while a connection is not up, with the state message as tooltip. The Compare tab (last,
+/// not closable) appears with the first remote server and lists the local engine (when
+/// addLocal was given its source) and every remote one.
 class ConsoleWindow : public QWidget {
     Q_OBJECT
 public:
@@ -26,13 +33,16 @@ public:
 
     /// The local engine's window (not owned: runGui owns it; it must outlive... or be removed
     /// before this is destroyed).
-    void addLocal(ui::MainWindow* window);
+    void addLocal(ui::MainWindow* window, remote::ServerSource* source = nullptr);
     /// Opens a tab watching `spec` and starts the connection. Returns its controller.
     SourceController* addRemote(const remote::ConnectionSpec& spec);
     /// Opens the Connect dialog (non-modal to the event loop: open(), not exec()).
     void showConnectDialog();
 
     QTabWidget* tabs() const { return m_tabs; }
+    ui::CompareView* compareView() const { return m_compare; }
+    /// Shows the Compare tab (File → Compare servers).
+    void showCompare();
     QList<SourceController*> remotes() const;
     ui::MainWindow* windowAt(int index) const;
 
@@ -42,9 +52,14 @@ protected:
 private:
     void addConnectAction(ui::MainWindow* window);
     void closeTab(int index);
+    /// A row and graphs in Compare fed by the source (its metrics, state and model name).
+    void compareSource(remote::ServerSource* source, QWidget* tab);
+    void ensureCompareTab();
 
     QTabWidget* m_tabs;
     ui::MainWindow* m_local = nullptr;
+    ui::CompareView* m_compare;
+    QHash<QWidget*, int> m_compareKeys;  ///< server tab -> its key in Compare
 };
 
 }  // namespace batchscope::app

@@ -12,6 +12,7 @@
 #include "app/gui/chat_controller.h"
 #include "app/gui/console_window.h"
 #include "app/gui/gui_controller.h"
+#include "app/remote/local_engine_source.h"
 #include "ui/main_window.h"
 
 namespace batchscope::app {
@@ -82,7 +83,9 @@ int runGui(int argc, char** argv, const GuiOptions& options) {
                          if (!bridge.hasEngine() && first != QLatin1String("simulated"))
                              controller.loadModel(QStringLiteral("simulated"));
                      });
-    console.addLocal(&window);
+    remote::LocalEngineSource localSource(bridge);  // feeds the Compare tab
+    localSource.start();
+    console.addLocal(&window, &localSource);
     for (const remote::ConnectionSpec& spec : options.connections) console.addRemote(spec);
     console.resize(1600, 1000);
     console.restoreGeometry(QSettings().value(QStringLiteral("window/geometry")).toByteArray());

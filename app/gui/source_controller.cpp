@@ -18,9 +18,15 @@ SourceController::SourceController(remote::ServerSource& source, ui::MainWindow&
     m_stateLabel->setObjectName(QStringLiteral("connectionState"));
     window.statusBar()->insertPermanentWidget(0, m_stateLabel);
     window.setModelOpenEnabled(false);
-    // The chat tab talks to the local engine's chat templates only (app/gui/chat_controller).
-    window.chatView()->setEnabled(false);
-    window.chatView()->setToolTip(tr("Chat is available for the local engine only"));
+    // The chat tab is the local engine's (app/gui/chat_controller): its history, the trimming of
+    // turns that no longer fit the context and the rendered-prompt view use the tokenizer and
+    // chat template loaded in this process. Said in the view, not just greyed out.
+    window.chatView()->setHistoryAvailable(
+        false, tr("Chat talks to the local engine only: its history, the dropping of turns that no longer fit "
+                  "the context and the rendered prompt need the model's tokenizer and chat template in this "
+                  "process, which a remote server does not share. Send prompts to %1 from the Compose panel, "
+                  "or chat in the Local engine tab.")
+                   .arg(source.displayName()));
     for (const auto& [panel, reason] : source.unavailablePanels())
         window.setPanelUnavailable(static_cast<MainWindow::Panel>(int(panel)), reason);
 
@@ -65,7 +71,9 @@ void SourceController::onStateChanged(remote::ConnectionState state, const QStri
     using remote::ConnectionState;
     QString colour = QStringLiteral("#2ea043");
     if (state == ConnectionState::Reconnecting || state == ConnectionState::Connecting) colour = QStringLiteral("#e08e0b");
-    if (state == ConnectionState::Unauthorized || state == ConnectionState::Stopped) colour = QStringLiteral("#d73a49");
+    if (state == ConnectionState::Unauthorized || state == ConnectionState::Stopped ||
+        state == ConnectionState::CertificateError)
+        colour = QStringLiteral("#d73a49");
     m_stateLabel->setText(QStringLiteral("<span style='color:%1'>●</span> %2")
                               .arg(colour, remote::connectionStateName(state).toHtmlEscaped()));
     m_stateLabel->setToolTip(message);

@@ -16,21 +16,20 @@ QString connectionStateName(ConnectionState state) {
     case ConnectionState::Connected: return QStringLiteral("connected");
     case ConnectionState::Reconnecting: return QStringLiteral("reconnecting");
     case ConnectionState::Unauthorized: return QStringLiteral("unauthorized");
+    case ConnectionState::CertificateError: return QStringLiteral("untrusted certificate");
     case ConnectionState::Stopped: return QStringLiteral("stopped");
     }
     return {};
 }
 
 BatchscopeSource::BatchscopeSource(const QUrl& url, const QString& token, QObject* parent)
-    : ServerSource(parent), m_url(url), m_token(token) {
+    : RemoteSource(url, token, parent) {
     m_pollTimer.setInterval(100);  // list_requests: at most one in flight
     connect(&m_pollTimer, &QTimer::timeout, this, [this] {
         if (m_listPending || m_socket.state() != QAbstractSocket::ConnectedState) return;
         m_listPending = true;
         send({{"type", "list_requests"}, {"id", "list"}});
     });
-    m_reconnectTimer.setSingleShot(true);
-    connect(&m_reconnectTimer, &QTimer::timeout, this, &BatchscopeSource::openSocket);
     m_tokenFlush.setSingleShot(true);
     m_tokenFlush.setInterval(0);
     connect(&m_tokenFlush, &QTimer::timeout, this, &BatchscopeSource::flushTokens);
@@ -41,16 +40,19 @@ BatchscopeSource::BatchscopeSource(const QUrl& url, const QString& token, QObjec
             [this](QAbstractSocket::SocketError) {
                 if (m_socket.state() == QAbstractSocket::UnconnectedState) onDisconnected();
             });
+    connect(&m_socket, &QWebSocket::sslErrors, this, [this](const QList<QSslError>& errors) {
+        if (acceptSslErrors(errors)) m_socket.ignoreSslErrors(errors);
+    });
 }
 
 BatchscopeSource::~BatchscopeSource() {
-    m_stopped = true;
+    endConnecting();
     m_socket.disconnect(this);
     m_socket.abort();
 }
 
 QString BatchscopeSource::displayName() const {
-    return QStringLiteral("batchscope @ %1:%2").arg(m_url.host()).arg(m_url.port());
+    return QStringLiteral("batchscope @ %1:%2").arg(url().host()).arg(url().port());
 }
 
 QList<std::pair<SourcePanel, QString>> BatchscopeSource::unavailablePanels() const {
@@ -63,16 +65,13 @@ QList<std::pair<SourcePanel, QString>> BatchscopeSource::unavailablePanels() con
 }
 
 void BatchscopeSource::start() {
-    m_stopped = false;
     m_unauthorized = false;
-    m_backoff.reset();
-    setState(ConnectionState::Connecting, tr("Connecting to %1…").arg(m_url.toString()));
+    beginConnecting();
     openSocket();
 }
 
 void BatchscopeSource::stop() {
-    m_stopped = true;
-    m_reconnectTimer.stop();
+    endConnecting();
     m_pollTimer.stop();
     m_socket.close();
     failInFlight(tr("disconnected"));
@@ -80,9 +79,10 @@ void BatchscopeSource::stop() {
 }
 
 void BatchscopeSource::openSocket() {
-    if (m_stopped) return;
-    QNetworkRequest request(m_url);
+    if (isStopped()) return;
+    QNetworkRequest request(url());
     request.setRawHeader("Authorization", "Bearer " + m_token.toUtf8());
+    if (url().scheme() == QLatin1String("wss")) m_socket.setSslConfiguration(sslConfiguration());
     m_listPending = false;
     m_socket.open(request);
 }
@@ -92,9 +92,9 @@ void BatchscopeSource::send(const QJsonObject& message) {
 }
 
 void BatchscopeSource::onConnected() {
-    m_backoff.reset();
+    connectionUp();
     m_lastMetricsTime = -1;
-    setState(ConnectionState::Connected, tr("Connected to %1").arg(m_url.toString()));
+    setState(ConnectionState::Connected, tr("Connected to %1").arg(url().toString()));
     send({{"type", "get_model"}, {"id", "model"}});
     QJsonArray topics{"steps", "metrics"};
     if (!m_blocksRefused) topics.append(QStringLiteral("kv_blocks"));
@@ -108,22 +108,18 @@ void BatchscopeSource::onDisconnected() {
         m_socket.closeReason() == QLatin1String("unauthorized"))
         m_unauthorized = true;
     failInFlight(tr("connection to the server lost"));
-    if (m_stopped) return;
+    if (isStopped()) return;
     if (m_unauthorized) {
         setState(ConnectionState::Unauthorized,
-                 tr("%1 refused the access token (unauthorized); not retrying").arg(m_url.toString()));
+                 tr("%1 refused the access token (unauthorized); not retrying").arg(url().toString()));
+        return;
+    }
+    if (const QString tls = takeTlsFailure(); !tls.isEmpty()) {
+        failUntrusted(tls);
         return;
     }
     const QString error = m_socket.errorString();
     scheduleReconnect(error.isEmpty() ? tr("connection closed") : error);
-}
-
-void BatchscopeSource::scheduleReconnect(const QString& why) {
-    if (m_reconnectTimer.isActive() || m_stopped) return;
-    const int delay = m_backoff.nextDelayMs();
-    setState(ConnectionState::Reconnecting,
-             tr("%1: %2 — retrying in %3 s").arg(m_url.toString(), why).arg(delay / 1000.0, 0, 'f', 1));
-    m_reconnectTimer.start(delay);
 }
 
 void BatchscopeSource::failInFlight(const QString& why) {
@@ -143,7 +139,7 @@ void BatchscopeSource::failInFlight(const QString& why) {
 
 void BatchscopeSource::submit(const QString& prompt, const engine::GenerationOptions& options, int count) {
     if (m_socket.state() != QAbstractSocket::ConnectedState) {
-        emit submitted({}, tr("not connected to %1").arg(m_url.toString()));
+        emit submitted({}, tr("not connected to %1").arg(url().toString()));
         return;
     }
     const int batch = m_nextBatch++;

@@ -10,7 +10,7 @@
 #include <QWebSocket>
 #include <vector>
 
-#include "app/remote/server_source.h"
+#include "app/remote/remote_source.h"
 
 namespace batchscope::app::remote {
 
@@ -19,7 +19,7 @@ namespace batchscope::app::remote {
 /// a refused token (error `unauthorized`, close code 1008) is not retried. Requests in flight
 /// when the connection drops finish as `error` ("connection lost"): the server cancels a
 /// disconnected client's requests.
-class BatchscopeSource : public ServerSource {
+class BatchscopeSource : public RemoteSource {
     Q_OBJECT
 public:
     BatchscopeSource(const QUrl& url, const QString& token, QObject* parent = nullptr);
@@ -37,8 +37,10 @@ public:
 
     /// Requests submitted through this connection and not yet done.
     int ownActiveCount() const { return int(m_own.size()); }
-    ReconnectBackoff& backoff() { return m_backoff; }
     void setPollIntervalMs(int ms) { m_pollTimer.setInterval(ms); }
+
+protected:
+    void reconnect() override { openSocket(); }
 
 private:
     void openSocket();
@@ -49,18 +51,13 @@ private:
     void onAccepted(const QJsonObject& o);
     void onError(const QJsonObject& o);
     void onDone(const QJsonObject& o);
-    void scheduleReconnect(const QString& why);
     void failInFlight(const QString& why);
     void send(const QJsonObject& message);
     void finishSubmitBatch(int batch);
     void flushTokens();
 
-    QUrl m_url;
-    QString m_token;
     QWebSocket m_socket;
-    QTimer m_pollTimer, m_reconnectTimer, m_tokenFlush;
-    ReconnectBackoff m_backoff;
-    bool m_stopped = true;
+    QTimer m_pollTimer, m_tokenFlush;
     bool m_listPending = false;
     bool m_unauthorized = false;
     qint64 m_nextMessageId = 1;

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/remote/connection_spec.h"
 
+#include <QFile>
+#include <cctype>
+
 #include "app/remote/batchscope_source.h"
 #include "app/remote/openai_source.h"
 
@@ -42,9 +45,47 @@ engine::Result<ConnectionSpec> parseConnection(const QString& text, const QStrin
     return spec;
 }
 
+engine::Result<TlsTrust> loadTlsTrust(const QString& caFile, const QString& fingerprint) {
+    using engine::ErrorCode;
+    using engine::makeError;
+    TlsTrust trust;
+    if (!caFile.isEmpty()) {
+        QFile f(caFile);
+        if (!f.open(QIODevice::ReadOnly))
+            return makeError(ErrorCode::InvalidArgument, "CA file '" + caFile.toStdString() + "': " + f.errorString().toStdString());
+        const QByteArray data = f.readAll();
+        trust.caCertificates = QSslCertificate::fromData(data, QSsl::Pem);
+        if (trust.caCertificates.isEmpty()) trust.caCertificates = QSslCertificate::fromData(data, QSsl::Der);
+        if (trust.caCertificates.isEmpty())
+            return makeError(ErrorCode::InvalidArgument,
+                             "CA file '" + caFile.toStdString() + "': no certificate in it (PEM or DER expected)");
+    }
+    if (!fingerprint.trimmed().isEmpty()) {
+        trust.pinnedSha256 = parseFingerprint(fingerprint);
+        if (trust.pinnedSha256.isEmpty())
+            return makeError(ErrorCode::InvalidArgument, "certificate fingerprint '" + fingerprint.toStdString() +
+                                                             "': expected a SHA-256 digest, 64 hex digits (colons allowed)");
+    }
+    return trust;
+}
+
+QString fingerprintText(const QByteArray& sha256) { return QString::fromLatin1(sha256.toHex(':').toUpper()); }
+
+QByteArray parseFingerprint(const QString& text) {
+    QString hex = text.trimmed();
+    hex.remove(QLatin1Char(':'));
+    if (hex.size() != 64) return {};
+    for (QChar c : hex)
+        if (c.unicode() > 127 || !std::isxdigit(c.unicode())) return {};
+    return QByteArray::fromHex(hex.toLatin1());
+}
+
 std::unique_ptr<ServerSource> makeSource(const ConnectionSpec& spec) {
-    if (spec.kind == ServerKind::Batchscope) return std::make_unique<BatchscopeSource>(spec.url, spec.token);
-    return std::make_unique<OpenAiSource>(spec.url, spec.token);
+    std::unique_ptr<RemoteSource> source;
+    if (spec.kind == ServerKind::Batchscope) source = std::make_unique<BatchscopeSource>(spec.url, spec.token);
+    else source = std::make_unique<OpenAiSource>(spec.url, spec.token);
+    source->setTlsTrust(spec.tls);
+    return source;
 }
 
 }  // namespace batchscope::app::remote

@@ -3,6 +3,8 @@
 
 #include <QPointer>
 
+#include "app/remote/remote_decode.h"
+
 namespace batchscope::app::remote {
 
 LocalEngineSource::LocalEngineSource(EngineBridge& bridge, QObject* parent)
@@ -11,6 +13,21 @@ LocalEngineSource::LocalEngineSource(EngineBridge& bridge, QObject* parent)
     connect(&bridge, &EngineBridge::tokensGenerated, this, &ServerSource::tokensGenerated);
     connect(&bridge, &EngineBridge::requestFinished, this, &ServerSource::requestFinished);
     connect(&bridge, &EngineBridge::modelChanged, this, &ServerSource::modelChanged);
+    connect(&bridge, &EngineBridge::snapshotUpdated, this, &LocalEngineSource::onSnapshot);
+}
+
+void LocalEngineSource::onSnapshot(const SnapshotPtr& snapshot) {
+    if (!snapshot) return;
+    if (snapshot->timeMs < m_lastMetricsMs) m_lastMetricsMs = -1e18;  // a new engine: its clock restarts
+    if (snapshot->timeMs < m_lastMetricsMs + m_metricsIntervalMs) return;
+    const std::int64_t preemptions = snapshot->batchStats.preemptions;
+    double rate = 0;
+    if (m_lastMetricsMs > -1e17 && snapshot->timeMs > m_lastMetricsMs)
+        rate = double(std::max<std::int64_t>(0, preemptions - m_lastPreemptions)) * 1000.0 /
+               (snapshot->timeMs - m_lastMetricsMs);
+    m_lastMetricsMs = snapshot->timeMs;
+    m_lastPreemptions = preemptions;
+    emit serverMetrics(metricsSampleFromStats(*snapshot, snapshot->timeMs / 1000.0, rate));
 }
 
 void LocalEngineSource::start() { setState(ConnectionState::Local, tr("Local engine")); }

@@ -9,7 +9,8 @@ namespace batchscope::app::remote {
 
 /// GUI thread only. Does not own the bridge. Every panel can be fed; settings can be changed.
 /// The bridge already delivers on the GUI thread (queued from the engine thread, batched), so
-/// the forwarding connections are direct.
+/// the forwarding connections are direct. serverMetrics() is derived from the snapshots at
+/// most once per metricsIntervalMs() (as a remote server's are scraped), for Compare.
 class LocalEngineSource : public ServerSource {
     Q_OBJECT
 public:
@@ -28,8 +29,16 @@ public:
     void applySettings(const engine::SchedulerSettings& settings) override { m_bridge.applySettings(settings); }
     void resetStatistics() override { m_bridge.resetStatistics(); }
 
+    void setMetricsIntervalMs(int ms) { m_metricsIntervalMs = ms; }
+    int metricsIntervalMs() const { return m_metricsIntervalMs; }
+
 private:
+    void onSnapshot(const SnapshotPtr& snapshot);
+
     EngineBridge& m_bridge;
+    int m_metricsIntervalMs = 1000;
+    double m_lastMetricsMs = -1e18;
+    std::int64_t m_lastPreemptions = 0;
 };
 
 }  // namespace batchscope::app::remote

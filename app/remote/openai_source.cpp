@@ -25,21 +25,16 @@ std::string errorText(const QByteArray& body, int status) {
 }  // namespace
 
 OpenAiSource::OpenAiSource(const QUrl& base, const QString& token, QObject* parent)
-    : ServerSource(parent), m_base(base), m_token(token) {
+    : RemoteSource(base, token, parent) {
     m_scrapeTimer.setInterval(1000);
     connect(&m_scrapeTimer, &QTimer::timeout, this, &OpenAiSource::scrape);
     m_snapshotTimer.setInterval(100);
     connect(&m_snapshotTimer, &QTimer::timeout, this, &OpenAiSource::publishSnapshot);
-    m_reconnectTimer.setSingleShot(true);
-    connect(&m_reconnectTimer, &QTimer::timeout, this, [this] {
-        if (m_modelName.isEmpty()) fetchModels();
-        scrape();
-    });
     m_clock.start();
 }
 
 OpenAiSource::~OpenAiSource() {
-    m_stopped = true;
+    endConnecting();
     for (auto& [id, a] : m_active)
         if (a.reply) {
             a.reply->disconnect(this);
@@ -54,7 +49,8 @@ OpenAiSource::~OpenAiSource() {
 }
 
 QString OpenAiSource::displayName() const {
-    return QStringLiteral("openai @ %1:%2").arg(m_base.host()).arg(m_base.port(80));
+    const QUrl& u = url();
+    return QStringLiteral("openai @ %1:%2").arg(u.host()).arg(u.port(u.scheme() == QLatin1String("https") ? 443 : 80));
 }
 
 QList<std::pair<SourcePanel, QString>> OpenAiSource::unavailablePanels() const {
@@ -74,26 +70,36 @@ QList<std::pair<SourcePanel, QString>> OpenAiSource::unavailablePanels() const {
 }
 
 QNetworkRequest OpenAiSource::makeRequest(const QString& path) const {
-    QString base = m_base.toString();
+    QString base = url().toString();
     while (base.endsWith(QLatin1Char('/'))) base.chop(1);
     QNetworkRequest request(QUrl(base + path));
     if (!m_token.isEmpty()) request.setRawHeader("Authorization", "Bearer " + m_token.toUtf8());
+    if (url().scheme() == QLatin1String("https")) request.setSslConfiguration(sslConfiguration());
     return request;
 }
 
+QNetworkReply* OpenAiSource::watch(QNetworkReply* reply) {
+    connect(reply, &QNetworkReply::sslErrors, this, [this, reply](const QList<QSslError>& errors) {
+        if (acceptSslErrors(errors)) reply->ignoreSslErrors(errors);
+    });
+    return reply;
+}
+
+void OpenAiSource::reconnect() {
+    if (m_modelName.isEmpty()) fetchModels();
+    scrape();
+}
+
 void OpenAiSource::start() {
-    m_stopped = false;
-    m_backoff.reset();
-    setState(ConnectionState::Connecting, tr("Connecting to %1…").arg(m_base.toString()));
+    beginConnecting();
     m_snapshotTimer.start();
     fetchModels();
     scrape();
 }
 
 void OpenAiSource::stop() {
-    m_stopped = true;
+    endConnecting();
     m_scrapeTimer.stop();
-    m_reconnectTimer.stop();
     m_snapshotTimer.stop();
     std::vector<engine::RequestId> ids;
     for (const auto& [id, a] : m_active) ids.push_back(id);
@@ -104,7 +110,7 @@ void OpenAiSource::stop() {
 void OpenAiSource::fetchModels() {
     QNetworkRequest request = makeRequest(QStringLiteral("/v1/models"));
     request.setTransferTimeout(5000);
-    QNetworkReply* reply = m_nam.get(request);
+    QNetworkReply* reply = watch(m_nam.get(request));
     connect(reply, &QNetworkReply::finished, this, [this, reply] {
         reply->deleteLater();
         if (reply->error() != QNetworkReply::NoError) return;  // retried after a reconnect
@@ -114,16 +120,16 @@ void OpenAiSource::fetchModels() {
         engine::ModelInfo info;
         info.name = m_modelName.toStdString();
         info.backend = "remote (OpenAI-compatible API)";
-        info.path = m_base.toString().toStdString();
+        info.path = url().toString().toStdString();
         emit modelChanged(info);
     });
 }
 
 void OpenAiSource::scrape() {
-    if (m_stopped || m_scrapeReply) return;
+    if (isStopped() || m_scrapeReply) return;
     QNetworkRequest request = makeRequest(QStringLiteral("/metrics"));
     request.setTransferTimeout(5000);
-    m_scrapeReply = m_nam.get(request);
+    m_scrapeReply = watch(m_nam.get(request));
     QNetworkReply* reply = m_scrapeReply;
     connect(reply, &QNetworkReply::finished, this, [this, reply] { onScrapeFinished(reply); });
 }
@@ -131,9 +137,9 @@ void OpenAiSource::scrape() {
 void OpenAiSource::onScrapeFinished(QNetworkReply* reply) {
     reply->deleteLater();
     m_scrapeReply = nullptr;
-    if (m_stopped) return;
+    if (isStopped()) return;
     const int status = httpStatus(reply);
-    const QString where = m_base.toString();
+    const QString where = url().toString();
     if (status == 401 || status == 403) {
         m_scrapeTimer.stop();
         setState(ConnectionState::Unauthorized,
@@ -142,14 +148,14 @@ void OpenAiSource::onScrapeFinished(QNetworkReply* reply) {
     }
     if (reply->error() != QNetworkReply::NoError && status != 404) {
         m_scrapeTimer.stop();
-        const int delay = m_backoff.nextDelayMs();
-        setState(ConnectionState::Reconnecting, tr("%1: %2 — retrying in %3 s")
-                                                    .arg(where, reply->errorString())
-                                                    .arg(delay / 1000.0, 0, 'f', 1));
-        m_reconnectTimer.start(delay);
+        if (const QString tls = takeTlsFailure(); !tls.isEmpty()) {
+            failUntrusted(tls);
+            return;
+        }
+        scheduleReconnect(reply->errorString());
         return;
     }
-    m_backoff.reset();
+    connectionUp();
     if (!m_scrapeTimer.isActive()) m_scrapeTimer.start();
     if (status == 404) {
         setState(ConnectionState::Connected,
@@ -172,8 +178,8 @@ void OpenAiSource::onScrapeFinished(QNetworkReply* reply) {
 }
 
 void OpenAiSource::submit(const QString& prompt, const engine::GenerationOptions& options, int count) {
-    if (m_stopped || state() == ConnectionState::Unauthorized) {
-        emit submitted({}, tr("not connected to %1").arg(m_base.toString()));
+    if (isStopped() || state() == ConnectionState::Unauthorized || state() == ConnectionState::CertificateError) {
+        emit submitted({}, tr("not connected to %1").arg(url().toString()));
         return;
     }
     QList<engine::RequestId> ids;
@@ -202,7 +208,7 @@ void OpenAiSource::submit(const QString& prompt, const engine::GenerationOptions
         a.snap.maxTokens = options.maxTokens;
         a.snap.arrivalMs = nowMs();
         a.snap.events.push_back({engine::RequestEvent::Kind::Queued, a.snap.arrivalMs, 0});
-        a.reply = m_nam.post(request, QJsonDocument(body).toJson(QJsonDocument::Compact));
+        a.reply = watch(m_nam.post(request, QJsonDocument(body).toJson(QJsonDocument::Compact)));
         connect(a.reply, &QNetworkReply::readyRead, this, [this, id] { onStreamData(id); });
         connect(a.reply, &QNetworkReply::finished, this, [this, id] { onStreamFinished(id); });
         ids.append(id);

@@ -13,7 +13,7 @@
 #include <map>
 
 #include "app/remote/server_metrics_reader.h"
-#include "app/remote/server_source.h"
+#include "app/remote/remote_source.h"
 #include "app/remote/sse_parser.h"
 
 class QNetworkReply;
@@ -25,7 +25,7 @@ namespace batchscope::app::remote {
 /// the reply, which closes the stream (vLLM and the others abort the request on disconnect).
 /// A scrape that fails (refused, timeout, server gone) switches to Reconnecting and retries
 /// with exponential backoff; HTTP 401/403 is Unauthorized (not retried).
-class OpenAiSource : public ServerSource {
+class OpenAiSource : public RemoteSource {
     Q_OBJECT
 public:
     /// `base`: the server's root, e.g. http://10.0.0.5:8000 (paths /metrics, /v1/... are added).
@@ -43,10 +43,12 @@ public:
     void setPriority(engine::RequestId id, engine::Priority priority) override;
 
     void setScrapeIntervalMs(int ms) { m_scrapeTimer.setInterval(ms); }
-    ReconnectBackoff& backoff() { return m_backoff; }
     const ServerMetricsReader& metricsReader() const { return m_reader; }
     QString modelName() const { return m_modelName; }
     int activeRequestCount() const { return int(m_active.size()); }
+
+protected:
+    void reconnect() override;
 
 private:
     struct Active {
@@ -70,16 +72,14 @@ private:
     void publishSnapshot();
     double nowMs() const { return double(m_clock.nsecsElapsed()) / 1e6; }
     QNetworkRequest makeRequest(const QString& path) const;
+    /// Hooks the reply's certificate errors to the TLS trust (RemoteSource::acceptSslErrors).
+    QNetworkReply* watch(QNetworkReply* reply);
 
-    QUrl m_base;
-    QString m_token;
     QNetworkAccessManager m_nam;
-    QTimer m_scrapeTimer, m_snapshotTimer, m_reconnectTimer;
+    QTimer m_scrapeTimer, m_snapshotTimer;
     QElapsedTimer m_clock;
-    ReconnectBackoff m_backoff;
     ServerMetricsReader m_reader;
     QPointer<QNetworkReply> m_scrapeReply;
-    bool m_stopped = true;
     QString m_modelName;
     engine::RequestId m_nextId = 1;
     std::map<engine::RequestId, Active> m_active;

@@ -22,6 +22,7 @@ enum class ConnectionState {
     Connected,
     Reconnecting,  ///< lost or refused; the next attempt is scheduled (exponential backoff)
     Unauthorized,  ///< the server refused the token; no retry until the token changes
+    CertificateError,  ///< TLS: the server's certificate is not trusted; no retry
     Stopped,
 };
 QString connectionStateName(ConnectionState state);

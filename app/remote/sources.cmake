@@ -3,6 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 target_sources(batchscope_app_core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/server_source.h
+    ${CMAKE_CURRENT_LIST_DIR}/remote_source.h
+    ${CMAKE_CURRENT_LIST_DIR}/remote_source.cpp
     ${CMAKE_CURRENT_LIST_DIR}/prometheus_text.cpp
     ${CMAKE_CURRENT_LIST_DIR}/remote_decode.cpp
     ${CMAKE_CURRENT_LIST_DIR}/batchscope_source.cpp

@@ -1,6 +1,6 @@
-// A small OpenAI-compatible HTTP server for tests (QTcpServer, HTTP/1.1, Connection: close):
-// GET /metrics serves the recorded vLLM expositions in tests/api/data (the first, then the
-// second for every later scrape), GET /v1/models one model, POST /v1/completions a stream of
+// A small OpenAI-compatible HTTP server for tests (QTcpServer, or QSslServer for https after
+// useTls(); HTTP/1.1, Connection: close): GET /metrics serves the recorded expositions in
+// tests/api/data (PREFIX_1.prom, then PREFIX_2.prom for every later scrape; vLLM's by default), GET /v1/models one model, POST /v1/completions a stream of
 // server-sent events: one chunk per token every 10 ms, then a usage chunk and [DONE]. A prompt
 // containing "forever" streams until the client closes the connection.
 // SPDX-License-Identifier: GPL-3.0-or-later
@@ -9,7 +9,10 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QPointer>
+#include <QSslConfiguration>
+#include <QSslServer>
 #include <QTcpServer>
+#include <memory>
 #include <QTcpSocket>
 #include <QTimer>
 
@@ -22,28 +25,37 @@ public:
     int scrapes = 0;
     QList<QJsonObject> completionBodies;
     int clientClosedMidStream = 0;    ///< streams the client closed before [DONE]
+    QByteArray metricsPrefix = "vllm_metrics";  ///< tests/api/data/PREFIX_{1,2}.prom
 
-    bool listen(quint16 port = 0) {
-        connect(&m_server, &QTcpServer::newConnection, this, &FakeOpenAiServer::onConnection, Qt::UniqueConnection);
-        return m_server.listen(QHostAddress::LocalHost, port);
+    /// Before listen(): serve https with this certificate and key.
+    void useTls(const QSslConfiguration& config) {
+        auto ssl = std::make_unique<QSslServer>();
+        ssl->setSslConfiguration(config);
+        m_server = std::move(ssl);
     }
-    quint16 port() const { return m_server.serverPort(); }
+    bool listen(quint16 port = 0) {
+        // A QSslServer queues a connection once its handshake is done (pendingConnectionAvailable).
+        connect(m_server.get(), &QTcpServer::pendingConnectionAvailable, this, &FakeOpenAiServer::onConnection,
+                Qt::UniqueConnection);
+        return m_server->listen(QHostAddress::LocalHost, port);
+    }
+    quint16 port() const { return m_server->serverPort(); }
     /// Stops listening and drops every open connection (the server "goes away").
     void shutDown() {
-        m_server.close();
+        m_server->close();
         for (const QPointer<QTcpSocket>& s : m_sockets)
             if (s) s->abort();
         m_sockets.clear();
     }
 
 private:
-    static QByteArray fixture(const char* name) {
+    static QByteArray fixture(const QByteArray& name) {
         QFile f(qEnvironmentVariable("BATCHSCOPE_SOURCE_DIR") + "/tests/api/data/" + name);
         return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
     }
 
     void onConnection() {
-        while (QTcpSocket* s = m_server.nextPendingConnection()) {
+        while (QTcpSocket* s = m_server->nextPendingConnection()) {
             m_sockets.append(s);
             auto* buffer = new QByteArray;
             connect(s, &QObject::destroyed, [buffer] { delete buffer; });
@@ -82,7 +94,7 @@ private:
         if (method == "GET" && path == "/metrics") {
             ++scrapes;
             return reply(s, 200, "text/plain; version=0.0.4; charset=utf-8",
-                         fixture(scrapes == 1 ? "vllm_metrics_1.prom" : "vllm_metrics_2.prom"));
+                         fixture(metricsPrefix + (scrapes == 1 ? "_1.prom" : "_2.prom")));
         }
         if (method == "GET" && path == "/v1/models")
             return reply(s, 200, "application/json",
@@ -120,7 +132,7 @@ private:
         timer->start(10);
     }
 
-    QTcpServer m_server;
+    std::unique_ptr<QTcpServer> m_server = std::make_unique<QTcpServer>();
     QList<QPointer<QTcpSocket>> m_sockets;
 };
 

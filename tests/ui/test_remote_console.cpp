@@ -179,7 +179,7 @@ private slots:
         auto& source = static_cast<app::remote::BatchscopeSource&>(controller->source());
         source.backoff().setLimits(100, 400);
         ui::MainWindow* window = console.windowAt(0);
-        QCOMPARE(console.tabs()->count(), 1);
+        QCOMPARE(console.tabs()->count(), 2);  // the server and Compare
         QTRY_COMPARE_WITH_TIMEOUT(int(source.state()), int(ConnectionState::Connected), 15000);
         QSignalSpy finished(&source, &app::remote::ServerSource::requestFinished);
         const engine::RequestId id = submitFromWindow(*window, source, "streaming when killed", 8000);

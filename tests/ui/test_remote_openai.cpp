@@ -176,11 +176,13 @@ private slots:
         dialog->urlEdit()->setText(QStringLiteral("http://127.0.0.1:%1").arg(server.port()));
         dialog->kindBox()->setCurrentIndex(2);  // OpenAI-compatible
         dialog->accept();
-        QCOMPARE(console.tabs()->count(), 1);
+        QCOMPARE(console.tabs()->count(), 2);  // the server and Compare
         QCOMPARE(console.remotes().size(), 1);
         QTRY_COMPARE_WITH_TIMEOUT(int(console.remotes().front()->source().state()), int(ConnectionState::Connected), 10000);
         emit console.tabs()->tabCloseRequested(0);
-        QCOMPARE(console.tabs()->count(), 0);
+        QCOMPARE(console.tabs()->count(), 1);  // Compare stays
+        emit console.tabs()->tabCloseRequested(0);
+        QCOMPARE(console.tabs()->count(), 1);  // and cannot be closed
     }
 
     void wrongKeyIsUnauthorized() {
