@@ -93,7 +93,7 @@ Status driveLive(Engine& engine, const std::vector<WorkloadRequest>& workload, T
 }
 
 Result<ReplayReport> replayTrace(const std::string& path, const std::vector<ReplayVariant>& variants,
-                                 const ReplayWorkload* override) {
+                                 const ReplayWorkload* override, const ReplayProgress& progress) {
     auto trace = readTrace(path);
     if (!trace) return trace.error();
     auto cost = fitStepCostModel(trace.value());
@@ -105,19 +105,23 @@ Result<ReplayReport> replayTrace(const std::string& path, const std::vector<Repl
     report.requests = std::int64_t(workload.requests.size());
     report.leftOut = workload.leftOut;
     report.cost = cost.value();
-    if (!override) report.columns.push_back({"recorded", summarizeTrace(trace.value()), 0, 0});
+    if (!override) report.columns.push_back({"recorded", summarizeTrace(trace.value()), 0, 0, traceOutcomes(trace.value())});
     std::vector<ReplayVariant> all{{override ? "workload" : "replay", trace->setup}};
     all.insert(all.end(), variants.begin(), variants.end());
-    for (const ReplayVariant& v : all) {
+    const int total = int(all.size());
+    for (int i = 0; i < total; ++i) {
+        const ReplayVariant& v = all[std::size_t(i)];
+        if (progress) progress(i, total, v.name);
         auto run = replayWorkload(workload, report.cost, v.setup);
         if (!run) return makeError(run.error().code, v.name + ": " + run.error().message);
-        report.columns.push_back({v.name, run->summary, run->wallSeconds, run->rejected});
+        report.columns.push_back({v.name, run->summary, run->wallSeconds, run->rejected, std::move(run->outcomes)});
     }
+    if (progress) progress(total, total, {});
     return report;
 }
 
 Result<ReplayReport> replayTraceWithSettings(const std::string& path, const std::vector<std::string>& sets,
-                                             const std::string& workloadPath) {
+                                             const std::string& workloadPath, const ReplayProgress& progress) {
     ReplayWorkload imported;
     if (!workloadPath.empty()) {
         auto w = importTrace(workloadPath);
@@ -133,7 +137,7 @@ Result<ReplayReport> replayTraceWithSettings(const std::string& path, const std:
         if (!v) return v.error();
         variants.push_back(std::move(v.value()));
     }
-    return replayTrace(path, variants, workloadPath.empty() ? nullptr : &imported);
+    return replayTrace(path, variants, workloadPath.empty() ? nullptr : &imported, progress);
 }
 
 namespace {

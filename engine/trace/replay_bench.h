@@ -35,16 +35,22 @@ std::vector<WorkloadRequest> syntheticWorkload(const SyntheticWorkloadOptions& o
 Status driveLive(Engine& engine, const std::vector<WorkloadRequest>& workload, TokenId firstToken,
                  std::int32_t tokenRange, const std::function<void(const std::string&)>& progress = {});
 
+/// Told before each replay of a what-if (done = replays finished so far, `name` the next
+/// one) and once at the end (done == total, name empty). Called on the replaying thread.
+using ReplayProgress = std::function<void(int done, int total, const std::string& name)>;
+
 /// Reads a trace, fits the cost model, replays it as recorded and under each variant. With
 /// `workload`, that load is replayed instead of the recorded one (an imported production trace
 /// or a generated load, run with the trace's settings and step costs); the report then has no
 /// "recorded" column. Errors: unreadable trace, too few steps, a failed replay.
 Result<ReplayReport> replayTrace(const std::string& path, const std::vector<ReplayVariant>& variants,
-                                 const ReplayWorkload* workload = nullptr);
+                                 const ReplayWorkload* workload = nullptr, const ReplayProgress& progress = {});
 /// As replayTrace with `variants` given as --set strings (parsed against the trace's setup),
 /// and `workloadPath` (optional) a file importTrace reads (Azure, BurstGPT, workload CSV).
+/// The one what-if function: `batchscope replay` and the app's what-if panel both call it.
 Result<ReplayReport> replayTraceWithSettings(const std::string& path, const std::vector<std::string>& sets,
-                                             const std::string& workloadPath = {});
+                                             const std::string& workloadPath = {},
+                                             const ReplayProgress& progress = {});
 
 /// Relative error in percent of each fidelity figure (replay vs recorded): TTFT p50/p90,
 /// TPOT p50/p90, throughput.

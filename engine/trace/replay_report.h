@@ -30,6 +30,8 @@ struct ReplayColumn {
     RunSummary summary;
     double wallSeconds = 0;   ///< replay time (0 for the recorded run)
     std::int64_t rejected = 0;
+    /// Per request (the recorded run: its finished requests), for latency distributions.
+    std::vector<RequestOutcome> outcomes;
 };
 
 struct ReplayReport {

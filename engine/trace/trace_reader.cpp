@@ -159,7 +159,8 @@ Result<RecordedTrace> readTrace(const std::string& path) {
     {
         Stmt st;
         if (!prepare(st, "SELECT step, start_ms, duration_ms, schedule_us, prefill_tokens, decode_tokens, sequences, "
-                         "preempted, kv_used, kv_cached, kv_free, failed, attended_context FROM steps ORDER BY step"))
+                         "preempted, kv_used, kv_cached, kv_free, failed, attended_context, generated_tokens, queue_depth, "
+                         "token_budget, max_batch_size FROM steps ORDER BY step"))
             return bad(sqlite3_errmsg(db.db));
         while (sqlite3_step(st.s) == SQLITE_ROW) {
             RecordedStep s;
@@ -176,6 +177,10 @@ Result<RecordedTrace> readTrace(const std::string& path) {
             s.kvFree = sqlite3_column_int(st.s, 10);
             s.failed = sqlite3_column_int(st.s, 11) != 0;
             s.attendedContext = sqlite3_column_double(st.s, 12);
+            s.generatedTokens = sqlite3_column_int(st.s, 13);
+            s.queueDepth = sqlite3_column_int(st.s, 14);
+            s.tokenBudget = sqlite3_column_int(st.s, 15);
+            s.maxBatchSize = sqlite3_column_int(st.s, 16);
             trace.steps.push_back(s);
         }
     }

@@ -36,6 +36,7 @@ struct RecordedStep {
     double startMs = 0, durationMs = 0, scheduleUs = 0;
     std::int32_t prefillTokens = 0, decodeTokens = 0, sequences = 0, preempted = 0;
     std::int32_t kvUsed = 0, kvCached = 0, kvFree = 0;
+    std::int32_t generatedTokens = 0, queueDepth = 0, tokenBudget = 0, maxBatchSize = 0;
     /// Sum over the step's sequences of new tokens x mean context they attend to
     /// (n * (start + (n + 1) / 2)): the attention work, in token pairs.
     double attendedContext = 0;

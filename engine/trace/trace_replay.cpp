@@ -228,7 +228,7 @@ RunSummary summarizeOutcomes(const std::vector<RequestOutcome>& outcomes, std::i
     return s;
 }
 
-RunSummary summarizeTrace(const RecordedTrace& trace) {
+std::vector<RequestOutcome> traceOutcomes(const RecordedTrace& trace) {
     std::vector<RequestOutcome> outcomes;
     for (const RecordedRequest& r : trace.requests) {
         if (!r.finished) continue;
@@ -244,7 +244,11 @@ RunSummary summarizeTrace(const RecordedTrace& trace) {
         o.finishReason = r.finishReason;
         outcomes.push_back(o);
     }
-    RunSummary s = summarizeOutcomes(outcomes, std::int64_t(trace.steps.size()));
+    return outcomes;
+}
+
+RunSummary summarizeTrace(const RecordedTrace& trace) {
+    RunSummary s = summarizeOutcomes(traceOutcomes(trace), std::int64_t(trace.steps.size()));
     // Preemptions as the steps counted them (a request's own count misses the unfinished ones).
     s.preemptions = 0;
     for (const RecordedStep& st : trace.steps) s.preemptions += st.preempted;
@@ -278,7 +282,8 @@ Result<StepCostModel> fitStepCostModel(const RecordedTrace& trace) {
 }
 
 Result<ReplayResult> replayWorkload(const ReplayWorkload& workload, const StepCostModel& cost,
-                                    const RecordedSetup& setup, const std::string& recordPath) {
+                                    const RecordedSetup& setup, const std::string& recordPath,
+                                    const std::function<void(Engine&)>& afterStep) {
     const auto wallStart = std::chrono::steady_clock::now();
     if (setup.blockSize < 1 || setup.numKvBlocks < 1 || setup.maxSequenceLength < 2)
         return makeError(ErrorCode::InvalidArgument, "replay setup needs a block size, KV blocks and a sequence length");
@@ -304,7 +309,10 @@ Result<ReplayResult> replayWorkload(const ReplayWorkload& workload, const StepCo
     ContinuousBatchScheduler& scheduler = engine.scheduler();
     while (true) {
         std::optional<TimePoint> wake;
-        if (scheduler.runOnce(&wake)) continue;
+        if (scheduler.runOnce(&wake)) {
+            if (afterStep) afterStep(engine);
+            continue;
+        }
         if (driver.done()) break;
         auto next = driver.nextEventTime();
         if (wake && *wake > clock->now() && (!next || *wake < *next)) next = wake;

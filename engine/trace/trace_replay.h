@@ -4,6 +4,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,8 @@ struct RunSummary {
 };
 
 RunSummary summarizeOutcomes(const std::vector<RequestOutcome>& outcomes, std::int64_t steps);
+/// The recorded run's finished requests as outcomes (in arrival order).
+std::vector<RequestOutcome> traceOutcomes(const RecordedTrace& trace);
 /// The recorded run's own figures (finished requests only, as the replay's workload).
 RunSummary summarizeTrace(const RecordedTrace& trace);
 
@@ -64,10 +67,14 @@ struct ReplayResult {
 };
 
 /// Replays `workload` under `setup` (the recorded one, or a what-if variant). `recordPath`,
-/// when given, records the replay itself as a trace (on virtual time). Single-threaded: runs on the caller's
-/// thread. Errors: InvalidArgument for an unusable setup; Internal when requests can never
-/// be scheduled (e.g. paused).
+/// when given, records the replay itself as a trace (on virtual time). `afterStep`, when given,
+/// is called after every executed step with the engine (its clock at the step's end; tests
+/// take snapshots there). Single-threaded: runs on the caller's thread. Errors:
+/// InvalidArgument for an unusable setup; Internal when requests can never be scheduled
+/// (e.g. paused).
+class Engine;
 Result<ReplayResult> replayWorkload(const ReplayWorkload& workload, const StepCostModel& cost,
-                                    const RecordedSetup& setup, const std::string& recordPath = {});
+                                    const RecordedSetup& setup, const std::string& recordPath = {},
+                                    const std::function<void(Engine&)>& afterStep = {});
 
 }  // namespace batchscope::engine
