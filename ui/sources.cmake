@@ -24,6 +24,8 @@ target_sources(batchscope_ui PRIVATE
     server_metrics_panel.cpp
     compare_chart.cpp
     compare_view.cpp
+    playback_bar.cpp
+    what_if_panel.cpp
 )
 # Help → About shows the version; same value as the engine's BATCHSCOPE_VERSION.
 target_compile_definitions(batchscope_ui PRIVATE BATCHSCOPE_VERSION="${PROJECT_VERSION}")

@@ -152,7 +152,9 @@ int runBench(int argc, char** argv, const QStringList& args) {
         {"replay-fidelity", "Replay fidelity: record --requests requests with Poisson arrivals at --rate/s on the "
                             "model (--model FILE, default the demo model, or a random --shape), replay it unchanged "
                             "and print the errors."},
-        {"requests", "Requests of --replay-speed / --replay-fidelity (default 500).", "n", "500"},
+        {"playback-scrub", "Playback scrubbing: record a replay of --requests synthetic requests (try 100000; "
+                           "--record FILE keeps the trace), open it for playback and time seeks to random times."},
+        {"requests", "Requests of --replay-speed / --replay-fidelity / --playback-scrub (default 500).", "n", "500"},
         {"rate", "Poisson arrival rate of --replay-fidelity, requests per second (default 10).", "r", "10"},
     });
     parser.addOption(kvTypeOption());  // model benchmark
@@ -161,7 +163,8 @@ int runBench(int argc, char** argv, const QStringList& args) {
     auto reps = positiveInt(parser, "repetitions", 1, 100);
     auto batch = positiveInt(parser, "max-batch-size", 1, 4096);
     if (!reps || !batch) return 2;
-    if (parser.isSet("record-overhead") || parser.isSet("replay-speed") || parser.isSet("replay-fidelity"))
+    if (parser.isSet("record-overhead") || parser.isSet("replay-speed") || parser.isSet("replay-fidelity") ||
+        parser.isSet("playback-scrub"))
         return runReplayBench(parser, int(*reps));
     if (parser.isSet("shape") || parser.isSet("model")) return runModelBench(parser, int(*reps));
     if (parser.isSet("api")) return runApiBench(argc, argv, parser);

@@ -88,7 +88,7 @@ std::optional<engine::EngineConfig> engineConfig(const QCommandLineParser& parse
     return c;
 }
 
-int parseOrExit(QCommandLineParser& parser, const QStringList& args, const QString& usage) {
+int parseOrExit(QCommandLineParser& parser, const QStringList& args, const QString& usage, int positionals) {
     parser.setApplicationDescription(usage);
     const auto help = parser.addHelpOption();
     if (!parser.parse(QStringList{"batchscope"} + args)) {
@@ -99,9 +99,15 @@ int parseOrExit(QCommandLineParser& parser, const QStringList& args, const QStri
         std::cout << parser.helpText().toStdString();
         return 0;
     }
-    if (!parser.positionalArguments().isEmpty()) {
-        std::cerr << "error: unexpected argument '" << parser.positionalArguments().first().toStdString()
-                  << "'\n\n" << parser.helpText().toStdString();
+    const QStringList given = parser.positionalArguments();
+    if (given.size() > positionals) {
+        std::cerr << "error: unexpected argument '" << given.value(positionals).toStdString() << "'\n\n"
+                  << parser.helpText().toStdString();
+        return 2;
+    }
+    if (given.size() < positionals) {
+        std::cerr << "error: expected " << positionals << " argument" << (positionals == 1 ? "" : "s") << ", got "
+                  << given.size() << "\n\n" << parser.helpText().toStdString();
         return 2;
     }
     return -1;

@@ -27,9 +27,10 @@ std::optional<engine::EngineConfig> engineConfig(const QCommandLineParser& parse
 /// --kv-type (auto, f32, f16); nullopt after printing the error.
 std::optional<engine::KvCacheType> kvCacheType(const QCommandLineParser& parser);
 
-/// Parses argv (without the subcommand word); prints help/errors. Returns -1 to continue,
-/// else the exit code to return.
-int parseOrExit(QCommandLineParser& parser, const QStringList& args, const QString& usage);
+/// Parses argv (without the subcommand word); prints help/errors. `positionals` is the number
+/// of positional arguments the command takes (added with addPositionalArgument); any other
+/// count is an error. Returns -1 to continue, else the exit code to return.
+int parseOrExit(QCommandLineParser& parser, const QStringList& args, const QString& usage, int positionals = 0);
 
 /// Loads the model (printing progress to stderr) and builds the engine; nullptr after printing
 /// the error.

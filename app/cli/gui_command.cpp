@@ -29,6 +29,8 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
     parser.addOption({"connect-fingerprint", "TLS: trust the server certificate with this SHA-256 fingerprint "
                                              "(e.g. a self-signed one; the status bar shows it when a certificate "
                                              "is refused): one for all, or one per --connect.", "sha256"});
+    parser.addOption({"trace", "Open a recorded trace (--record FILE of serve/bench) for playback and what-if, in its "
+                               "own tab (repeatable).", "file"});
     addExecutorOptions(parser);
     api::addApiOptions(parser);
     if (int rc = parseOrExit(parser, args, "Open the desktop application."); rc >= 0) return rc;
@@ -72,6 +74,7 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
         options.connections.append(spec.value());
     }
     options.executor = *executor;
+    options.traces = parser.values("trace");
     options.modelPath = parser.value("model");
     options.simulated = options.modelPath == "simulated";
     options.chatDatabase = parser.value("chat-db");

@@ -34,21 +34,10 @@ int runQuantize(const QStringList& args) {
     parser.addPositionalArgument("output", "GGUF file to write (replaced only when quantisation succeeds).");
     parser.addPositionalArgument("type", QString::fromStdString("One of " + engine::quantPresetList() + "."));
     parser.addOptions({{"threads", "Threads (default: all cores).", "n", "0"}});
-    parser.setApplicationDescription("Write a quantised copy of a GGUF model.");
-    parser.addHelpOption();
-    if (!parser.parse(QStringList{"batchscope quantize"} + args)) {
-        std::cerr << "error: " << parser.errorText().toStdString() << "\n\n" << parser.helpText().toStdString();
-        return 2;
-    }
-    if (parser.isSet("help")) {
-        std::cout << parser.helpText().toStdString();
-        return 0;
-    }
+    if (int rc = parseOrExit(parser, args, "Write a quantised copy of a GGUF model: batchscope quantize IN.gguf OUT.gguf TYPE.", 3);
+        rc >= 0)
+        return rc;
     const QStringList pos = parser.positionalArguments();
-    if (pos.size() != 3) {
-        std::cerr << "error: expected IN.gguf OUT.gguf TYPE\n\n" << parser.helpText().toStdString();
-        return 2;
-    }
     const auto preset = engine::quantPresetFromName(pos[2].toStdString());
     if (!preset) {
         std::cerr << "error: unknown quantisation type '" << pos[2].toStdString() << "' (one of "

@@ -1,7 +1,10 @@
-// `batchscope bench --record-overhead | --replay-speed | --replay-fidelity`: what recording
-// costs, how fast a replay runs, how faithfully it reproduces a recorded run.
+// `batchscope bench --record-overhead | --replay-speed | --replay-fidelity | --playback-scrub`:
+// what recording costs, how fast a replay runs, how faithfully it reproduces a recorded run,
+// how fast the app's playback scrubs a large trace.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <algorithm>
 #include <chrono>
+#include <random>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +16,7 @@
 #include "engine/model/gguf_types.h"
 #include "engine/runtime/scheduler_bench.h"
 #include "engine/trace/replay_bench.h"
+#include "engine/trace/trace_playback.h"
 
 namespace batchscope::app {
 
@@ -64,6 +68,75 @@ int replaySpeed(long long requests) {
                 "in %.2f s wall (%.0f requests/s)\n",
                 requests, static_cast<long long>(r->summary.generatedTokens), static_cast<long long>(r->summary.steps),
                 r->summary.durationSeconds, r->wallSeconds, double(requests) / r->wallSeconds);
+    return 0;
+}
+
+/// Records a replay of `requests` synthetic requests as a trace (kept at `keep` if given), opens
+/// it for playback and times what the app's scrubbing does: open + index, and rebuilds at
+/// random times (a snapshot with the table's history and the charts' minute of samples).
+int playbackScrub(long long requests, const std::string& keep) {
+    engine::SyntheticWorkloadOptions o;
+    o.requests = std::int32_t(requests);
+    o.ratePerSecond = 15;
+    o.maxOutput = 256;
+    engine::ReplayWorkload w;
+    w.requests = engine::syntheticWorkload(o);
+    engine::RecordedSetup setup;
+    setup.settings.maxBatchSize = 32;
+    setup.settings.tokenBudget = 512;
+    setup.numKvBlocks = 4096;
+    setup.maxSequenceLength = 4096;
+    const std::string path = keep.empty() ? tempTrace("scrub.sqlite") : keep;
+    std::fprintf(stderr, "recording a replay of %lld synthetic requests into %s...\n", requests, path.c_str());
+    auto r = engine::replayWorkload(w, engine::StepCostModel({5.0, 0.05, 0.4, 0.02, 1e-5}), setup, path);
+    if (!r) {
+        std::cerr << "error: " << r.error().message << "\n";
+        return 1;
+    }
+    using Clock = std::chrono::steady_clock;
+    const auto ms = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+    const auto t0 = Clock::now();
+    auto opened = engine::TracePlayback::open(path);
+    const auto t1 = Clock::now();
+    if (!opened) {
+        std::cerr << "error: " << opened.error().message << "\n";
+        return 1;
+    }
+    const engine::TracePlayback& p = opened.value();
+    const auto dropped = p.trace().meta.count("dropped_rows") ? p.trace().meta.at("dropped_rows") : std::string("0");
+    std::printf("trace: %zu requests, %zu steps, %zu sequence rows, %.0f s recorded (dropped rows: %s)\n",
+                p.trace().requests.size(), p.trace().steps.size(), p.sequenceRows(),
+                (p.endMs() - p.startMs()) / 1000.0, dropped.c_str());
+    std::printf("open + index: %.0f ms\n", ms(t0, t1));
+    std::mt19937_64 rng(1);
+    std::uniform_real_distribution<double> when(p.startMs(), p.endMs());
+    std::vector<double> rebuild, frame;
+    double previous = p.startMs();
+    for (int i = 0; i < 100; ++i) {
+        const double t = when(rng);   // random: half the seeks go backwards
+        engine::PlaybackQuery q{t};
+        q.history = 2000;
+        const auto a = Clock::now();
+        const engine::SchedulerSnapshot s = p.snapshotAt(q);
+        for (int k = 0; k < 600; ++k) (void)p.sampleAt(t - 60000.0 + k * 100.0);
+        const auto b = Clock::now();
+        engine::PlaybackQuery next{t + 33.3};   // the next frame at 1x
+        next.afterStep = s.steps.empty() ? -1 : s.steps.back().index;
+        next.finishedAfterMs = t;
+        (void)p.snapshotAt(next);
+        const auto c = Clock::now();
+        rebuild.push_back(ms(a, b));
+        frame.push_back(ms(b, c));
+        previous = t;
+    }
+    (void)previous;
+    std::sort(rebuild.begin(), rebuild.end());
+    std::sort(frame.begin(), frame.end());
+    std::printf("scrub to a random time (snapshot with 2000 table rows + 600 chart samples), 100 seeks: "
+                "median %.2f ms, p90 %.2f ms, max %.2f ms\n", rebuild[50], rebuild[90], rebuild.back());
+    std::printf("ordinary frame after a seek: median %.2f ms, p90 %.2f ms, max %.2f ms\n", frame[50], frame[90],
+                frame.back());
+    if (keep.empty()) removeTrace(path);
     return 0;
 }
 
@@ -156,6 +229,7 @@ int runReplayBench(const QCommandLineParser& parser, int repetitions) {
     auto requests = positiveInt(parser, "requests", 1, 10000000);
     if (!requests) return 2;
     if (parser.isSet("replay-speed")) return replaySpeed(*requests);
+    if (parser.isSet("playback-scrub")) return playbackScrub(*requests, parser.value("record").toStdString());
     bool ok = false;
     const double rate = parser.value("rate").toDouble(&ok);
     if (!ok || rate <= 0 || rate > 1e6) {

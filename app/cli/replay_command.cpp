@@ -12,10 +12,6 @@ namespace batchscope::app {
 
 int runReplay(const QStringList& args) {
     QCommandLineParser parser;
-    parser.setApplicationDescription(
-        "Replay a recorded trace (--record FILE of serve/bench) through the real scheduler on a virtual clock, "
-        "with a step-cost model fitted to the recorded steps: the recorded run, its replay, and one replay per "
-        "--set, side by side.");
     parser.addPositionalArgument("trace", "The trace file (SQLite).");
     parser.addOptions({
         {"set", "A what-if variant: key=value[,key=value...] (repeatable; one variant each). Keys: " +
@@ -24,21 +20,14 @@ int runReplay(const QStringList& args) {
                      "Azure or BurstGPT trace or a workload CSV ('batchscope workload').", "file"},
         {"json", "Print the report as JSON."},
     });
-    const auto help = parser.addHelpOption();
-    if (!parser.parse(QStringList{"batchscope"} + args)) {
-        std::cerr << "error: " << parser.errorText().toStdString() << "\n\n" << parser.helpText().toStdString();
-        return 2;
-    }
-    if (parser.isSet(help)) {
-        std::cout << parser.helpText().toStdString();
-        return 0;
-    }
+    if (int rc = parseOrExit(parser, args,
+                             "Replay a recorded trace (--record FILE of serve/bench) through the real scheduler on a "
+                             "virtual clock, with a step-cost model fitted to the recorded steps: the recorded run, its "
+                             "replay, and one replay per --set, side by side (the app's what-if panel runs the same).",
+                             1);
+        rc >= 0)
+        return rc;
     const QStringList positional = parser.positionalArguments();
-    if (positional.size() != 1) {
-        std::cerr << "error: replay takes exactly one trace file (got " << positional.size() << ")\n\n"
-                  << parser.helpText().toStdString();
-        return 2;
-    }
     std::vector<std::string> sets;
     for (const QString& s : parser.values("set")) sets.push_back(s.toStdString());
     auto report = engine::replayTraceWithSettings(positional.first().toStdString(), sets,

@@ -3,6 +3,13 @@
 
 #include <QAction>
 #include <QCloseEvent>
+#include <QCoreApplication>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMessageBox>
+#include <QPointer>
+#include <QThreadPool>
 #include <QMenu>
 #include <QSettings>
 #include <QTabBar>
@@ -10,10 +17,16 @@
 #include <QVBoxLayout>
 
 #include "app/gui/connect_dialog.h"
+#include "app/gui/playback_controller.h"
+#include "app/gui/what_if_controller.h"
 #include "app/gui/source_controller.h"
 #include "app/remote/server_source.h"
 #include "ui/compare_view.h"
+#include "engine/trace/trace_playback.h"
 #include "ui/main_window.h"
+#include "ui/prompt_composer.h"
+#include "ui/scheduler_controls.h"
+#include "ui/what_if_panel.h"
 
 namespace batchscope::app {
 
@@ -44,6 +57,10 @@ void ConsoleWindow::addConnectAction(ui::MainWindow* window) {
     compare->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
     connect(compare, &QAction::triggered, this, &ConsoleWindow::showCompare);
     file->insertAction(file->actions().value(1), compare);
+    auto* trace = new QAction(tr("Open &trace…"), window);
+    trace->setObjectName(QStringLiteral("openTraceAction"));
+    connect(trace, &QAction::triggered, this, &ConsoleWindow::chooseTraceFile);
+    file->insertAction(action, trace);
     connect(window, &QWidget::windowTitleChanged, this, [this, window](const QString& title) {
         if (m_tabs->currentWidget() == window) setWindowTitle(title);
     });
@@ -131,11 +148,72 @@ void ConsoleWindow::showConnectDialog() {
     dialog->open();
 }
 
+void ConsoleWindow::chooseTraceFile() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open trace"), m_lastTraceDir,
+                                                      tr("Batchscope traces (*.sqlite *.db *.trace);;All files (*)"));
+    if (path.isEmpty()) return;
+    m_lastTraceDir = QFileInfo(path).absolutePath();
+    openTrace(path);
+}
+
+void ConsoleWindow::openTrace(const QString& path) {
+    QPointer<ConsoleWindow> self(this);
+    // Reading and indexing a large trace takes seconds: not on the GUI thread.
+    QThreadPool::globalInstance()->start([self, path] {
+        auto opened = engine::TracePlayback::open(path.toStdString());
+        std::shared_ptr<const engine::TracePlayback> playback;
+        QString error;
+        if (opened) playback = std::make_shared<const engine::TracePlayback>(std::move(opened.value()));
+        else error = QString::fromStdString(opened.error().message);
+        QMetaObject::invokeMethod(QCoreApplication::instance(), [self, path, playback, error] {
+            if (!self) return;
+            if (playback) {
+                self->addPlaybackTab(path, playback);
+                return;
+            }
+            if (self->m_interactive) {
+                auto* box = new QMessageBox(QMessageBox::Warning, ConsoleWindow::tr("Could not open trace"), error,
+                                            QMessageBox::Ok, self);
+                box->setAttribute(Qt::WA_DeleteOnClose);
+                box->open();
+            }
+            emit self->traceOpenFailed(path, error);
+        }, Qt::QueuedConnection);
+    });
+}
+
+void ConsoleWindow::addPlaybackTab(const QString& path, std::shared_ptr<const engine::TracePlayback> playback) {
+    auto* window = new ui::MainWindow;
+    window->setWindowFlags(Qt::Widget);
+    window->composer()->setEnabled(false);            // a recording takes no submissions
+    window->schedulerControls()->setEnabled(false);   // it shows the recorded settings
+    window->setModelOpenEnabled(false);
+    auto* controller = new PlaybackController(std::move(playback), *window, window);
+    auto* panel = new ui::WhatIfPanel;
+    auto* whatIf = new WhatIfController(path, *panel, window);
+    auto* dock = new QDockWidget(tr("What-if"), window);
+    dock->setObjectName(QStringLiteral("dockWhatIf"));
+    dock->setWidget(panel);
+    window->addDockWidget(Qt::BottomDockWidgetArea, dock);
+    addConnectAction(window);
+    const int i = m_tabs->insertTab(m_tabs->indexOf(m_compare), window, tr("Trace: %1").arg(QFileInfo(path).fileName()));
+    m_tabs->setTabToolTip(i, path);
+    m_tabs->setCurrentIndex(i);
+    emit traceOpened(controller, whatIf);
+}
+
+QList<PlaybackController*> ConsoleWindow::playbacks() const {
+    QList<PlaybackController*> out;
+    for (int i = 0; i < m_tabs->count(); ++i)
+        if (auto* c = m_tabs->widget(i)->findChild<PlaybackController*>(QString(), Qt::FindDirectChildrenOnly)) out << c;
+    return out;
+}
+
 void ConsoleWindow::closeTab(int index) {
     QWidget* w = m_tabs->widget(index);
     if (!w || w == m_local || w == m_compare) return;
     m_tabs->removeTab(index);
-    m_compare->removeServer(m_compareKeys.take(w));
+    if (m_compareKeys.contains(w)) m_compare->removeServer(m_compareKeys.take(w));   // a trace tab has none
     if (auto* c = w->findChild<SourceController*>(QString(), Qt::FindDirectChildrenOnly)) c->source().stop();
     w->deleteLater();
 }

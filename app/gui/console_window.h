@@ -6,7 +6,10 @@
 #include <QHash>
 #include <QList>
 #include <QWidget>
+#include <memory>
 
+#include "app/gui/playback_controller.h"
+#include "app/gui/what_if_controller.h"
 #include "app/remote/connection_spec.h"
 
 class QTabWidget;
@@ -15,6 +18,7 @@ namespace batchscope::ui {
 class CompareView;
 class MainWindow;
 }  // namespace batchscope::ui
+namespace batchscope::engine { class TracePlayback; }
 
 namespace batchscope::app {
 
@@ -38,6 +42,15 @@ public:
     SourceController* addRemote(const remote::ConnectionSpec& spec);
     /// Opens the Connect dialog (non-modal to the event loop: open(), not exec()).
     void showConnectDialog();
+    /// Opens a trace in a new tab for playback, with a what-if dock. The file is read and
+    /// indexed on a pool thread; traceOpened or traceOpenFailed (with the reader's message,
+    /// also shown in a message box unless setInteractive(false)) follows on the GUI thread.
+    void openTrace(const QString& path);
+    /// File → Open trace… (a file dialog, then openTrace).
+    void chooseTraceFile();
+    void setInteractive(bool interactive) { m_interactive = interactive; }
+    /// The playback tabs' controllers, in tab order.
+    QList<PlaybackController*> playbacks() const;
 
     QTabWidget* tabs() const { return m_tabs; }
     ui::CompareView* compareView() const { return m_compare; }
@@ -46,11 +59,16 @@ public:
     QList<SourceController*> remotes() const;
     ui::MainWindow* windowAt(int index) const;
 
+signals:
+    void traceOpened(batchscope::app::PlaybackController* playback, batchscope::app::WhatIfController* whatIf);
+    void traceOpenFailed(const QString& path, const QString& error);
+
 protected:
     void closeEvent(QCloseEvent* event) override;
 
 private:
     void addConnectAction(ui::MainWindow* window);
+    void addPlaybackTab(const QString& path, std::shared_ptr<const engine::TracePlayback> playback);
     void closeTab(int index);
     /// A row and graphs in Compare fed by the source (its metrics, state and model name).
     void compareSource(remote::ServerSource* source, QWidget* tab);
@@ -60,6 +78,8 @@ private:
     ui::MainWindow* m_local = nullptr;
     ui::CompareView* m_compare;
     QHash<QWidget*, int> m_compareKeys;  ///< server tab -> its key in Compare
+    bool m_interactive = true;
+    QString m_lastTraceDir;
 };
 
 }  // namespace batchscope::app

@@ -87,6 +87,7 @@ int runGui(int argc, char** argv, const GuiOptions& options) {
     localSource.start();
     console.addLocal(&window, &localSource);
     for (const remote::ConnectionSpec& spec : options.connections) console.addRemote(spec);
+    for (const QString& trace : options.traces) console.openTrace(trace);
     console.resize(1600, 1000);
     console.restoreGeometry(QSettings().value(QStringLiteral("window/geometry")).toByteArray());
     console.show();

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include <QList>
+#include <QStringList>
 
 #include "app/remote/connection_spec.h"
 #include "engine/runtime/executor_factory.h"
@@ -27,6 +28,8 @@ struct GuiOptions {
     engine::ExecutorOptions executor;
     /// Remote servers to watch, one tab each (`--connect`), besides the local engine.
     QList<remote::ConnectionSpec> connections;
+    /// Recorded traces to open for playback (`--trace`), one tab each.
+    QStringList traces;
 };
 
 /// HOOK for the WebSocket API server. Registered by the command line before runGui; runGui

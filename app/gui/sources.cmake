@@ -7,6 +7,8 @@ target_sources(batchscope_app_gui PRIVATE
     gui/source_controller.cpp
     gui/connect_dialog.cpp
     gui/console_window.cpp
+    gui/playback_controller.cpp
+    gui/what_if_controller.cpp
 )
 set_target_properties(batchscope_app_gui PROPERTIES AUTOMOC ON)
 qt_add_resources(batchscope_app_gui batchscope_icons
