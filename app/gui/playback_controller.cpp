@@ -2,6 +2,8 @@
 #include "app/gui/playback_controller.h"
 
 #include <QToolBar>
+#include <algorithm>
+#include <cmath>
 
 #include "ui/batch_chart.h"
 #include "ui/main_window.h"
@@ -12,7 +14,7 @@ namespace batchscope::app {
 
 namespace {
 constexpr double kChartWindowMs = 60'000;   // TimeSeriesChart's window: what a rebuild refills
-constexpr int kRefillPoints = 600;          // its thinning limit
+constexpr double kSampleMs = 100;           // chart samples: 600 over the window, its thinning limit
 constexpr std::int32_t kTableHistory = 2000; // RequestTableModel's row limit
 }  // namespace
 
@@ -53,10 +55,10 @@ void PlaybackController::setSpeed(double speed) {
 
 void PlaybackController::seek(double timeMs) {
     const double t = std::clamp(timeMs, m_playback->startMs(), m_playback->endMs());
-    // Forwards within the charts' window, the next frame just adds what happened meanwhile.
-    const bool rebuild = m_frames == 0 || t < m_timeMs || t - m_shownMs > kChartWindowMs;
+    // A seek always rebuilds (forwards too: the tables and charts then hold exactly what a
+    // run up to t shows); only playing adds frame by frame.
     m_timeMs = t;
-    showFrame(rebuild);
+    showFrame(true);
     if (m_timer.isActive()) m_wall.restart();
 }
 
@@ -84,9 +86,11 @@ void PlaybackController::showFrame(bool rebuild) {
     auto snapshot = std::make_shared<const engine::SchedulerSnapshot>(m_playback->snapshotAt(q));
     if (rebuild) {
         m_window.setModelInfo(snapshot->model);   // clears the table, the output and the charts
-        refillCharts();
         ++m_rebuilds;
     }
+    // The time-series charts get samples every kSampleMs of trace time up to t (the frame's
+    // own snapshot adds the point at t), so they are as dense at 100x as at 1x.
+    fillCharts(rebuild ? m_timeMs - kChartWindowMs : m_shownMs);
     if (!snapshot->steps.empty()) m_lastStep = snapshot->steps.back().index;
     m_window.applySnapshot(snapshot);
     m_shownMs = m_timeMs;
@@ -96,18 +100,15 @@ void PlaybackController::showFrame(bool rebuild) {
     emit frameShown(m_timeMs);
 }
 
-void PlaybackController::refillCharts() {
-    // The minute before the position, as the live charts would have sampled it; the frame's
-    // own snapshot adds the last point.
-    const double from = std::max(m_playback->startMs(), m_timeMs - kChartWindowMs);
-    const double stepMs = (m_timeMs - from) / kRefillPoints;
-    if (stepMs <= 0) return;
-    for (int i = 0; i < kRefillPoints; ++i) {
-        const engine::PlaybackSample s = m_playback->sampleAt(from + i * stepMs);
-        const double t = s.timeMs / 1000.0;
-        m_window.kvChart()->append(t, {double(s.kvUsed), double(s.kvCached), double(s.kvFree)});
-        m_window.throughputChart()->append(t, {s.promptTokensPerSecond, s.generatedTokensPerSecond,
-                                               double(s.queueDepth)});
+void PlaybackController::fillCharts(double fromMs) {
+    const double from = std::max({fromMs, m_playback->startMs(), m_timeMs - kChartWindowMs});
+    // Sample times on a fixed grid of kSampleMs, so that frames line up with a rebuild's.
+    for (double t = (std::floor(from / kSampleMs) + 1) * kSampleMs; t < m_timeMs; t += kSampleMs) {
+        const engine::PlaybackSample s = m_playback->sampleAt(t);
+        const double seconds = s.timeMs / 1000.0;
+        m_window.kvChart()->append(seconds, {double(s.kvUsed), double(s.kvCached), double(s.kvFree)});
+        m_window.throughputChart()->append(seconds, {s.promptTokensPerSecond, s.generatedTokensPerSecond,
+                                                     double(s.queueDepth)});
     }
 }
 

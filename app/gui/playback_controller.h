@@ -19,10 +19,11 @@ namespace batchscope::app {
 /// GUI thread only. Owns the playback (shared, immutable) and its bar (added to the window's
 /// bottom). Each frame is a SchedulerSnapshot rebuilt by TracePlayback and given to
 /// MainWindow::applySnapshot, the way the bridge gives live ones, at most frameRateHz() times a
-/// second. A seek backwards (or forwards past the charts' window) rebuilds the views: the
-/// window is cleared, the time-series charts are refilled with the minute before the new
-/// position, the batch chart with its last steps and the request table with the latest
-/// requests; an ordinary frame adds only what happened since the previous one.
+/// second. A seek (backwards or forwards; or a frame past the charts' window) rebuilds the
+/// views: the window is cleared, the time-series charts are refilled with the minute before the
+/// new position, the batch chart with its last steps and the request table with the latest
+/// requests; a frame while playing adds only what happened since the previous one (the charts
+/// get a sample every 100 ms of trace time in between, at any speed).
 class PlaybackController : public QObject {
     Q_OBJECT
 public:
@@ -54,7 +55,7 @@ signals:
 private:
     void tick();
     void showFrame(bool rebuild);
-    void refillCharts();
+    void fillCharts(double fromMs);
 
     std::shared_ptr<const engine::TracePlayback> m_playback;
     ui::MainWindow& m_window;

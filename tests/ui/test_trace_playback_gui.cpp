@@ -98,9 +98,13 @@ void TracePlaybackGuiTest::opensScrubsAndPlays() {
     }
     const std::int64_t stepsByMid = p.lastStepEndedBy(mid) + 1;
     QCOMPARE(std::int64_t(w.batchChart()->storedSteps()), std::min<std::int64_t>(stepsByMid, w.batchChart()->maxSteps()));
-    QVERIFY(w.kvChart()->buffer().size() > 100);
+    // A sample every 100 ms of trace time up to the position, then the frame's own.
+    const int samples = int((mid - p.startMs()) / 100.0);
+    QVERIFY2(w.kvChart()->buffer().size() >= samples && samples >= 10,
+             qPrintable(QStringLiteral("%1 samples, %2 expected").arg(w.kvChart()->buffer().size()).arg(samples)));
     QCOMPARE(w.kvChart()->buffer().series(0).back(), double(expected.kv.usedBlocks));
-    QVERIFY(w.throughputChart()->buffer().size() > 100);
+    QCOMPARE(w.kvChart()->buffer().lastTime(), mid / 1000.0);
+    QCOMPARE(w.throughputChart()->buffer().size(), w.kvChart()->buffer().size());
     int owned = 0;
     for (const engine::KvBlockView& b : w.blockMap()->blocks()) owned += b.state == engine::KvBlockView::State::Owned;
     QCOMPARE(owned, expected.kv.usedBlocks);
