@@ -153,7 +153,7 @@ int runBench(int argc, char** argv, const QStringList& args) {
                             "model (--model FILE, default the demo model, or a random --shape), replay it unchanged "
                             "and print the errors."},
         {"playback-scrub", "Playback scrubbing: record a replay of --requests synthetic requests (try 100000; "
-                           "--record FILE keeps the trace), open it for playback and time seeks to random times."},
+                           "--record FILE keeps the trace, or reuses it if it exists), open it for playback and time seeks to random times."},
         {"requests", "Requests of --replay-speed / --replay-fidelity / --playback-scrub (default 500).", "n", "500"},
         {"rate", "Poisson arrival rate of --replay-fidelity, requests per second (default 10).", "r", "10"},
     });

@@ -87,11 +87,15 @@ int playbackScrub(long long requests, const std::string& keep) {
     setup.numKvBlocks = 4096;
     setup.maxSequenceLength = 4096;
     const std::string path = keep.empty() ? tempTrace("scrub.sqlite") : keep;
-    std::fprintf(stderr, "recording a replay of %lld synthetic requests into %s...\n", requests, path.c_str());
-    auto r = engine::replayWorkload(w, engine::StepCostModel({5.0, 0.05, 0.4, 0.02, 1e-5}), setup, path);
-    if (!r) {
-        std::cerr << "error: " << r.error().message << "\n";
-        return 1;
+    if (!keep.empty() && std::filesystem::exists(keep)) {
+        std::fprintf(stderr, "using the trace already in %s\n", path.c_str());
+    } else {
+        std::fprintf(stderr, "recording a replay of %lld synthetic requests into %s...\n", requests, path.c_str());
+        auto r = engine::replayWorkload(w, engine::StepCostModel({5.0, 0.05, 0.4, 0.02, 1e-5}), setup, path);
+        if (!r) {
+            std::cerr << "error: " << r.error().message << "\n";
+            return 1;
+        }
     }
     using Clock = std::chrono::steady_clock;
     const auto ms = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); };

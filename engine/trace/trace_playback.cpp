@@ -170,6 +170,22 @@ void TracePlayback::buildIndex() {
     std::stable_sort(m_byFinish.begin(), m_byFinish.end(), [&](std::uint32_t a, std::uint32_t b) {
         return m_trace.requests[a].finishMs < m_trace.requests[b].finishMs;
     });
+    m_cumFinishedPrompt.assign(m_byFinish.size() + 1, 0);
+    m_cumFinishedCached.assign(m_byFinish.size() + 1, 0);
+    m_cumReasons.assign(m_byFinish.size() + 1, {});
+    for (std::size_t i = 0; i < m_byFinish.size(); ++i) {
+        const RecordedRequest& r = m_trace.requests[m_byFinish[i]];
+        m_cumFinishedPrompt[i + 1] = m_cumFinishedPrompt[i] + r.promptTokens;
+        m_cumFinishedCached[i + 1] = m_cumFinishedCached[i] + r.cachedPromptTokens;
+        m_cumReasons[i + 1] = m_cumReasons[i];
+        ++m_cumReasons[i + 1][std::min(std::size_t(r.finishReason), kFinishReasons - 1)];
+    }
+    m_blockLastFinish.assign((m_trace.requests.size() + kAliveBlock - 1) / kAliveBlock, -1e300);
+    for (std::size_t i = 0; i < m_trace.requests.size(); ++i) {
+        const RecordedRequest& r = m_trace.requests[i];
+        double& last = m_blockLastFinish[i / kAliveBlock];
+        last = std::max(last, r.finished ? r.finishMs : 1e300);
+    }
     m_startMs = m_trace.requests.empty() ? (n ? steps.front().startMs : 0) : m_trace.requests.front().arrivalMs;
     if (n) m_startMs = std::min(m_startMs, steps.front().startMs);
     m_endMs = n ? m_stepEnd.back() : m_startMs;

@@ -2,6 +2,7 @@
 // time of the recorded run, forwards or backwards, from an index built when the trace opens.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
+#include <array>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -54,6 +55,8 @@ struct PlaybackSample {
 class TracePlayback {
 public:
     static constexpr std::int64_t kKeyframeSteps = 128;
+    static constexpr std::size_t kAliveBlock = 256;
+    static constexpr std::size_t kFinishReasons = std::size_t(FinishReason::Error) + 1;
 
     /// Reads `path` (readTrace's errors: NotFound, InvalidFormat naming the problem) plus the
     /// per-step sequence rows and preemptions, and builds the index.
@@ -111,6 +114,13 @@ private:
     std::vector<std::vector<Progress>> m_keyframes;  ///< [f]: after steps [0, f * kKeyframeSteps)
     std::vector<std::vector<Preemption>> m_preemptions;   ///< per request
     std::vector<std::uint32_t> m_byFinish;           ///< finished requests by finish time
+    /// Over m_byFinish's first n (size + 1 each): prompt and cached prompt tokens, and the
+    /// count of each finish reason, so statistics cost O(window), not O(requests).
+    std::vector<double> m_cumFinishedPrompt, m_cumFinishedCached;
+    std::vector<std::array<std::int32_t, kFinishReasons>> m_cumReasons;
+    /// Latest finish (+inf if any is unfinished) of each kAliveBlock requests by arrival: a
+    /// snapshot skips the blocks that finished entirely before its time.
+    std::vector<double> m_blockLastFinish;
 };
 
 }  // namespace batchscope::engine

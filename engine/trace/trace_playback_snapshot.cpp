@@ -106,6 +106,10 @@ SchedulerSnapshot TracePlayback::snapshotAt(const PlaybackQuery& q) const {
                                                       [](double v, const RecordedRequest& r) { return v < r.arrivalMs; }) -
                                      m_trace.requests.begin());
     for (std::uint32_t i = 0; i < arrived; ++i) {
+        if (i % kAliveBlock == 0 && m_blockLastFinish[i / kAliveBlock] <= t) {   // all finished by t
+            i += std::uint32_t(kAliveBlock - 1);
+            continue;
+        }
         const RecordedRequest& r = m_trace.requests[i];
         if (r.finished && r.finishMs <= t) continue;
         auto it = progress.find(i);
@@ -164,14 +168,12 @@ void TracePlayback::fillStatistics(SchedulerSnapshot& s, double t, std::int64_t 
     RequestStatistics& rs = s.requestStats;
     rs.submitted = arrived;
     rs.completed = std::int64_t(finishedBy);
+    for (std::size_t reason = 0; reason < kFinishReasons; ++reason)
+        if (const std::int32_t n = m_cumReasons[finishedBy][reason]) rs.finishReasons[FinishReason(reason)] = n;
+    const double prompt = m_cumFinishedPrompt[finishedBy], cached = m_cumFinishedCached[finishedBy];
     std::vector<double> ttft, tpot, e2e, queue;
-    double prompt = 0, cached = 0;
-    for (std::size_t n = 0; n < finishedBy; ++n) {
+    for (std::size_t n = finishedBy - std::min(finishedBy, kStatisticsWindow); n < finishedBy; ++n) {
         const RecordedRequest& r = m_trace.requests[m_byFinish[n]];
-        ++rs.finishReasons[r.finishReason];
-        prompt += r.promptTokens;
-        cached += r.cachedPromptTokens;
-        if (n + kStatisticsWindow < finishedBy) continue;
         if (r.firstTokenMs) ttft.push_back(*r.firstTokenMs - r.arrivalMs);
         if (r.firstScheduledMs) queue.push_back(*r.firstScheduledMs - r.arrivalMs);
         if (r.firstTokenMs && r.outputTokens > 1) tpot.push_back((r.finishMs - *r.firstTokenMs) / (r.outputTokens - 1));
