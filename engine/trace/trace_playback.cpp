@@ -54,6 +54,19 @@ bool parseSequenceRows(const char* p, const char* end, std::vector<std::int64_t>
 
 }  // namespace
 
+void TracePlayback::advance(std::unordered_map<std::uint32_t, Progress>& progress, std::size_t step) const {
+    for (std::size_t e = m_stepOffsets[step]; e < m_stepOffsets[step + 1]; ++e) {
+        const Entry& en = m_entries[e];
+        Progress& p = progress.try_emplace(en.request, Progress{en.request}).first->second;
+        const std::int32_t prompt = m_trace.requests[en.request].promptTokens;
+        p.context = en.context;
+        // After the prompt's last chunk the context is the prompt and one token was sampled;
+        // each decode adds one of each. A recompute after a preemption never lowers the count.
+        if (en.context >= prompt) p.generated = std::max(p.generated, en.context - prompt + 1);
+        p.lastStep = std::int64_t(step);
+    }
+}
+
 Result<TracePlayback> TracePlayback::open(const std::string& path) {
     auto trace = readTrace(path);
     if (!trace) return trace.error();
@@ -116,6 +129,18 @@ Status TracePlayback::loadPreemptions(const std::string& path) {
 }
 
 void TracePlayback::buildIndex() {
+    buildStepSums();
+    buildKeyframes();
+    buildFinishIndex();
+    const auto& steps = m_trace.steps;
+    m_startMs = m_trace.requests.empty() ? (steps.empty() ? 0 : steps.front().startMs) : m_trace.requests.front().arrivalMs;
+    if (!steps.empty()) m_startMs = std::min(m_startMs, steps.front().startMs);
+    m_endMs = steps.empty() ? m_startMs : m_stepEnd.back();
+    if (!m_byFinish.empty()) m_endMs = std::max(m_endMs, m_trace.requests[m_byFinish.back()].finishMs);
+    if (!m_trace.requests.empty()) m_endMs = std::max(m_endMs, m_trace.requests.back().arrivalMs);
+}
+
+void TracePlayback::buildStepSums() {
     const auto& steps = m_trace.steps;
     const std::size_t n = steps.size();
     m_stepEnd.resize(n);
@@ -132,11 +157,15 @@ void TracePlayback::buildIndex() {
         m_cumPreempted[i + 1] = m_cumPreempted[i] + steps[i].preempted;
         m_cumSequences[i + 1] = m_cumSequences[i] + steps[i].sequences;
     }
+}
+
+void TracePlayback::buildKeyframes() {
     // One pass over the rows: keyframes of the started, unfinished requests' progress, and the
     // step that resumed each preemption.
+    const auto& steps = m_trace.steps;
     std::unordered_map<std::uint32_t, Progress> live;
     std::vector<std::size_t> nextPreemption(m_trace.requests.size(), 0);
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < steps.size(); ++i) {
         if (i % kKeyframeSteps == 0) {
             std::vector<Progress> frame;
             frame.reserve(live.size());
@@ -152,18 +181,17 @@ void TracePlayback::buildIndex() {
             }
             m_keyframes.push_back(std::move(frame));
         }
+        advance(live, i);
         for (std::size_t e = m_stepOffsets[i]; e < m_stepOffsets[i + 1]; ++e) {
-            const Entry& en = m_entries[e];
-            Progress& p = live.try_emplace(en.request, Progress{en.request}).first->second;
-            const std::int32_t prompt = m_trace.requests[en.request].promptTokens;
-            p.context = en.context;
-            if (en.context >= prompt) p.generated = std::max(p.generated, en.context - prompt + 1);
-            p.lastStep = std::int64_t(i);
-            auto& pre = m_preemptions[en.request];
-            std::size_t& next = nextPreemption[en.request];
+            const std::uint32_t request = m_entries[e].request;
+            auto& pre = m_preemptions[request];
+            std::size_t& next = nextPreemption[request];
             while (next < pre.size() && pre[next].step < steps[i].index) pre[next++].resumedMs = steps[i].startMs;
         }
     }
+}
+
+void TracePlayback::buildFinishIndex() {
     m_byFinish.clear();
     for (std::uint32_t i = 0; i < m_trace.requests.size(); ++i)
         if (m_trace.requests[i].finished) m_byFinish.push_back(i);
@@ -186,11 +214,6 @@ void TracePlayback::buildIndex() {
         double& last = m_blockLastFinish[i / kAliveBlock];
         last = std::max(last, r.finished ? r.finishMs : 1e300);
     }
-    m_startMs = m_trace.requests.empty() ? (n ? steps.front().startMs : 0) : m_trace.requests.front().arrivalMs;
-    if (n) m_startMs = std::min(m_startMs, steps.front().startMs);
-    m_endMs = n ? m_stepEnd.back() : m_startMs;
-    if (!m_byFinish.empty()) m_endMs = std::max(m_endMs, m_trace.requests[m_byFinish.back()].finishMs);
-    if (!m_trace.requests.empty()) m_endMs = std::max(m_endMs, m_trace.requests.back().arrivalMs);
 }
 
 std::int64_t TracePlayback::lastStepEndedBy(double timeMs) const {
@@ -203,20 +226,10 @@ std::int64_t TracePlayback::lastStepEndedBy(double timeMs) const {
 std::unordered_map<std::uint32_t, TracePlayback::Progress> TracePlayback::progressAfter(std::int64_t k) const {
     std::unordered_map<std::uint32_t, Progress> out;
     if (k < 0) return out;
-    const std::size_t f = std::size_t((k + 1) / kKeyframeSteps);
-    const std::vector<Progress>& frame = m_keyframes[std::min(f, m_keyframes.size() - 1)];
-    out.reserve(frame.size() + 64);
-    for (const Progress& p : frame) out.emplace(p.request, p);
-    for (std::size_t i = std::min(f, m_keyframes.size() - 1) * std::size_t(kKeyframeSteps); i <= std::size_t(k); ++i) {
-        for (std::size_t e = m_stepOffsets[i]; e < m_stepOffsets[i + 1]; ++e) {
-            const Entry& en = m_entries[e];
-            Progress& p = out.try_emplace(en.request, Progress{en.request}).first->second;
-            const std::int32_t prompt = m_trace.requests[en.request].promptTokens;
-            p.context = en.context;
-            if (en.context >= prompt) p.generated = std::max(p.generated, en.context - prompt + 1);
-            p.lastStep = std::int64_t(i);
-        }
-    }
+    const std::size_t f = std::min(std::size_t((k + 1) / kKeyframeSteps), m_keyframes.size() - 1);
+    out.reserve(m_keyframes[f].size() + 64);
+    for (const Progress& p : m_keyframes[f]) out.emplace(p.request, p);
+    for (std::size_t i = f * std::size_t(kKeyframeSteps); i <= std::size_t(k); ++i) advance(out, i);
     return out;
 }
 

@@ -96,6 +96,11 @@ private:
     Status loadSequenceRows(const std::string& path);
     Status loadPreemptions(const std::string& path);
     void buildIndex();
+    void buildStepSums();
+    void buildKeyframes();
+    void buildFinishIndex();
+    /// Applies step `step`'s sequence rows to `progress`.
+    void advance(std::unordered_map<std::uint32_t, Progress>& progress, std::size_t step) const;
     /// Progress of every started request after step k (unordered), from the keyframe before it.
     std::unordered_map<std::uint32_t, Progress> progressAfter(std::int64_t k) const;
     RequestSnapshot describe(std::uint32_t request, double t, std::int64_t k, const Progress* progress) const;
