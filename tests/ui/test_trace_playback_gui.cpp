@@ -18,6 +18,8 @@
 #include "ui/batch_chart.h"
 #include "ui/block_map_widget.h"
 #include "ui/main_window.h"
+#include "ui/output_pane.h"
+#include "ui/timeline_bar.h"
 #include "ui/playback_bar.h"
 #include "ui/request_table_model.h"
 #include "ui/time_series_chart.h"
@@ -105,6 +107,17 @@ void TracePlaybackGuiTest::opensScrubsAndPlays() {
     QCOMPARE(w.kvChart()->buffer().series(0).back(), double(expected.kv.usedBlocks));
     QCOMPARE(w.kvChart()->buffer().lastTime(), mid / 1000.0);
     QCOMPARE(w.throughputChart()->buffer().size(), w.kvChart()->buffer().size());
+    // The Gantt timeline of a finished request: waiting, then running, up to its finish.
+    const engine::RequestSnapshot* finished = nullptr;
+    for (const engine::RequestSnapshot& r : expected.requests)
+        if (engine::isTerminal(r.state) && r.timeToFirstTokenMs && r.queueMs > 0) finished = &r;
+    QVERIFY(finished);
+    w.showRequest(finished->id);
+    const auto& segments = w.outputPane()->timeline()->segments();
+    QVERIFY2(segments.size() >= 2, qPrintable(QString::number(segments.size())));
+    QCOMPARE(segments.front().phase, ui::TimelineBar::Phase::Waiting);
+    QCOMPARE(segments.front().startMs, finished->arrivalMs);
+    QCOMPARE(segments.back().endMs, finished->events.back().timeMs);
     int owned = 0;
     for (const engine::KvBlockView& b : w.blockMap()->blocks()) owned += b.state == engine::KvBlockView::State::Owned;
     QCOMPARE(owned, expected.kv.usedBlocks);
