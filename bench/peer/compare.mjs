@@ -42,12 +42,17 @@ function ours(file) {
     return res;
 }
 
+let peerInfo;
 function peer(file) {
     const res = {};
     const out = run(process.execPath, [peerScript, file, opt.concurrency, String(opt.threads)]);
     for (const line of out.split("\n")) {
         if (!line.startsWith("{")) continue;
         const j = JSON.parse(line);
+        if (j.info) {
+            peerInfo ??= j.info;
+            continue;
+        }
         if (j.generated !== j.n * 64) throw new Error(`peer generated ${j.generated} tokens at N=${j.n}`);
         res[j.n] = { prompt: j.promptTokPerSec, decode: j.decodeTokPerSec };
     }
@@ -69,6 +74,7 @@ for (let r = 0; r < rounds; ++r) {
         }
     });
 }
+if (peerInfo) console.log(`peer: llama.cpp ${JSON.stringify(peerInfo.llamaCpp)}; ${peerInfo.systemInfo}`);
 const f1 = (x) => x >= 100 ? x.toFixed(0) : x.toFixed(1);
 console.log(`threads ${opt.threads}, ${rounds} rounds, medians; cells: Batchscope / peer tok/s (median of per-round ratios)`);
 console.log(`| file | ${ns.map((n) => `N=${n}`).join(" | ")} | prompt tok/s at N=1 |`);

@@ -4,7 +4,8 @@
 // (evaluated together in one llama.cpp batch per step), each a 128-token prompt then exactly 64
 // generated tokens (greedy, EOS ignored), 2 threads, flash attention, CPU only.
 //   node peer.mjs FILE [N,N,...] [threads]
-// Prints one JSON line per N: {"n", "promptTokPerSec", "decodeTokPerSec", ...}.
+// Prints a JSON line {"info": llama.cpp release and system info}, then one per N: {"n",
+// "promptTokPerSec", "decodeTokPerSec", ...}.
 // Prompt tok/s: N x 128 prompt tokens / time until every sequence has its first token.
 // Decode tok/s: N x 63 tokens / time from the last first token to the last 64th token (the
 // tokens produced by decode steps, as Batchscope's bench counts them).
@@ -66,6 +67,7 @@ async function runOne(n) {
     }
 }
 
+writeSync(1, JSON.stringify({ info: { llamaCpp: llama.llamaCppRelease, systemInfo: llama.systemInfo } }) + "\n");
 // Written synchronously: a pipe write still pending at exit would be lost.
 for (const n of nList.split(",").map(Number)) writeSync(1, JSON.stringify({ file, ...(await runOne(n)) }) + "\n");
 await model.dispose();
