@@ -108,10 +108,11 @@ void Matmul::runMany(std::span<const MatmulTarget> targets, const float* x, std:
     if (anyQ8K) m_xk.resize(static_cast<std::size_t>(tokens * (K / kQK)));
     if (anyQ8_0) xq = m_xq.data();
     if (anyQ8K) xk = m_xk.data();
+    const bool simd = m_isa >= CpuIsa::Avx2;  // the AVX2 quantisers: same bytes as the scalar ones
     const auto quantise = [&](std::int64_t t0, std::int64_t t1, int) {
         for (std::int64_t t = t0; t < t1; ++t) {
-            if (anyQ8_0) quantizeActivations(x + t * K, K, m_xq.data() + t * (K / kQBlock));
-            if (anyQ8K) quantizeRowQ8K(x + t * K, K, m_xk.data() + t * (K / kQK));
+            if (anyQ8_0) (simd ? detail::quantizeActivationsAvx2 : quantizeActivations)(x + t * K, K, m_xq.data() + t * (K / kQBlock));
+            if (anyQ8K) (simd ? detail::quantizeRowQ8KAvx2 : quantizeRowQ8K)(x + t * K, K, m_xk.data() + t * (K / kQK));
         }
     };
     if (anyQuantised) {

@@ -2,7 +2,8 @@
 // AVX2 kernel for IQ4_XS weights with Q8_K activations. The weights stream from memory once per
 // call for all T tokens (decode: once per step for the whole batch); each row's super-blocks are
 // decoded to registers and used by up to 4 tokens at a time, the row staying in L1 between
-// token groups.
+// token groups. Blocking, prefetch and the row driver are the K-quant kernels'
+// (matmul_kquant_unpack.h).
 #include "engine/model/cpu/matmul_kernels.h"
 
 #if defined(__x86_64__)
@@ -17,19 +18,9 @@
 namespace batchscope::engine::cpu::detail {
 namespace {
 
+using kquant::kRowPanel;
+using kquant::kTokenBlock;
 using kquant::loadu256;
-
-BS_AVX2_INLINE float hsum(__m256 v) {
-    const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
-}
-
-// Blocking as the K-quant kernels (matmul_kquant_avx2.cpp): activations of 64 tokens stay in L2
-// while a panel of 16 rows passes; small T is one block, so each row is read once per call.
-constexpr std::int64_t kTokenBlock = 64;
-constexpr std::int64_t kRowPanel = 16;
-constexpr std::size_t kPrefetchBytes = 4096;
 
 // IQ4_XS: value = d * (ls - 32) * grid[nibble] per 32-value sub-block. The grid values are
 // signed, so the products take |x| as the unsigned operand and sign(w, x) as the signed one:
@@ -38,7 +29,7 @@ constexpr std::size_t kPrefetchBytes = 4096;
 // the int32 -> float conversion is exact too. The 8 sub-blocks are decoded to registers once per
 // row and super-block and used by C tokens.
 template <int C>
-BS_AVX2_INLINE void iq4xsSuperBlock(const std::byte* blk, const BlockQ8_K* const xb[C], __m256 acc[C]) {
+BS_AVX2_INLINE void iq4xsSuperBlock(const std::byte* blk, const BlockQ8_K* const* xb, __m256* acc) {
     const __m128i grid = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues));
     const __m256i grid2 = _mm256_set_m128i(grid, grid), m4 = _mm256_set1_epi8(0x0f);
     std::uint16_t sh;
@@ -70,25 +61,7 @@ BS_AVX2_INLINE void iq4xsSuperBlock(const std::byte* blk, const BlockQ8_K* const
 // Row n for tokens [t, t + C): the row (K / 256 * 136 bytes) stays in L1 between token groups.
 template <int C>
 BS_AVX2 void iq4xsRow(const KernelArgs& a, std::int64_t n, std::int64_t t, bool prefetch) {
-    const std::int64_t nb = a.w->cols / kQK;
-    const std::byte* row = a.w->row(n);
-    __m256 acc[C];
-    #pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) acc[c] = _mm256_setzero_ps();
-    for (std::int64_t b = 0; b < nb; ++b) {
-        const std::byte* blk = row + static_cast<std::size_t>(b) * sizeof(BlockIQ4_XS);
-        if (prefetch) {
-            #pragma GCC unroll 4
-            for (std::size_t l = 0; l < sizeof(BlockIQ4_XS); l += 64)
-                _mm_prefetch(reinterpret_cast<const char*>(blk + kPrefetchBytes + l), _MM_HINT_T0);
-        }
-        const BlockQ8_K* xb[C];
-        #pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) xb[c] = a.xk + (t + c) * nb + b;
-        iq4xsSuperBlock<C>(blk, xb, acc);
-    }
-    #pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) a.y[(t + c) * a.ldy + n] = hsum(acc[c]);
+    kquant::rowTimesTokens<C, sizeof(BlockIQ4_XS), iq4xsSuperBlock<C>>(a, n, t, prefetch);
 }
 
 }  // namespace

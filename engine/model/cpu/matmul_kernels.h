@@ -45,6 +45,10 @@ void kquantRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 void kquantRowsAvx512(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 /// IQ4_XS rows [n0, n1) for all T tokens (matmul_iq4xs_avx2.cpp; also used on AVX-512 CPUs).
 void iq4xsRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+/// AVX2 activation quantisers (activation_quant_avx2.cpp): byte-identical to the scalar
+/// references quantizeActivations() / quantizeRowQ8K() for finite inputs (NaN may differ).
+void quantizeActivationsAvx2(const float* in, std::int64_t cols, ActivationQ8* out);
+void quantizeRowQ8KAvx2(const float* in, std::int64_t cols, BlockQ8_K* out);
 /// Whether kquantRowsAvx2 takes its few-token kernels (super-block kept in registers) for T.
 bool kquantUsesFusedAvx2(std::int64_t tokens);
 

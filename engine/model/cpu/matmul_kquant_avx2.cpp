@@ -19,6 +19,10 @@
 namespace batchscope::engine::cpu::detail {
 namespace {
 
+using kquant::hsum;
+using kquant::kPrefetchBytes;
+using kquant::kRowPanel;
+using kquant::kTokenBlock;
 using kquant::loadu256;
 using kquant::unpack;
 
@@ -38,21 +42,6 @@ BS_AVX2_INLINE __m256 dotSuperBlock(const KQuantUnpacked& u, const BlockQ8_K& x,
     acc = _mm256_fmadd_ps(_mm256_set1_ps(u.d * x.d), _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1)), acc);
     return _mm256_fmadd_ps(_mm256_set1_ps(u.dbias * x.d), _mm256_cvtepi32_ps(bs), acc);
 }
-
-BS_AVX2_INLINE float hsum(__m256 v) {
-    const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
-}
-
-// Token blocks keep their activations (64 x K bytes) in L2 while a panel of rows passes; a
-// row panel's weights stay in L2 for the next token block. Small T is one block, so each
-// weight row is read from memory once per call.
-constexpr std::int64_t kTokenBlock = 64;
-constexpr std::int64_t kRowPanel = 16;
-// Software prefetch distance along the weight stream (rows are contiguous), first token block
-// only: later blocks find the panel in L2.
-constexpr std::size_t kPrefetchBytes = 4096;
 
 template <WeightType T>
 BS_AVX2 void kquantRows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
@@ -123,7 +112,7 @@ BS_AVX2_INLINE void finishSuperBlock(const __m256i sumi[C], const BlockQ8_K* con
 }
 
 template <int C, class Block>
-BS_AVX2_INLINE void fusedQ45K(const std::byte* blk, const BlockQ8_K* const xb[C], __m256 acc[C]) {
+BS_AVX2_INLINE void fusedQ45K(const std::byte* blk, const BlockQ8_K* const* xb, __m256* acc) {
     std::uint32_t sm[4];
     kquant::unpackScalesK4(blk + offsetof(Block, scales), sm);
     const __m128i scm = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sm));
@@ -161,7 +150,7 @@ BS_AVX2_INLINE void fusedQ45K(const std::byte* blk, const BlockQ8_K* const xb[C]
 }
 
 template <int C>
-BS_AVX2_INLINE void fusedQ6K(const std::byte* blk, const BlockQ8_K* const xb[C], __m256 acc[C]) {
+BS_AVX2_INLINE void fusedQ6K(const std::byte* blk, const BlockQ8_K* const* xb, __m256* acc) {
     const __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + offsetof(BlockQ6_K, scales))));
     const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
     __m256i sumi[C];
@@ -198,7 +187,7 @@ BS_AVX2_INLINE void fusedQ6K(const std::byte* blk, const BlockQ8_K* const xb[C],
 // scale = low nibble, bias = min (high nibble), dbias = -dmin; Q3_K: q = 2 bits | hmask bit << 2
 // (0..7), scale = bias = q3kScale, dbias = -4 d (matmul_kquant.h).
 template <int C, bool three>
-BS_AVX2_INLINE void fusedQ23K(const std::byte* blk, const BlockQ8_K* const xb[C], __m256 acc[C]) {
+BS_AVX2_INLINE void fusedQ23K(const std::byte* blk, const BlockQ8_K* const* xb, __m256* acc) {
     __m256i s16, bias;
     float d, dbias;
     if constexpr (three) {
@@ -241,39 +230,17 @@ BS_AVX2_INLINE void fusedQ23K(const std::byte* blk, const BlockQ8_K* const xb[C]
     finishSuperBlock<C>(sumi, xb, bias, d, dbias, acc);
 }
 
+// The register kernel of type T for C tokens.
+template <WeightType T, int C>
+constexpr kquant::SuperBlockKernel kFusedKernel = T == WeightType::Q4_K   ? fusedQ45K<C, BlockQ4_K>
+                                                  : T == WeightType::Q5_K ? fusedQ45K<C, BlockQ5_K>
+                                                  : T == WeightType::Q2_K ? fusedQ23K<C, false>
+                                                  : T == WeightType::Q3_K ? fusedQ23K<C, true>
+                                                                          : fusedQ6K<C>;
+
 template <WeightType T, int C>
 BS_AVX2 void fusedRows(const KernelArgs& a, std::int64_t n0, std::int64_t n1, std::int64_t t0) {
-    const WeightMatrix& w = *a.w;
-    const std::int64_t nb = w.cols / kQK;
-    constexpr std::size_t blockBytes = kKQuantBlockBytes<T>;
-    for (std::int64_t n = n0; n < n1; ++n) {
-        const std::byte* row = w.row(n);
-        __m256 acc[C];
-        #pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) acc[c] = _mm256_setzero_ps();
-        for (std::int64_t b = 0; b < nb; ++b) {
-            const std::byte* blk = row + static_cast<std::size_t>(b) * blockBytes;
-            #pragma GCC unroll 4
-            for (std::size_t l = 0; l < blockBytes; l += 64)
-                _mm_prefetch(reinterpret_cast<const char*>(blk + kPrefetchBytes + l), _MM_HINT_T0);
-            const BlockQ8_K* xb[C];
-            #pragma GCC unroll 4
-            for (int c = 0; c < C; ++c) xb[c] = a.xk + (t0 + c) * nb + b;
-            if constexpr (T == WeightType::Q4_K) {
-                fusedQ45K<C, BlockQ4_K>(blk, xb, acc);
-            } else if constexpr (T == WeightType::Q5_K) {
-                fusedQ45K<C, BlockQ5_K>(blk, xb, acc);
-            } else if constexpr (T == WeightType::Q2_K) {
-                fusedQ23K<C, false>(blk, xb, acc);
-            } else if constexpr (T == WeightType::Q3_K) {
-                fusedQ23K<C, true>(blk, xb, acc);
-            } else {
-                fusedQ6K<C>(blk, xb, acc);
-            }
-        }
-        #pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) a.y[(t0 + c) * a.ldy + n] = hsum(acc[c]);
-    }
+    for (std::int64_t n = n0; n < n1; ++n) kquant::rowTimesTokens<C, kKQuantBlockBytes<T>, kFusedKernel<T, C>>(a, n, t0, true);
 }
 
 template <WeightType T>

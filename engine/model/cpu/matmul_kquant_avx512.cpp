@@ -36,10 +36,11 @@ BS_VNNI_INLINE __m512 dotSuperBlock(const KQuantUnpacked& u, const BlockQ8_K& x,
     return _mm512_fmadd_ps(_mm512_set1_ps(u.dbias * x.d), _mm512_cvtepi32_ps(bsWide), acc);
 }
 
-// As matmul_kquant_avx2.cpp (token blocks in L2, row panels, prefetch on the first block).
-constexpr std::int64_t kTokenBlock = 64;
-constexpr std::int64_t kRowPanel = 16;
-constexpr std::size_t kPrefetchBytes = 4096;
+// Blocking as matmul_kquant_avx2.cpp (token blocks in L2, row panels, prefetch on the first
+// block): the shared constants of matmul_kquant_unpack.h.
+using kquant::kPrefetchBytes;
+using kquant::kRowPanel;
+using kquant::kTokenBlock;
 
 template <WeightType T>
 BS_VNNI void kquantRows(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {

@@ -1,11 +1,13 @@
-// Internal to the K-quant kernel files: unpacking super-blocks to KQuantUnpacked with AVX2
-// (also inlined into the AVX-512 kernels, whose targets include AVX2). Include only inside an
-// __x86_64__ block, after x86_simd.h.
+// Internal to the super-block kernel files (K types, IQ4_XS): unpacking super-blocks to
+// KQuantUnpacked with AVX2 (also inlined into the AVX-512 kernels, whose targets include AVX2),
+// and the row driver every register kernel shares (blocking, prefetch, Q8_K activation
+// pointers, row sums). Include only inside an __x86_64__ block, after x86_simd.h.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 #include <cstddef>
 #include <cstring>
 
+#include "engine/model/cpu/matmul_kernels.h"
 #include "engine/model/cpu/matmul_kquant.h"
 #include "engine/model/cpu/x86_simd.h"
 
@@ -185,6 +187,51 @@ BS_KQ_AVX2_INLINE void unpack(const std::byte* blk, KQuantUnpacked& u) {
         static_assert(T == WeightType::Q6_K);
         unpackQ6K(blk, u);
     }
+}
+
+// Blocking of the super-block kernels: activations of kTokenBlock tokens (64 x K bytes) stay
+// in L2 while a panel of kRowPanel rows passes; a row panel's weights stay in L2 for the next
+// token block. Small T is one block, so each weight row is read from memory once per call.
+inline constexpr std::int64_t kTokenBlock = 64;
+inline constexpr std::int64_t kRowPanel = 16;
+// Software prefetch distance along the weight stream (rows are contiguous); only the first
+// token block prefetches: later blocks find the panel in L2.
+inline constexpr std::size_t kPrefetchBytes = 4096;
+
+BS_KQ_AVX2_INLINE float hsum(__m256 v) {
+    const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+
+/// acc[c] += super-block `blk` of a row dotted with Q8_K super-block xb[c], c < C (8 lanes,
+/// summed at the end of the row).
+using SuperBlockKernel = void (*)(const std::byte* blk, const BlockQ8_K* const* xb, __m256* acc);
+
+/// y[t + c][n] = row n of a.w dotted with token t + c's activations, c < C, with Kernel per
+/// super-block of BlockBytes bytes: the row driver of the register kernels (K types and
+/// IQ4_XS), which keep a super-block's unpacked values in registers for C tokens.
+template <int C, std::size_t BlockBytes, SuperBlockKernel Kernel>
+BS_KQ_AVX2_INLINE void rowTimesTokens(const KernelArgs& a, std::int64_t n, std::int64_t t, bool prefetch) {
+    const std::int64_t nb = a.w->cols / kQK;
+    const std::byte* row = a.w->row(n);
+    __m256 acc[C];
+    #pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) acc[c] = _mm256_setzero_ps();
+    for (std::int64_t b = 0; b < nb; ++b) {
+        const std::byte* blk = row + static_cast<std::size_t>(b) * BlockBytes;
+        if (prefetch) {
+            #pragma GCC unroll 4
+            for (std::size_t l = 0; l < BlockBytes; l += 64)
+                _mm_prefetch(reinterpret_cast<const char*>(blk + kPrefetchBytes + l), _MM_HINT_T0);
+        }
+        const BlockQ8_K* xb[C];
+        #pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) xb[c] = a.xk + (t + c) * nb + b;
+        Kernel(blk, xb, acc);
+    }
+    #pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) a.y[(t + c) * a.ldy + n] = hsum(acc[c]);
 }
 
 }  // namespace batchscope::engine::cpu::detail::kquant
