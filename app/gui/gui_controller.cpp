@@ -158,9 +158,6 @@ void GuiController::onSnapshot() {
     m_selectWhenVisible = engine::kInvalidRequestId;
 }
 
-}  // namespace batchscope::app
-
-namespace batchscope::app {
 
 void GuiController::applyChosenTemplate(engine::Engine& engine) {
     m_templateNote.clear();
