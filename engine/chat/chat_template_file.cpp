@@ -24,8 +24,11 @@ Result<ChatTemplateFile> loadChatTemplateFile(const std::string& path) {
                                                          std::to_string(kMaxChatTemplateFileBytes >> 10) + " KiB");
     if (file.text.empty()) return makeError(ErrorCode::InvalidArgument, "chat template " + path + ": the file is empty");
     auto parsed = ChatTemplate::parse(file.text);
-    if (!parsed)
-        return makeError(ErrorCode::InvalidFormat, "chat template " + path + ": " + parsed.error().message);
+    if (!parsed) {
+        std::string why = parsed.error().message;
+        if (why.rfind("chat template: ", 0) == 0) why.erase(0, 15);  // we name it already
+        return makeError(ErrorCode::InvalidFormat, "chat template " + path + ": " + why);
+    }
     file.source = "file: " + path;
     return file;
 }
