@@ -74,6 +74,11 @@ void ModelPanel::setChatTemplateSource(const std::string& source) {
     m_templateReset->setEnabled(QString::fromStdString(source).startsWith(QLatin1String("file: ")));
 }
 
+void ModelPanel::setChatTemplateChoiceEnabled(bool enabled) {
+    m_templateFile->setVisible(enabled);
+    m_templateReset->setVisible(enabled);
+}
+
 void ModelPanel::setChatTemplateNote(const QString& note) {
     m_templateNote->setText(note);
     m_templateNote->setVisible(!note.isEmpty());

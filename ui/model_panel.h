@@ -29,6 +29,9 @@ public:
     /// "gguf" -> "the model's own (GGUF)", "built-in: chatml (why)" -> "built-in format chatml
     /// (why)", "file: PATH" -> "file PATH".
     static QString describeChatTemplate(const std::string& source);
+    /// Off for a remote server's tab (its template is chosen on the server): the template
+    /// buttons are hidden.
+    void setChatTemplateChoiceEnabled(bool enabled);
     QPushButton* chatTemplateFileButton() const { return m_templateFile; }
     QPushButton* chatTemplateResetButton() const { return m_templateReset; }
     /// The value shown for a property name ("Architecture"), "" if absent (tests).

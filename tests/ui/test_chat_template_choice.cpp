@@ -67,6 +67,7 @@ private slots:
     void badFileChangesNothing();
     void vanishedFileFallsBackToTheModelsOwn();
     void commandLineOverrideIsNotRemembered();
+    void remoteTabsHaveNoTemplateChoice();
 
 private:
     QString write(const QString& name, const QByteArray& text) {
@@ -167,6 +168,14 @@ void TestChatTemplateChoice::commandLineOverrideIsNotRemembered() {
         QVERIFY(a.load());  // the next model loaded: the override was for the first only
         QCOMPARE(a.source(), QStringLiteral("built-in: chatml (simulated model)"));
     }
+}
+
+void TestChatTemplateChoice::remoteTabsHaveNoTemplateChoice() {
+    ui::MainWindow window;
+    QVERIFY(window.modelPanel()->chatTemplateFileButton()->isVisibleTo(window.modelPanel()));
+    window.setModelOpenEnabled(false);  // what a remote server's tab does
+    QVERIFY(!window.modelPanel()->chatTemplateFileButton()->isVisibleTo(window.modelPanel()));
+    QVERIFY(!window.modelPanel()->chatTemplateResetButton()->isVisibleTo(window.modelPanel()));
 }
 
 QTEST_MAIN(TestChatTemplateChoice)
