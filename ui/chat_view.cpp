@@ -250,7 +250,7 @@ void ChatView::setStreaming(bool streaming) {
 void ChatView::setHistoryAvailable(bool available, const QString& message) {
     m_historyAvailable = available;
     m_historyOff->setText(message);
-    m_historyOff->setVisible(!available && !message.isEmpty());
+    m_historyOff->setVisible(!message.isEmpty());
     updateButtons();
 }
 

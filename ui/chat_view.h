@@ -42,7 +42,8 @@ public:
     void finishMessage(const ChatMessageItem& message);
     /// While an answer streams: Stop on, Send / Regenerate off.
     void setStreaming(bool streaming);
-    /// Off: a visible explanation (e.g. the database is locked) and the chat controls disabled.
+    /// Off: the chat controls disabled. A non-empty message is shown as a banner either way
+    /// (e.g. "Chat history is not being saved: ..." while chat runs on an in-memory history).
     void setHistoryAvailable(bool available, const QString& message = QString());
     bool isHistoryAvailable() const { return m_historyAvailable; }
     /// A visible notice above the messages (e.g. turns left out of an over-long conversation).

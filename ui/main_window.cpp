@@ -230,6 +230,7 @@ void MainWindow::raiseServerMetricsDock() {
 void MainWindow::setModelOpenEnabled(bool enabled) {
     if (m_openModelAction) m_openModelAction->setEnabled(enabled);
     m_modelOpenEnabled = enabled;
+    m_modelPanel->setChatTemplateChoiceEnabled(enabled);  // a remote server chooses its own
 }
 
 void MainWindow::applyDefaultDockSizes() {

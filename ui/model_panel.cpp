@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <vector>
 
+#include <QFileDialog>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
@@ -14,7 +16,8 @@ namespace batchscope::ui {
 
 ModelPanel::ModelPanel(QWidget* parent)
     : QWidget(parent), m_title(new QLabel(tr("No model loaded"), this)),
-      m_tree(new QTreeWidget(this)) {
+      m_tree(new QTreeWidget(this)), m_templateFile(new QPushButton(tr("Chat template…"), this)),
+      m_templateReset(new QPushButton(tr("Model's own template"), this)), m_templateNote(new QLabel(this)) {
     m_title->setWordWrap(true);
     QFont bold = m_title->font();
     bold.setBold(true);
@@ -25,13 +28,63 @@ ModelPanel::ModelPanel(QWidget* parent)
     m_tree->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
     auto* open = new QPushButton(tr("Open model…"), this);
     open->setToolTip(tr("Load a GGUF model file (the current one keeps serving until it loads)"));
+    m_templateFile->setToolTip(tr("Use a Jinja chat template file for this model (remembered for it)"));
+    m_templateReset->setToolTip(tr("Go back to the model's own chat template"));
+    m_templateFile->setEnabled(false);
+    m_templateReset->setEnabled(false);
+    m_templateNote->setObjectName(QStringLiteral("chatTemplateNote"));
+    m_templateNote->setWordWrap(true);
+    m_templateNote->hide();
+    auto* templates = new QHBoxLayout;
+    templates->addWidget(m_templateFile);
+    templates->addWidget(m_templateReset);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(m_title);
     layout->addWidget(m_tree, 1);
+    layout->addLayout(templates);
+    layout->addWidget(m_templateNote);
     layout->addWidget(open);
     connect(open, &QPushButton::clicked, this, &ModelPanel::openModelRequested);
+    connect(m_templateFile, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Chat template for this model"), QString(),
+                                                          tr("Jinja templates (*.jinja *.j2 *.txt);;All files (*)"));
+        if (!path.isEmpty()) emit chatTemplateFileChosen(path);
+    });
+    connect(m_templateReset, &QPushButton::clicked, this, &ModelPanel::chatTemplateResetRequested);
 }
+
+QString ModelPanel::describeChatTemplate(const std::string& source) {
+    const QString s = QString::fromStdString(source);
+    if (s == QLatin1String("gguf")) return tr("the model's own (GGUF)");
+    if (s.startsWith(QLatin1String("built-in: "))) return tr("built-in format %1").arg(s.mid(10));
+    if (s.startsWith(QLatin1String("file: "))) return tr("file %1").arg(s.mid(6));
+    return s.isEmpty() ? tr("—") : s;
+}
+
+void ModelPanel::setChatTemplateSource(const std::string& source) {
+    const QString text = describeChatTemplate(source);
+    for (int i = 0; i < m_tree->topLevelItemCount(); ++i) {
+        QTreeWidgetItem* item = m_tree->topLevelItem(i);
+        if (item->text(0) != tr("Chat template")) continue;
+        item->setText(1, text);
+        item->setToolTip(1, text);
+    }
+    m_templateFile->setEnabled(true);
+    m_templateReset->setEnabled(QString::fromStdString(source).startsWith(QLatin1String("file: ")));
+}
+
+void ModelPanel::setChatTemplateChoiceEnabled(bool enabled) {
+    m_templateFile->setVisible(enabled);
+    m_templateReset->setVisible(enabled);
+}
+
+void ModelPanel::setChatTemplateNote(const QString& note) {
+    m_templateNote->setText(note);
+    m_templateNote->setVisible(!note.isEmpty());
+}
+
+QString ModelPanel::chatTemplateNote() const { return m_templateNote->text(); }
 
 QString ModelPanel::formatBytes(std::uint64_t bytes) {
     const double b = double(bytes);
@@ -83,6 +136,9 @@ void ModelPanel::setModelInfo(const engine::ModelInfo& info) {
     if (!mix.isEmpty() && !info.fileType.empty()) mix = QString::fromStdString(info.fileType) + QStringLiteral(": ") + mix;
     add(tr("Tensor types"), mix.isEmpty() ? tr("—") : mix);
     add(tr("Path"), info.path.empty() ? tr("(built in)") : QString::fromStdString(info.path));
+    add(tr("Chat template"), QString());
+    setChatTemplateSource(info.chatTemplateSource);
+    setChatTemplateNote({});
 }
 
 QString ModelPanel::valueOf(const QString& property) const {

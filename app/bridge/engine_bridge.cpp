@@ -2,6 +2,8 @@
 #include "app/bridge/engine_bridge.h"
 
 #include <QMetaObject>
+
+#include "engine/chat/chat_prompt.h"
 #include <QPointer>
 #include <utility>
 
@@ -69,6 +71,7 @@ void EngineBridge::onOldEngineRetired() {
 
 void EngineBridge::installPendingEngine() {
     m_engine = std::move(m_pending);
+    ++m_generation;
     m_lastStep = -1;
     m_latest.reset();
     if (!m_engine) {
@@ -87,6 +90,76 @@ engine::Result<engine::RequestId> EngineBridge::submitChat(const std::vector<eng
         return engine::makeError(engine::ErrorCode::Internal,
                                  m_switching ? "the model is being switched" : "no model is loaded");
     return m_engine->submitChat(messages, options, makeCallbacks());
+}
+
+bool EngineBridge::submitChatAsync(std::vector<engine::ChatMessage> messages, int keepLeading,
+                                   const engine::GenerationOptions& options, ChatSubmitDone done) {
+    if (!m_engine) return false;
+    const int generation = m_generation;
+    m_worker.start([this, engine = m_engine, messages = std::move(messages), keepLeading, options,
+                    callbacks = makeCallbacks(), generation, done = std::move(done)]() mutable {
+        // Worker thread: render + tokenize (Engine::submitChat), dropping the oldest turns
+        // while the conversation does not fit the context.
+        ChatSubmitted out;
+        const std::size_t keep = std::size_t(std::max(0, keepLeading));
+        while (true) {
+            auto id = engine->submitChat(messages, options, callbacks);
+            if (id) {
+                out.ok = true;
+                out.id = id.value();
+                break;
+            }
+            out.code = id.error().code;
+            out.error = QString::fromStdString(id.error().message);
+            if (out.code != engine::ErrorCode::PromptTooLong || messages.size() <= keep + 1) break;
+            messages.erase(messages.begin() + std::ptrdiff_t(keep));
+            ++out.dropped;
+        }
+        if (out.ok) {
+            out.error.clear();
+            out.sent = std::move(messages);
+        }
+        // `this` is alive: the destructor waits for the worker before anything is destroyed.
+        QMetaObject::invokeMethod(
+            this,
+            [this, out = std::move(out), generation, done = std::move(done)]() mutable {
+                out.stale = generation != m_generation;
+                if (done) done(out);
+            },
+            Qt::QueuedConnection);
+    });
+    return true;
+}
+
+bool EngineBridge::renderChatAsync(std::vector<engine::ChatMessage> messages, RenderDone done) {
+    if (!m_engine) return false;
+    m_worker.start([this, engine = m_engine, messages = std::move(messages), done = std::move(done)] {
+        const engine::ModelInfo info = engine->modelInfo();
+        auto prompt = engine::buildChatPrompt(info.chatTemplate, messages, info, engine->tokenizer());
+        const bool ok = prompt.ok();
+        const QString text = ok ? QString::fromStdString(prompt->rendered.text) : QString();
+        const int tokens = ok ? int(prompt->tokens.size()) : 0;
+        const QString error = ok ? QString() : QString::fromStdString(prompt.error().message);
+        QMetaObject::invokeMethod(
+            this, [done, ok, text, tokens, error] { if (done) done(ok, text, tokens, error); },
+            Qt::QueuedConnection);
+    });
+    return true;
+}
+
+engine::Status EngineBridge::setChatTemplate(const std::string& text, const std::string& source) {
+    if (!m_engine)
+        return engine::makeError(engine::ErrorCode::InvalidArgument,
+                                 m_switching ? "the model is being switched" : "no model is loaded");
+    if (auto set = m_engine->setChatTemplate(text, source); !set) return set;
+    emit chatTemplateChanged(m_engine->modelInfo());
+    return engine::Ok{};
+}
+
+void EngineBridge::resetChatTemplate() {
+    if (!m_engine) return;
+    m_engine->resetChatTemplate();
+    emit chatTemplateChanged(m_engine->modelInfo());
 }
 
 engine::RequestCallbacks EngineBridge::makeCallbacks() {

@@ -37,6 +37,19 @@ public:
     /// (the remaining copies are then not submitted).
     using SubmitDone = std::function<void(const QList<engine::RequestId>& ids, const QString& error)>;
 
+    /// The outcome of submitChatAsync, delivered on the GUI thread.
+    struct ChatSubmitted {
+        bool ok = false;
+        engine::RequestId id = engine::kInvalidRequestId;
+        int dropped = 0;                          ///< oldest messages left out to fit the context
+        std::vector<engine::ChatMessage> sent;    ///< the messages rendered (after dropping)
+        engine::ErrorCode code = engine::ErrorCode::Internal;
+        QString error;                            ///< when !ok
+        /// The engine it went to was replaced meanwhile (its requests are cancelled with it).
+        bool stale = false;
+    };
+    using ChatSubmitDone = std::function<void(const ChatSubmitted& result)>;
+
     explicit EngineBridge(QObject* parent = nullptr);
     /// Waits for the worker (a running switch or submission), then stops the engine; every
     /// request finishes as cancelled.
@@ -56,9 +69,31 @@ public:
     /// the id or the engine's error (QueueFull, PromptTooLong, ...).
     engine::Result<engine::RequestId> submit(const QString& prompt,
                                              const engine::GenerationOptions& options);
-    /// Thread-safe chat submit: the messages rendered with the model's chat template.
+    /// Thread-safe chat submit on the calling thread (the API; the Chat tab uses
+    /// submitChatAsync): the messages rendered with the model's chat template.
     engine::Result<engine::RequestId> submitChat(const std::vector<engine::ChatMessage>& messages,
                                                  const engine::GenerationOptions& options);
+    /// A chat turn rendered with the model's chat template and tokenized on the worker thread,
+    /// never on the GUI thread. While the engine answers PromptTooLong, the oldest message
+    /// after the first `keepLeading` ones (a system prompt) is dropped and it tries again, as
+    /// long as more than one message would remain. `done` runs on the GUI thread (not at all
+    /// if the bridge is destroyed first). False, and nothing happens, when no engine runs.
+    /// Token events of the request may be emitted before `done` runs.
+    bool submitChatAsync(std::vector<engine::ChatMessage> messages, int keepLeading,
+                         const engine::GenerationOptions& options, ChatSubmitDone done);
+    /// `messages` rendered with the running model's chat template and tokenized on the worker
+    /// thread (engine::buildChatPrompt, as submitChat does), for showing the prompt; `done`
+    /// runs on the GUI thread (ok, the text and token count, or the error). False, and
+    /// nothing happens, when no engine runs.
+    using RenderDone = std::function<void(bool ok, const QString& text, int tokens, const QString& error)>;
+    bool renderChatAsync(std::vector<engine::ChatMessage> messages, RenderDone done);
+    /// The chat template of the running engine (see engine::Engine::setChatTemplate): errors
+    /// when no engine runs or the text does not parse. Emits chatTemplateChanged on success.
+    engine::Status setChatTemplate(const std::string& text, const std::string& source);
+    /// Back to the model's own template; emits chatTemplateChanged. No-op without an engine.
+    void resetChatTemplate();
+    /// Counts engines installed so far (a submission made before a switch is stale after it).
+    int engineGeneration() const { return m_generation; }
     /// Submits `count` copies (the sampling seed + i for copy i) on the worker thread and calls
     /// `done` on the GUI thread (not at all if the bridge is destroyed first). False, and
     /// nothing happens, when no engine is running (none loaded, or a switch in progress).
@@ -92,6 +127,8 @@ signals:
     void modelChanged(const batchscope::engine::ModelInfo& info);
     /// True when a switch starts stopping the old engine; false once the new one runs.
     void switchingChanged(bool switching);
+    /// The running engine's chat template changed (info.chatTemplateSource says which).
+    void chatTemplateChanged(const batchscope::engine::ModelInfo& info);
 
 private:
     /// Callbacks that queue the engine thread's events for flushEvents on this thread.
@@ -108,6 +145,7 @@ private:
     std::shared_ptr<engine::Engine> m_engine;
     std::shared_ptr<engine::Engine> m_pending;  ///< waits for the old engine to stop
     bool m_switching = false;
+    int m_generation = 0;
     QThreadPool m_worker;  ///< one thread: switches and submissions in order
     QTimer m_snapshotTimer;
     SnapshotPtr m_latest;

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/chat/chat_session.h"
 
+#include <QPointer>
+#include <utility>
+
 #include "app/bridge/engine_bridge.h"
 #include "app/chat/conversation_store.h"
 #include "engine/chat/chat_prompt.h"
@@ -47,52 +50,84 @@ bool ChatSession::regenerate() {
 
 bool ChatSession::submitHistory() {
     const auto summary = m_store.conversation(m_conversation);
-    std::vector<engine::ChatMessage> turns;
-    for (const StoredMessage& m : m_store.messages(m_conversation))
-        if (!m.content.isEmpty()) turns.push_back({m.role.toStdString(), m.content.toStdString()});
-    // Over-long conversations: drop the oldest turns (never the system prompt nor the last
-    // user message) until the prompt fits, and say how many were left out.
-    int dropped = 0;
-    std::vector<engine::ChatMessage> sent;
-    while (true) {
-        std::vector<engine::ChatMessage> messages;
-        if (summary && !summary->systemPrompt.isEmpty())
-            messages.push_back({"system", summary->systemPrompt.toStdString()});
-        messages.insert(messages.end(), turns.begin(), turns.end());
-        auto id = m_bridge.submitChat(messages, m_options);
-        if (id.ok()) {
-            if (dropped > 0) emit turnsDropped(dropped);
-            m_request = id.value();
-            sent = std::move(messages);
-            break;
-        }
-        if (id.error().code != engine::ErrorCode::PromptTooLong || turns.size() <= 1) {
-            m_error = QString::fromStdString(id.error().message);
-            emit failed(m_error);
-            return false;
-        }
-        turns.erase(turns.begin());
-        ++dropped;
+    std::vector<engine::ChatMessage> messages;
+    int keepLeading = 0;
+    if (summary && !summary->systemPrompt.isEmpty()) {
+        messages.push_back({"system", summary->systemPrompt.toStdString()});
+        keepLeading = 1;
     }
+    for (const StoredMessage& m : m_store.messages(m_conversation))
+        if (!m.content.isEmpty()) messages.push_back({m.role.toStdString(), m.content.toStdString()});
+    // Over-long conversations: the bridge drops the oldest turns (never the system prompt nor
+    // the last user message) until the prompt fits, and says how many were left out.
+    const int token = ++m_submitToken;
+    QPointer<ChatSession> self(this);
+    const bool queued = m_bridge.submitChatAsync(
+        std::move(messages), keepLeading, m_options,
+        [self, token](const EngineBridge::ChatSubmitted& result) {
+            if (self) self->onSubmitted(token, result);
+        });
+    if (!queued) {
+        m_error = m_bridge.isSwitching() ? tr("the model is being switched") : tr("no model is loaded");
+        emit failed(m_error);
+        return false;
+    }
+    m_submitting = true;
+    m_stopRequested = false;
+    m_earlyTokens.clear();
+    m_earlyFinished.clear();
     m_answerText.clear();
     m_answerMessage = m_store.addMessage(m_conversation, QStringLiteral("assistant"), {}, MessageState::Streaming)
                           .value_or(0);
-    if (m_answerMessage) m_sent.insert(m_answerMessage, std::move(sent));
-    emit answerStarted(m_answerMessage, m_request);
+    emit answerStarted(m_answerMessage);
     return true;
+}
+
+void ChatSession::onSubmitted(int token, const EngineBridge::ChatSubmitted& result) {
+    if (token != m_submitToken) {  // disowned (quit, switch, another conversation)
+        if (result.ok && !result.stale) m_bridge.cancel(result.id);
+        return;
+    }
+    m_submitting = false;
+    const QVector<engine::TokenEvent> early = std::exchange(m_earlyTokens, {});
+    const QVector<engine::GenerationResult> earlyFinished = std::exchange(m_earlyFinished, {});
+    if (!result.ok || result.stale) {
+        if (m_answerMessage) m_store.deleteMessage(m_answerMessage);  // the empty answer
+        m_answerMessage = 0;
+        m_error = result.stale ? tr("the model was switched before the turn was queued") : result.error;
+        emit failed(m_error);
+        return;
+    }
+    m_request = result.id;
+    if (m_answerMessage) m_sent.insert(m_answerMessage, result.sent);
+    emit requestAssigned(m_answerMessage, m_request);
+    if (result.dropped > 0) emit turnsDropped(result.dropped);  // after: the view reloads on the former
+    if (!early.isEmpty()) onTokens(early);
+    for (const engine::GenerationResult& r : earlyFinished) onFinished(r);
+    if (m_stopRequested && isStreaming()) stop();
 }
 
 void ChatSession::stop() {
     if (!isStreaming()) return;
+    if (m_submitting) {  // no id yet: cancelled as soon as it comes
+        m_stopRequested = true;
+        return;
+    }
     m_bridge.cancel(m_request);  // requestFinished (Cancelled) commits the text as Stopped
     m_store.flushStreaming();
 }
 
 void ChatSession::stopAndCommit() {
     if (!isStreaming()) return;
-    const engine::RequestId request = m_request;
-    m_request = engine::kInvalidRequestId;  // the Cancelled result, if it comes, is ignored
-    m_bridge.cancel(request);
+    if (m_submitting) {
+        ++m_submitToken;  // onSubmitted cancels the request if it still comes
+        m_submitting = false;
+        m_earlyTokens.clear();
+        m_earlyFinished.clear();
+    }
+    const engine::RequestId request = std::exchange(m_request, engine::kInvalidRequestId);
+    // The Cancelled result, if it comes, is ignored.
+    if (request != engine::kInvalidRequestId) m_bridge.cancel(request);
     const QString text = QString::fromUtf8(m_answerText);
     m_store.finishMessage(m_answerMessage, text, MessageState::Stopped, {});
 }
@@ -109,41 +144,47 @@ std::vector<engine::ChatMessage> ChatSession::storedPromptBefore(qint64 assistan
     return {};  // not a message of this conversation
 }
 
-ChatSession::RenderedPrompt ChatSession::renderedPrompt(qint64 assistantMessageId) const {
+void ChatSession::requestRenderedPrompt(qint64 assistantMessageId) {
     RenderedPrompt out;
     const engine::Engine* engine = m_bridge.engine();
     if (!engine) {
         out.note = tr("No model is running");
-        return out;
+        emit renderedPromptReady(assistantMessageId, out);
+        return;
     }
+    const QString model = QString::fromStdString(engine->modelInfo().name);
     std::vector<engine::ChatMessage> messages;
     if (auto it = m_sent.constFind(assistantMessageId); it != m_sent.cend()) {
         messages = *it;
-        out.note = tr("The prompt sent for this answer, rendered with %1's chat template.")
-                       .arg(QString::fromStdString(engine->modelInfo().name));
+        out.note = tr("The prompt sent for this answer, rendered with %1's chat template.").arg(model);
     } else {
         messages = storedPromptBefore(assistantMessageId);
         out.note = tr("Rebuilt from the stored history before this answer with the running model "
                       "(%1); earlier turns dropped for the context, if any, are included.")
-                       .arg(QString::fromStdString(engine->modelInfo().name));
+                       .arg(model);
     }
     if (messages.empty()) {
         out.note = tr("This message is not an answer of the current conversation");
-        return out;
+        emit renderedPromptReady(assistantMessageId, out);
+        return;
     }
-    auto prompt = engine::buildChatPrompt(engine->modelInfo().chatTemplate, messages, engine->modelInfo(),
-                                          engine->tokenizer());
-    if (!prompt) {
-        out.note = QString::fromStdString(prompt.error().message);
-        return out;
-    }
-    out.ok = true;
-    out.text = QString::fromStdString(prompt->rendered.text);
-    out.tokens = static_cast<int>(prompt->tokens.size());
-    return out;
+    QPointer<ChatSession> self(this);
+    m_bridge.renderChatAsync(std::move(messages), [self, assistantMessageId, out](bool ok, const QString& text,
+                                                                                  int tokens, const QString& error) mutable {
+        if (!self) return;
+        out.ok = ok;
+        out.text = text;
+        out.tokens = tokens;
+        if (!ok) out.note = error;
+        emit self->renderedPromptReady(assistantMessageId, out);
+    });
 }
 
 void ChatSession::onTokens(const QVector<engine::TokenEvent>& events) {
+    if (m_submitting) {
+        m_earlyTokens += events;
+        return;
+    }
     if (!isStreaming()) return;
     bool changed = false;
     for (const engine::TokenEvent& e : events) {
@@ -158,6 +199,10 @@ void ChatSession::onTokens(const QVector<engine::TokenEvent>& events) {
 }
 
 void ChatSession::onFinished(const engine::GenerationResult& result) {
+    if (m_submitting) {
+        m_earlyFinished.push_back(result);
+        return;
+    }
     if (result.id != m_request || !isStreaming()) return;
     m_request = engine::kInvalidRequestId;
     const MessageState state =

@@ -90,9 +90,12 @@ ConversationStore::OpenStatus ConversationStore::classify(const QString& error) 
 ConversationStore::OpenStatus ConversationStore::open(const QString& path) {
     close();
     m_path = path;
+    m_inMemory = path == QLatin1String(":memory:");
+    m_openReason.clear();
     auto fail = [this](OpenStatus status, const QString& why) {
         m_status = status;
-        m_openError = QStringLiteral("Chat history is off: %1 (%2)").arg(why, m_path);
+        m_openReason = QStringLiteral("%1 (%2)").arg(why, m_path);
+        m_openError = QStringLiteral("Chat history is off: ") + m_openReason;
         close();
         return status;
     };
@@ -100,7 +103,7 @@ ConversationStore::OpenStatus ConversationStore::open(const QString& path) {
         return fail(OpenStatus::NoDriver, QStringLiteral("the Qt SQLite driver is not installed "
                                                          "(Debian package libqt6sql6-sqlite)"));
     const QFileInfo info(path);
-    if (!QDir().mkpath(info.absolutePath()))
+    if (!m_inMemory && !QDir().mkpath(info.absolutePath()))
         return fail(OpenStatus::ReadOnly, QStringLiteral("cannot create the directory %1").arg(info.absolutePath()));
     {
         QSqlDatabase d = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
@@ -119,7 +122,7 @@ ConversationStore::OpenStatus ConversationStore::open(const QString& path) {
     }
     const QString journalMode = wal.value(0).toString().toLower();
     wal.finish();  // an unfinished statement would make COMMIT fail
-    if (journalMode != QLatin1String("wal"))
+    if (journalMode != QLatin1String("wal") && !m_inMemory)  // an in-memory database has no WAL
         return fail(OpenStatus::ReadOnly, QStringLiteral("the database cannot be written (WAL mode refused)"));
     execSql(QStringLiteral("PRAGMA foreign_keys=ON"));
     execSql(QStringLiteral("PRAGMA synchronous=NORMAL"));  // WAL: durable at checkpoints, never corrupt
@@ -130,6 +133,17 @@ ConversationStore::OpenStatus ConversationStore::open(const QString& path) {
     m_status = OpenStatus::Ok;
     m_openError.clear();
     return m_status;
+}
+
+ConversationStore::OpenStatus ConversationStore::openInMemory() {
+    const QString reason = m_openReason, file = m_path;
+    const OpenStatus status = open(QStringLiteral(":memory:"));
+    if (status == OpenStatus::Ok) {
+        m_path = file;
+        m_openReason = reason.isEmpty() ? QStringLiteral("no database file") : reason;
+        m_openError = QStringLiteral("Chat history is not being saved: ") + m_openReason;
+    }
+    return status;
 }
 
 bool ConversationStore::migrate() {

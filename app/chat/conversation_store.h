@@ -38,10 +38,17 @@ public:
     /// Opens (creating if absent) and migrates. Streaming messages left by a crash become
     /// Interrupted. On failure the store stays closed; openError() says why.
     OpenStatus open(const QString& path);
+    /// After open() failed: chat keeps working on an empty history in memory (nothing is
+    /// saved; it is gone at quit). isOpen() and isInMemory() are then true, openError() is
+    /// "Chat history is not being saved: <why the file failed> (<path>)".
+    OpenStatus openInMemory();
+    bool isInMemory() const { return m_open && m_inMemory; }
     void close();
     bool isOpen() const { return m_open; }
     OpenStatus openStatus() const { return m_status; }
     QString openError() const { return m_openError; }
+    /// Why the file could not be used, with its path ("" when it opened).
+    QString openReason() const { return m_openReason; }
     QString lastError() const { return m_lastError; }
     QString path() const { return m_path; }
     /// How long open() waits for a lock held by another process (ms).
@@ -91,8 +98,9 @@ private:
     QString m_connection;
     QString m_path;
     bool m_open = false;
+    bool m_inMemory = false;
     OpenStatus m_status = OpenStatus::Error;
-    QString m_openError, m_lastError;
+    QString m_openError, m_openReason, m_lastError;
     int m_busyTimeoutMs = 2000;
     qint64 m_commitIntervalMs = 1000;
     std::function<qint64()> m_clock;

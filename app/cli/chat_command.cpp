@@ -26,7 +26,6 @@ int runChat(const QStringList& args) {
     parser.addOptions({
         {"message", "The user's message (required).", "text"},
         {"system", "A system message before it.", "text"},
-        {"chat-template", "Use this Jinja chat template file instead of the model's.", "file"},
     });
     addGenerationOptions(parser);
     if (int rc = parseOrExit(parser, args, "Run one chat turn with the model's chat template and print the answer.");
@@ -39,20 +38,8 @@ int runChat(const QStringList& args) {
     }
     auto options = generationOptions(parser);
     if (!options) return 2;
-    std::optional<std::string> templateText;
-    if (parser.isSet("chat-template")) {
-        templateText = readTextFile(parser.value("chat-template").toStdString());
-        if (!templateText) return 1;
-    }
-    auto engine = buildEngine(parser);
+    auto engine = buildEngine(parser);  // applies --chat-template
     if (!engine) return 1;
-    if (templateText) {
-        auto set = engine->setChatTemplate(*templateText, "file: " + parser.value("chat-template").toStdString());
-        if (!set) {
-            std::cerr << "error: " << set.error().message << "\n";
-            return 1;
-        }
-    }
     std::cerr << "[chat template: " << engine->modelInfo().chatTemplateSource << "]\n";
     std::vector<engine::ChatMessage> messages;
     if (parser.isSet("system")) messages.push_back({"system", parser.value("system").toStdString()});

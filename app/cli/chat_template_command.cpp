@@ -7,6 +7,7 @@
 #include "app/cli/cli_common.h"
 #include "engine/chat/chat_format.h"
 #include "engine/chat/chat_prompt.h"
+#include "engine/chat/chat_template_file.h"
 #include "engine/model/gguf_file.h"
 #include "engine/tokenizer/tokenizer_factory.h"
 
@@ -82,10 +83,13 @@ int runChatTemplate(const QStringList& args) {
         info.chatTemplateSource = resolved.source;
     }
     if (parser.isSet("template")) {
-        auto text = readTextFile(parser.value("template").toStdString());
-        if (!text) return 1;
-        info.chatTemplate = *text;
-        info.chatTemplateSource = "file: " + parser.value("template").toStdString();
+        auto file = engine::loadChatTemplateFile(parser.value("template").toStdString());
+        if (!file) {
+            std::cerr << "error: --template: " << file.error().message << "\n";
+            return 1;
+        }
+        info.chatTemplate = file->text;
+        info.chatTemplateSource = file->source;
     }
     std::cerr << "[chat template: " << info.chatTemplateSource << "]\n";
     if (auto valid = engine::validateChatMessages(*messages); !valid) {

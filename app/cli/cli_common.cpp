@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "engine/chat/chat_template_file.h"
+
 namespace batchscope::app {
 
 QCommandLineOption kvTypeOption() {
@@ -29,6 +31,23 @@ void addEngineOptions(QCommandLineParser& parser) {
         {"block-size", "Tokens per KV block (default 16).", "n", "16"},
         {"queue-capacity", "Waiting requests at most (default 1024).", "n", "1024"},
     });
+    parser.addOption(chatTemplateOption());
+}
+
+QCommandLineOption chatTemplateOption() {
+    return {"chat-template", "Use this Jinja chat template file instead of the model's own.", "file"};
+}
+
+std::optional<engine::ChatTemplateFile> chatTemplateFile(const QCommandLineParser& parser, bool* failed) {
+    *failed = false;
+    if (!parser.isSet("chat-template")) return std::nullopt;
+    auto file = engine::loadChatTemplateFile(parser.value("chat-template").toStdString());
+    if (!file) {
+        std::cerr << "error: --chat-template: " << file.error().message << "\n";
+        *failed = true;
+        return std::nullopt;
+    }
+    return std::move(file).value();
 }
 
 std::optional<long long> positiveInt(const QCommandLineParser& parser, const QString& name,
@@ -117,6 +136,10 @@ std::unique_ptr<engine::Engine> buildEngine(const QCommandLineParser& parser, bo
     auto exec = executorOptions(parser);
     auto config = engineConfig(parser);
     if (!exec || !config) return nullptr;
+    // A bad template file is refused before the (possibly long) model load.
+    bool templateFailed = false;
+    const auto chatTemplate = chatTemplateFile(parser, &templateFailed);
+    if (templateFailed) return nullptr;
     int lastPercent = -1;
     auto progress = [&](double fraction, const std::string& stage) {
         const int percent = int(fraction * 100) / 10 * 10;  // a line per 10 %, not per tensor
@@ -134,6 +157,12 @@ std::unique_ptr<engine::Engine> buildEngine(const QCommandLineParser& parser, bo
     if (!engine) {
         std::cerr << "error: " << engine.error().message << "\n";
         return nullptr;
+    }
+    if (chatTemplate) {
+        if (auto set = engine.value()->setChatTemplate(chatTemplate->text, chatTemplate->source); !set) {
+            std::cerr << "error: --chat-template: " << set.error().message << "\n";
+            return nullptr;
+        }
     }
     return std::move(engine.value());
 }

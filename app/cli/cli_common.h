@@ -8,18 +8,24 @@
 #include <optional>
 #include <string>
 
+#include "engine/chat/chat_template_file.h"
 #include "engine/runtime/engine.h"
 #include "engine/runtime/executor_factory.h"
 
 namespace batchscope::app {
 
 /// Adds --model, --device, --threads, --kv-type, --max-batch-size, --token-budget, --kv-memory-mb,
-/// --block-size, --queue-capacity to a parser.
+/// --block-size, --queue-capacity, --chat-template to a parser.
 void addEngineOptions(QCommandLineParser& parser);
 /// Adds only --device, --threads and --kv-type (the gui command, whose window holds the rest).
 void addExecutorOptions(QCommandLineParser& parser);
 /// The --kv-type option (default auto), for parsers that take it alone (bench).
 QCommandLineOption kvTypeOption();
+/// --chat-template FILE (in addEngineOptions; the gui command adds it alone).
+QCommandLineOption chatTemplateOption();
+/// The --chat-template file read and parsed; nullopt when the option is absent, or (with
+/// *failed set, after printing the error naming the file) when it cannot be used.
+std::optional<engine::ChatTemplateFile> chatTemplateFile(const QCommandLineParser& parser, bool* failed);
 
 /// Reads them back; nullopt (after printing the reason to stderr) for a bad value.
 std::optional<engine::ExecutorOptions> executorOptions(const QCommandLineParser& parser);
@@ -32,8 +38,8 @@ std::optional<engine::KvCacheType> kvCacheType(const QCommandLineParser& parser)
 /// count is an error. Returns -1 to continue, else the exit code to return.
 int parseOrExit(QCommandLineParser& parser, const QStringList& args, const QString& usage, int positionals = 0);
 
-/// Loads the model (printing progress to stderr) and builds the engine; nullptr after printing
-/// the error.
+/// Loads the model (printing progress to stderr) and builds the engine with the --chat-template
+/// file if given (checked before the model loads); nullptr after printing the error.
 std::unique_ptr<engine::Engine> buildEngine(const QCommandLineParser& parser, bool quiet = false);
 /// The engine the API load benchmarks drive (WebSocket and HTTP alike): the simulated executor,
 /// 256 sequences per step, 4096 queue slots. nullptr after printing the error.

@@ -32,6 +32,7 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
     parser.addOption({"trace", "Open a recorded trace (--record FILE of serve/bench) for playback and what-if, in its "
                                "own tab (repeatable).", "file"});
     addExecutorOptions(parser);
+    parser.addOption(chatTemplateOption());
     api::addApiOptions(parser);
     if (int rc = parseOrExit(parser, args, "Open the desktop application."); rc >= 0) return rc;
     // The token file and settings live in ~/.config/batchscope (no organisation level).
@@ -44,7 +45,11 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
     }
     auto executor = executorOptions(parser);
     if (!executor) return 2;
+    bool templateFailed = false;
+    const auto chatTemplate = chatTemplateFile(parser, &templateFailed);  // checked before the window opens
+    if (templateFailed) return 2;
     GuiOptions options;
+    if (chatTemplate) options.chatTemplate = QString::fromStdString(chatTemplate->path);
     const QStringList urls = parser.values("connect"), tokens = parser.values("connect-token");
     if (tokens.size() > 1 && tokens.size() != urls.size()) {
         std::cerr << "error: give one --connect-token for all --connect servers, or one per --connect\n";

@@ -72,8 +72,10 @@ int runServe(int argc, char** argv, const QStringList& args) {
     std::printf("listening on %s\n", server.url().toString().toUtf8().constData());
     if (http) std::printf("http listening on %s\n", http->url().toString().toUtf8().constData());
     std::fflush(stdout);
-    std::cerr << "serving " << bridge.engine()->modelInfo().name << " (" << bridge.engine()->modelInfo().backend
-              << "); access token from " << tokenSource.toStdString() << "; Ctrl+C stops\n";
+    const engine::ModelInfo served = bridge.engine()->modelInfo();
+    std::cerr << "serving " << served.name << " (" << served.backend << "; chat template: "
+              << served.chatTemplateSource << "); access token from " << tokenSource.toStdString()
+              << "; Ctrl+C stops\n";
     const int rc = app.exec();
     server.close();
     if (http) http->close();

@@ -61,11 +61,15 @@ ChatController::ChatController(EngineBridge& bridge, ConversationStore& store, u
         m_view.showNotice({});
         if (!m_session->regenerate()) m_view.showNotice(m_session->error());
     });
-    connect(&m_view, &ChatView::renderedPromptRequested, this, [this](qint64 messageId) {
-        const ChatSession::RenderedPrompt p = m_session->renderedPrompt(messageId);
-        m_view.showRenderedPrompt(p.text, p.ok ? p.tokens : 0, p.note);
+    connect(&m_view, &ChatView::renderedPromptRequested, m_session, &ChatSession::requestRenderedPrompt);
+    connect(m_session, &ChatSession::renderedPromptReady, this,
+            [this](qint64, const ChatSession::RenderedPrompt& p) {
+                m_view.showRenderedPrompt(p.text, p.ok ? p.tokens : 0, p.note);
+            });
+    connect(m_session, &ChatSession::answerStarted, this, [this] {
+        reloadMessages();  // the user message and the (empty) streaming answer
     });
-    connect(m_session, &ChatSession::answerStarted, this, &ChatController::onAnswerStarted);
+    connect(m_session, &ChatSession::requestAssigned, this, &ChatController::onRequestAssigned);
     connect(m_session, &ChatSession::answerUpdated, &m_view, &ChatView::updateStreamingText);
     connect(m_session, &ChatSession::answerFinished, this, &ChatController::onAnswerFinished);
     connect(m_session, &ChatSession::turnsDropped, this, [this](int messages) {
@@ -74,6 +78,7 @@ ChatController::ChatController(EngineBridge& bridge, ConversationStore& store, u
                              nullptr, messages));
     });
     connect(m_session, &ChatSession::failed, this, [this](const QString& error) {
+        reloadMessages();  // the empty answer of a refused turn is gone; the user message stays
         m_view.showNotice(tr("Not sent: %1").arg(error));
     });
     connect(&window, &ui::MainWindow::labelledRequestActivated, this, &ChatController::onRequestActivated);
@@ -84,9 +89,14 @@ ChatController::ChatController(EngineBridge& bridge, ConversationStore& store, u
         m_requestConversation.clear();
     });
 
+    // An in-memory store (the file could not be used) keeps chat on, with the reason shown.
     m_view.setHistoryAvailable(store.isOpen(), store.openError());
     if (!store.isOpen()) return;
     const auto newest = m_store.conversations({}, 1);
+    if (newest.isEmpty() && store.isInMemory()) {
+        newConversation();  // ready to chat at once
+        return;
+    }
     selectConversation(newest.isEmpty() ? 0 : newest.front().id);
 }
 
@@ -172,14 +182,14 @@ void ChatController::send(const QString& text) {
     m_view.clearInput();
 }
 
-void ChatController::onAnswerStarted(qint64 messageId, engine::RequestId request) {
+void ChatController::onRequestAssigned(qint64 messageId, engine::RequestId request) {
     const qint64 conversation = m_session->conversation();
     m_messageRequest.insert(messageId, request);
     m_requestConversation.insert(request, conversation);
     const auto summary = m_store.conversation(conversation);
     m_window.requestModel()->setRequestLabel(
         request, tr("chat: %1").arg(summary ? summary->title : QString::number(conversation)));
-    reloadMessages();  // the user message and the (empty) streaming answer
+    reloadMessages();  // the answer's widget links to its request now
 }
 
 void ChatController::onAnswerFinished(const StoredMessage& message) {

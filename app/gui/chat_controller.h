@@ -23,8 +23,9 @@ class ConversationStore;
 class EngineBridge;
 
 /// GUI thread only. Owns the ChatSession; owns neither the store, the bridge nor the window
-/// (all must outlive it). A store that is not open (locked, read-only, corrupt database)
-/// turns chat off with its message shown in the view; nothing else changes.
+/// (all must outlive it). A store on an in-memory history (ConversationStore::openInMemory:
+/// the file was locked, read-only or corrupt) keeps chat on with its "not being saved"
+/// message shown in the view; a store that is not open at all turns chat off with its message.
 /// A streaming answer is committed as it stands (Stopped) when the user stops it, switches
 /// conversation, the model is switched (switchingChanged(true)) and at shutdown().
 class ChatController : public QObject {
@@ -53,7 +54,7 @@ private:
     void refreshList();
     void reloadMessages();
     void send(const QString& text);
-    void onAnswerStarted(qint64 messageId, engine::RequestId request);
+    void onRequestAssigned(qint64 messageId, engine::RequestId request);
     void onAnswerFinished(const StoredMessage& message);
     void onRequestActivated(engine::RequestId id);
     void onSwitching(bool switching);

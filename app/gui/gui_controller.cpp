@@ -2,12 +2,17 @@
 #include "app/gui/gui_controller.h"
 
 #include <QMessageBox>
+#include <utility>
 #include <QProgressDialog>
 #include <QSettings>
 
 #include "app/bridge/engine_bridge.h"
+#include "app/gui/chat_template_choice.h"
 #include "app/gui/model_loader.h"
+#include "engine/chat/chat_template_file.h"
+#include "engine/runtime/engine.h"
 #include "ui/main_window.h"
+#include "ui/model_panel.h"
 #include "ui/request_table_model.h"
 #include "ui/request_table_view.h"
 
@@ -22,6 +27,14 @@ GuiController::GuiController(EngineBridge& bridge, ui::MainWindow& window, QObje
     connect(&bridge, &EngineBridge::tokensGenerated, &window, &MainWindow::appendTokens);
     connect(&bridge, &EngineBridge::requestFinished, &window, &MainWindow::requestFinished);
     connect(&bridge, &EngineBridge::modelChanged, &window, &MainWindow::setModelInfo);
+    // After the window's handler (which clears the panel's note).
+    connect(&bridge, &EngineBridge::modelChanged, this, &GuiController::showTemplateNote);
+    connect(&bridge, &EngineBridge::chatTemplateChanged, this, [this](const engine::ModelInfo& info) {
+        m_window.modelPanel()->setChatTemplateSource(info.chatTemplateSource);
+        showTemplateNote();
+    });
+    connect(window.modelPanel(), &ui::ModelPanel::chatTemplateFileChosen, this, &GuiController::setChatTemplateFile);
+    connect(window.modelPanel(), &ui::ModelPanel::chatTemplateResetRequested, this, &GuiController::resetChatTemplate);
     connect(&bridge, &EngineBridge::switchingChanged, this, &GuiController::onSwitchingChanged);
     // Window intents -> bridge.
     connect(&window, &MainWindow::submitRequested, this,
@@ -97,7 +110,9 @@ void GuiController::onLoadFinished(bool ok, const QString& error, bool cancelled
         return;
     }
     m_awaitingSwitch = true;
-    m_bridge.setEngine(m_loader->takeEngine());  // returns at once; a switch finishes later
+    std::unique_ptr<engine::Engine> engine = m_loader->takeEngine();
+    if (engine) applyChosenTemplate(*engine);
+    m_bridge.setEngine(std::move(engine));  // returns at once; a switch finishes later
     if (!m_bridge.isSwitching()) finishLoad();   // there was no engine to stop
 }
 
@@ -141,6 +156,62 @@ void GuiController::onSnapshot() {
     if (m_window.requestModel()->rowOf(m_selectWhenVisible) < 0) return;
     m_window.requestView()->selectRequest(m_selectWhenVisible);
     m_selectWhenVisible = engine::kInvalidRequestId;
+}
+
+
+void GuiController::applyChosenTemplate(engine::Engine& engine) {
+    m_templateNote.clear();
+    const QString key = ChatTemplateChoice::modelKey(engine.modelInfo());
+    const bool once = !m_templateOverride.isEmpty();
+    const QString path = once ? std::exchange(m_templateOverride, QString()) : ChatTemplateChoice::fileFor(key);
+    if (path.isEmpty()) return;
+    // The engine has not started: setting its template here races with nothing.
+    if (auto applied = ChatTemplateChoice::applyFile(engine, path); !applied) {
+        m_templateNote = tr("The chat template chosen for this model cannot be used (%1); the model's "
+                            "own is used instead.")
+                             .arg(QString::fromStdString(applied.error().message));
+        m_window.showStatusMessage(m_templateNote, 15000);
+    }
+}
+
+void GuiController::showTemplateNote() { m_window.modelPanel()->setChatTemplateNote(m_templateNote); }
+
+bool GuiController::setChatTemplateFile(const QString& path) {
+    engine::Engine* engine = m_bridge.engine();
+    engine::Status applied = engine::makeError(engine::ErrorCode::InvalidArgument,
+                                               m_bridge.isSwitching() ? "the model is being switched"
+                                                                      : "no model is loaded");
+    if (engine) {
+        auto file = engine::loadChatTemplateFile(path.toStdString());
+        applied = file ? m_bridge.setChatTemplate(file->text, file->source) : engine::Status(file.error());
+    }
+    if (!applied) {
+        m_lastError = QString::fromStdString(applied.error().message);
+        m_window.showStatusMessage(tr("Chat template not changed: %1").arg(m_lastError), 15000);
+        m_window.modelPanel()->setChatTemplateNote(tr("Not changed: %1").arg(m_lastError));
+        if (m_interactive) {
+            auto* box = new QMessageBox(QMessageBox::Warning, tr("Chat template"), m_lastError,
+                                        QMessageBox::Ok, &m_window);
+            box->setInformativeText(tr("The template in use stays."));
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        }
+        return false;
+    }
+    ChatTemplateChoice::remember(ChatTemplateChoice::modelKey(engine->modelInfo()), path);
+    m_templateNote.clear();
+    showTemplateNote();
+    m_window.showStatusMessage(tr("Chat template for this model: %1").arg(path));
+    return true;
+}
+
+void GuiController::resetChatTemplate() {
+    engine::Engine* engine = m_bridge.engine();
+    if (!engine) return;
+    ChatTemplateChoice::remember(ChatTemplateChoice::modelKey(engine->modelInfo()), {});
+    m_templateNote.clear();
+    m_bridge.resetChatTemplate();
+    m_window.showStatusMessage(tr("Chat template: the model's own"));
 }
 
 }  // namespace batchscope::app

@@ -11,6 +11,7 @@
 
 class QProgressDialog;
 
+namespace batchscope::engine { class Engine; }
 namespace batchscope::ui { class MainWindow; }
 
 namespace batchscope::app {
@@ -41,6 +42,16 @@ public:
     void setInteractive(bool interactive) { m_interactive = interactive; }
     QString lastError() const { return m_lastError; }
     QString currentModelPath() const { return m_currentPath; }
+    /// The chat template of the running model: `path` read and parsed, applied, and
+    /// remembered for this model (re-applied whenever it is loaded again, including at
+    /// startup). False (the template in use stays; status bar, panel note, a message box when
+    /// interactive) when no model runs or the file cannot be used; lastError() says why.
+    bool setChatTemplateFile(const QString& path);
+    /// Back to the running model's own template, and forget the choice for it.
+    void resetChatTemplate();
+    /// A template file for the next model loaded only (`gui --chat-template FILE`); not
+    /// remembered.
+    void setChatTemplateOverride(const QString& path) { m_templateOverride = path; }
     /// Submits a composer submission (count copies) off the GUI thread; submitted() reports
     /// the ids accepted. False (with a status message, no submitted()) when no model runs.
     bool submit(const ui::PromptSubmission& submission);
@@ -56,6 +67,9 @@ private:
     void onSwitchingChanged(bool switching);
     void finishLoad();
     void onSnapshot();
+    /// Before the new engine starts: the override or the file remembered for its model.
+    void applyChosenTemplate(engine::Engine& engine);
+    void showTemplateNote();
 
     EngineBridge& m_bridge;
     ui::MainWindow& m_window;
@@ -66,6 +80,8 @@ private:
     engine::RequestId m_selectWhenVisible = engine::kInvalidRequestId;
     bool m_interactive = true;
     engine::ExecutorOptions m_executorDefaults;
+    QString m_templateOverride;
+    QString m_templateNote;  ///< why a chosen template is not in use ("" when none)
 };
 
 }  // namespace batchscope::app

@@ -51,16 +51,24 @@ int runGui(int argc, char** argv, const GuiOptions& options) {
     }
     GuiController controller(bridge, window);
     controller.setExecutorDefaults(options.executor);
+    controller.setChatTemplateOverride(options.chatTemplate);
 
-    // Chat history: a database that cannot be used turns chat history off with a message;
-    // the rest of the app starts as usual.
+    // Chat history: a database that cannot be used turns chat history off with a message,
+    // chat itself goes on with a history in memory (not saved); the rest of the app starts
+    // as usual.
     ConversationStore chatStore;
     const QString chatPath = options.chatDatabase.isEmpty() ? ConversationStore::defaultPath()
                                                             : options.chatDatabase;
     if (chatStore.open(chatPath) != ConversationStore::OpenStatus::Ok) {
-        window.showStatusMessage(chatStore.openError(), 15000);
-        auto* box = new QMessageBox(QMessageBox::Warning, QObject::tr("Chat history is off"),
-                                    chatStore.openError(), QMessageBox::Ok, &window);
+        const QString why = chatStore.openError();
+        if (chatStore.openInMemory() == ConversationStore::OpenStatus::Ok)
+            qWarning("%s", qPrintable(chatStore.openError()));
+        window.showStatusMessage(why, 15000);
+        auto* box = new QMessageBox(QMessageBox::Warning, QObject::tr("Chat history is off"), why,
+                                    QMessageBox::Ok, &window);
+        if (chatStore.isInMemory())
+            box->setInformativeText(QObject::tr("Chat works, but conversations are kept in memory only "
+                                                "and are lost when Batchscope quits."));
         box->setAttribute(Qt::WA_DeleteOnClose);
         QTimer::singleShot(0, box, [box] { box->open(); });  // once the window shows
     }

@@ -24,6 +24,8 @@ struct GuiOptions {
     bool simulated = false;  ///< use the simulated executor instead of a model file
     /// Chat history database; "" = ConversationStore::defaultPath() (AppDataLocation).
     QString chatDatabase;
+    /// `--chat-template FILE`: the first model's chat template for this run (not remembered).
+    QString chatTemplate;
     /// Device, threads and KV type for every model the window loads (modelPath is ignored).
     engine::ExecutorOptions executor;
     /// Remote servers to watch, one tab each (`--connect`), besides the local engine.

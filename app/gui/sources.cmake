@@ -4,6 +4,7 @@ target_sources(batchscope_app_gui PRIVATE
     gui/gui_controller.cpp
     gui/model_loader.cpp
     gui/chat_controller.cpp
+    gui/chat_template_choice.cpp
     gui/source_controller.cpp
     gui/connect_dialog.cpp
     gui/console_window.cpp

@@ -88,7 +88,12 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineConfig& config, std::
 }
 
 Engine::Engine(const EngineConfig& config, std::unique_ptr<EngineParts> parts)
-    : m_config(config), m_parts(std::move(parts)), m_modelInfo(m_parts->scheduler->modelInfo()) {}
+    : m_config(config), m_parts(std::move(parts)), m_modelInfo(std::make_shared<const ModelInfo>(m_parts->scheduler->modelInfo())) {}
+
+std::shared_ptr<const ModelInfo> Engine::currentInfo() const {
+    std::lock_guard lock(m_infoMutex);
+    return m_modelInfo;
+}
 
 Engine::~Engine() {
     if (m_parts && m_parts->scheduler) m_parts->scheduler->stop();
@@ -104,8 +109,8 @@ Status Engine::startRecording(const std::string& path, TraceRecorderOptions opti
         {"batchscope_version", BATCHSCOPE_VERSION},
         {"created_unix", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::system_clock::now().time_since_epoch()).count())},
-        {"model", m_modelInfo.name},
-        {"backend", m_modelInfo.backend},
+        {"model", currentInfo()->name},
+        {"backend", currentInfo()->backend},
         {"clock", m_config.clock && !m_config.clock->isReal() ? "virtual" : "steady"},
         {"block_size", std::to_string(p.kv->blockSize())},
         {"num_kv_blocks", std::to_string(p.kv->numBlocks())},
@@ -148,7 +153,8 @@ Result<RequestId> Engine::submit(const std::string& prompt, const GenerationOpti
 
 Result<RequestId> Engine::submitChat(const std::vector<ChatMessage>& messages, const GenerationOptions& options,
                                      RequestCallbacks callbacks) {
-    auto prompt = buildChatPrompt(m_modelInfo.chatTemplate, messages, m_modelInfo, tokenizer());
+    const std::shared_ptr<const ModelInfo> info = currentInfo();  // a template set meanwhile applies next time
+    auto prompt = buildChatPrompt(info->chatTemplate, messages, *info, tokenizer());
     if (!prompt) return prompt.error();
     return m_parts->client->generateStreamingTokens(std::move(prompt->tokens), prompt->rendered.text, options,
                                                     std::move(callbacks));
@@ -157,9 +163,21 @@ Result<RequestId> Engine::submitChat(const std::vector<ChatMessage>& messages, c
 Status Engine::setChatTemplate(const std::string& text, const std::string& source) {
     auto parsed = ChatTemplate::parse(text);
     if (!parsed) return parsed.error();
-    m_modelInfo.chatTemplate = text;
-    m_modelInfo.chatTemplateSource = source;
+    std::lock_guard lock(m_infoMutex);
+    auto info = std::make_shared<ModelInfo>(*m_modelInfo);
+    info->chatTemplate = text;
+    info->chatTemplateSource = source;
+    m_modelInfo = std::move(info);
     return Ok{};
+}
+
+void Engine::resetChatTemplate() {
+    const ModelInfo& loaded = m_parts->scheduler->modelInfo();
+    std::lock_guard lock(m_infoMutex);
+    auto info = std::make_shared<ModelInfo>(*m_modelInfo);
+    info->chatTemplate = loaded.chatTemplate;
+    info->chatTemplateSource = loaded.chatTemplateSource;
+    m_modelInfo = std::move(info);
 }
 
 bool Engine::cancel(RequestId id) { return m_parts->scheduler->cancel(id); }
@@ -171,7 +189,7 @@ SchedulerSnapshot Engine::snapshot(std::int64_t afterStep) const { return m_part
 std::shared_ptr<const SchedulerSnapshot> Engine::latestSnapshot() const { return m_parts->scheduler->latestSnapshot(); }
 std::vector<StepRecord> Engine::stepsAfter(std::int64_t afterStep) const { return m_parts->scheduler->stepsAfter(afterStep); }
 SchedulerMetricsCollector& Engine::metrics() { return *m_parts->metrics; }
-const ModelInfo& Engine::modelInfo() const { return m_modelInfo; }
+ModelInfo Engine::modelInfo() const { return *currentInfo(); }
 const Tokenizer& Engine::tokenizer() const { return m_parts->executor->tokenizer(); }
 std::int32_t Engine::maxSequenceLength() const { return m_parts->scheduler->maxSequenceLength(); }
 ContinuousBatchScheduler& Engine::scheduler() { return *m_parts->scheduler; }

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -65,9 +66,14 @@ public:
     /// InvalidArgument (bad messages, template failure), PromptTooLong, QueueFull.
     Result<RequestId> submitChat(const std::vector<ChatMessage>& messages, const GenerationOptions& options,
                                  RequestCallbacks callbacks);
-    /// Replaces the chat template (e.g. --chat-template FILE); `source` is reported as
-    /// ModelInfo::chatTemplateSource. InvalidFormat when it does not parse. Call before start().
+    /// Replaces the chat template (--chat-template FILE, a file chosen in the GUI); `source`
+    /// is reported as ModelInfo::chatTemplateSource. InvalidFormat when it does not parse
+    /// (the template in use stays). Thread-safe, also while running: chat requests submitted
+    /// after it returns use the new template, queued ones keep the prompt they were given.
     Status setChatTemplate(const std::string& text, const std::string& source);
+    /// Back to the template the model was loaded with (its own, or the built-in format chosen
+    /// for it). Thread-safe.
+    void resetChatTemplate();
     /// Cancels a waiting or running request; false if unknown or already finished.
     bool cancel(RequestId id);
     /// Changes a request's priority (a waiting one moves in the queue); false if unknown.
@@ -93,7 +99,8 @@ public:
     /// The trace file being recorded, empty when none.
     std::string recordingPath() const;
 
-    const ModelInfo& modelInfo() const;
+    /// A copy (the chat template can change while running). Thread-safe.
+    ModelInfo modelInfo() const;
     const Tokenizer& tokenizer() const;
     std::int32_t maxSequenceLength() const;
     const EngineConfig& config() const { return m_config; }
@@ -103,9 +110,13 @@ public:
 
 private:
     Engine(const EngineConfig& config, std::unique_ptr<EngineParts> parts);
+    std::shared_ptr<const ModelInfo> currentInfo() const;
+
     EngineConfig m_config;
     std::unique_ptr<EngineParts> m_parts;
-    ModelInfo m_modelInfo;
+    /// Replaced whole (never modified) when the chat template changes; guarded by m_infoMutex.
+    std::shared_ptr<const ModelInfo> m_modelInfo;
+    mutable std::mutex m_infoMutex;
 };
 
 }  // namespace batchscope::engine

@@ -104,6 +104,29 @@ private slots:
         QVERIFY(c.count("token") > 0);
     }
 
+    // A template the user set (GUI model panel, --chat-template) is what get_model reports
+    // and what chat turns are rendered with.
+    void getModelReportsAUserTemplate() {
+        Harness h;
+        Client c;
+        QVERIFY(c.open(h.server->url()));
+        const std::string text = "{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}[assistant]";
+        QVERIFY(h.bridge.setChatTemplate(text, "file: /tmp/bracket.jinja").ok());
+        c.send({{"type", "get_model"}, {"id", "m"}});
+        const QJsonObject model = c.waitReply("model", "m").value("model").toObject();
+        QCOMPARE(model.value("chat_template_source").toString(), QStringLiteral("file: /tmp/bracket.jinja"));
+        QCOMPARE(model.value("chat_template").toString(), QString::fromStdString(text));
+        c.send(chatMessage("c1", {turn("user", "Hello")}, 2));
+        const QJsonObject done = c.waitReply("done", "c1");
+        // The byte tokenizer: one token per byte of "[user]Hello[assistant]" (plus any BOS).
+        const int prompt = done.value("usage").toObject().value("prompt_tokens").toInt();
+        QVERIFY2(prompt >= 22 && prompt <= 23, qPrintable(QString::number(prompt)));
+        h.bridge.resetChatTemplate();
+        c.send({{"type", "get_model"}, {"id", "m2"}});
+        QVERIFY(c.waitReply("model", "m2").value("model").toObject().value("chat_template_source").toString()
+                    .startsWith("built-in: chatml"));
+    }
+
     void overlongConversationIsPromptTooLong() {
         Harness h;
         Client c;

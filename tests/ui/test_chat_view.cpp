@@ -4,7 +4,8 @@
 // stream (bounded refresh), stop, regenerate, turn 2 from the prefix cache shown in the
 // message figures, the rendered prompt, the link to the request table, switching
 // conversations, rename / search / delete, quit and model switch mid-stream, restart (the
-// window destroyed and recreated on the same database) and an unusable database.
+// window destroyed and recreated on the same database) and an unusable database (chat goes on
+// in memory, with a notice).
 #include <QClipboard>
 #include <QElapsedTimer>
 #include <QGuiApplication>
@@ -63,7 +64,7 @@ struct App {
         gui = std::make_unique<app::GuiController>(bridge, *window);
         gui->setInteractive(false);
         bridge.setEngine(makeEngine(perTokenUs));
-        store.open(db);
+        if (store.open(db) != ConversationStore::OpenStatus::Ok) store.openInMemory();  // as runGui
         chat = std::make_unique<app::ChatController>(bridge, store, *window);
         window->chatView()->setConfirmDeletes(false);
         window->resize(1400, 900);
@@ -113,7 +114,8 @@ private slots:
     void conversationsSwitchRenameSearchDelete();
     void quitAndModelSwitchCommitTheStreamingAnswer();
     void restartFindsTheHistory();
-    void unusableDatabaseTurnsChatHistoryOff();
+    void unusableDatabaseKeepsChatInMemory_data();
+    void unusableDatabaseKeepsChatInMemory();
 
 private:
     QString db(const char* name) const { return m_dir.filePath(QLatin1String(name)); }
@@ -139,6 +141,10 @@ void TestChatView::sendStreamsWithBoundedRefreshAndTurnTwoIsCached() {
     QElapsedTimer clock;
     clock.start();
     QVERIFY2(a.send(QStringLiteral("Hello there, how are you today?")), qPrintable(a.view().notice()));
+    // Rendered and tokenized on the bridge's worker: send() returned before the engine had
+    // the request (its id comes back through the event loop, which has not run since).
+    QVERIFY(a.session().isSubmitting());
+    QCOMPARE(a.session().currentRequest(), engine::kInvalidRequestId);
     QVERIFY(a.view().input()->toPlainText().isEmpty());
     QVERIFY(a.view().stopButton()->isEnabled());
     QVERIFY(!a.view().sendButton()->isEnabled());
@@ -179,9 +185,9 @@ void TestChatView::sendStreamsWithBoundedRefreshAndTurnTwoIsCached() {
           second.promptTokens, second.cachedPromptTokens);
 
     // The rendered prompt: the exact text and token count sent.
-    a.last()->promptButton()->click();
-    auto* dialog = a.view().findChild<QWidget*>(QStringLiteral("renderedPromptDialog"));
-    QVERIFY(dialog && dialog->isVisible());
+    a.last()->promptButton()->click();  // rendered on the worker, shown when it comes back
+    QWidget* dialog = nullptr;
+    QTRY_VERIFY((dialog = a.view().findChild<QWidget*>(QStringLiteral("renderedPromptDialog"))) && dialog->isVisible());
     const QString prompt = dialog->findChild<QPlainTextEdit*>(QStringLiteral("renderedPromptText"))->toPlainText();
     QVERIFY(prompt.contains(QStringLiteral("You are terse.")));
     QVERIFY(prompt.contains(QStringLiteral("Hello there, how are you today?")));
@@ -342,8 +348,8 @@ void TestChatView::restartFindsTheHistory() {
     QVERIFY(answer.cachedPromptTokens > 0);  // the figures are stored with the message
     // The history is rebuilt into the prompt on demand after a restart.
     a.view().messageWidget(3)->promptButton()->click();
-    auto* dialog = a.view().findChild<QWidget*>(QStringLiteral("renderedPromptDialog"));
-    QVERIFY(dialog);
+    QWidget* dialog = nullptr;
+    QTRY_VERIFY((dialog = a.view().findChild<QWidget*>(QStringLiteral("renderedPromptDialog"))));
     const QString info = dialog->findChild<QLabel*>(QStringLiteral("renderedPromptInfo"))->text();
     QVERIFY2(info.startsWith(QStringLiteral("%1 tokens").arg(answer.promptTokens)), qPrintable(info));
     // And the conversation goes on.
@@ -353,22 +359,50 @@ void TestChatView::restartFindsTheHistory() {
     QCOMPARE(a.view().messageCount(), 6);
 }
 
-void TestChatView::unusableDatabaseTurnsChatHistoryOff() {
-    const QString file = db("corrupt.sqlite");
+void TestChatView::unusableDatabaseKeepsChatInMemory_data() {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("why");
+    QTest::newRow("corrupt") << db("corrupt.sqlite") << QStringLiteral("not a database");
+    // A directory that cannot be created (a file is in the way), as for a read-only location.
+    QTest::newRow("unwritable") << db("blocker/history.sqlite") << QStringLiteral("cannot create the directory");
+}
+
+void TestChatView::unusableDatabaseKeepsChatInMemory() {
+    QFETCH(QString, file);
+    QFETCH(QString, why);
+    const QString junkPath = file.contains(QLatin1String("blocker")) ? db("blocker") : file;
+    const QByteArray junk(8192, 'x');
     {
-        QFile f(file);
+        QFile f(junkPath);
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QByteArray(8192, 'x'));
+        f.write(junk);
     }
-    App a(file);
-    QVERIFY(!a.store.isOpen());
-    QVERIFY(!a.view().isHistoryAvailable());
-    auto* banner = a.view().findChild<QLabel*>(QStringLiteral("chatHistoryOff"));
-    QVERIFY(banner && banner->isVisibleTo(&a.view()));
-    QVERIFY2(banner->text().startsWith(QStringLiteral("Chat history is off")), qPrintable(banner->text()));
-    QVERIFY(!a.view().newButton()->isEnabled());
-    QVERIFY(!a.view().sendButton()->isEnabled());
-    QVERIFY(a.bridge.hasEngine());  // the rest of the app runs
+    {
+        App a(file);
+        QVERIFY(a.store.isOpen());
+        QVERIFY(a.store.isInMemory());
+        QVERIFY(a.view().isHistoryAvailable());
+        auto* banner = a.view().findChild<QLabel*>(QStringLiteral("chatHistoryOff"));
+        QVERIFY(banner && banner->isVisibleTo(&a.view()));
+        QVERIFY2(banner->text().startsWith(QStringLiteral("Chat history is not being saved: ")), qPrintable(banner->text()));
+        QVERIFY2(banner->text().contains(why, Qt::CaseInsensitive), qPrintable(banner->text()));
+        QVERIFY2(banner->text().contains(file), qPrintable(banner->text()));
+        // Ready to chat: a conversation exists, and a turn streams and finishes.
+        QVERIFY(a.view().currentConversation() != 0);
+        QVERIFY(a.view().newButton()->isEnabled());
+        a.setMaxTokens(6);
+        QVERIFY2(a.send(QStringLiteral("Still there?")), qPrintable(a.view().notice()));
+        QVERIFY(waitFinished(a));
+        QCOMPARE(a.view().messageCount(), 2);
+        QCOMPARE(a.last()->message().state, ChatMessageItem::State::Complete);
+        QCOMPARE(a.last()->message().generatedTokens, 6);
+        QCOMPARE(a.store.messages(a.view().currentConversation()).size(), 2);
+        QVERIFY(banner->isVisibleTo(&a.view()));  // the notice stays
+        QVERIFY(a.bridge.hasEngine());
+    }
+    QFile f(junkPath);  // the file was not touched
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), junk);
 }
 
 QTEST_MAIN(TestChatView)
