@@ -172,11 +172,17 @@ std::string formatReplayJson(const ReplayReport& r) {
                             {"prefix_hit_rate", s.prefixHitRate}, {"steps", s.steps},
                             {"replay_wall_s", c.wallSeconds}});
     }
-    const auto& k = r.cost.coefficients();
-    json out{{"trace", r.tracePath}, {"requests", r.requests}, {"left_out", r.leftOut},
-             {"cost_model", {{"intercept_ms", k[0]}, {"ms_per_prefill_token", k[1]}, {"ms_per_decode_token", k[2]},
-                             {"ms_per_sequence", k[3]}, {"ms_per_attended_token_pair", k[4]},
-                             {"r2", r.cost.r2()}, {"mape_percent", r.cost.mape()}, {"steps", r.cost.samples()}}},
+    const auto terms = [](const StepCostModel::Coefficients& k) {
+        return json{{"intercept_ms", k[0]}, {"ms_per_prefill_token", k[1]}, {"ms_per_decode_token", k[2]},
+                    {"ms_per_sequence", k[3]}, {"ms_per_attended_token_pair", k[4]}};
+    };
+    // The top-level terms are the prefilling steps' (all steps' when not split).
+    json cost = terms(r.cost.coefficients());
+    cost["decode_only_steps"] = terms(r.cost.decodeCoefficients());
+    cost["r2"] = r.cost.r2();
+    cost["mape_percent"] = r.cost.mape();
+    cost["steps"] = r.cost.samples();
+    json out{{"trace", r.tracePath}, {"requests", r.requests}, {"left_out", r.leftOut}, {"cost_model", cost},
              {"runs", runs}};
     return out.dump(2) + "\n";
 }

@@ -50,6 +50,25 @@ std::array<double, N> solve(const std::vector<std::array<double, N>>& x, const s
         if (std::abs(a[p][p]) >= 1e-12) c[std::size_t(cols[p])] = a[p][k] / a[p][p] / scale[std::size_t(cols[p])];
     return c;
 }
+/// Non-negative least squares by elimination: the most negative per-unit term is dropped and
+/// the rest refitted; the intercept (the fixed cost every step pays) goes only when it is the
+/// one negative term left.
+std::array<double, N> fitNonNegative(const std::vector<std::array<double, N>>& x, const std::vector<double>& y) {
+    std::array<bool, N> active;
+    active.fill(true);
+    std::array<double, N> c{};
+    for (int round = 0; round < N; ++round) {
+        c = solve(x, y, active);
+        int worst = -1;
+        for (int j = 1; j < N; ++j)
+            if (active[std::size_t(j)] && c[std::size_t(j)] < 0 && (worst < 0 || c[std::size_t(j)] < c[std::size_t(worst)])) worst = j;
+        if (worst < 0 && active[0] && c[0] < 0) worst = 0;
+        if (worst < 0) break;
+        active[std::size_t(worst)] = false;
+    }
+    for (double& v : c) v = std::max(0.0, v);
+    return c;
+}
 }  // namespace
 
 Result<StepCostModel> StepCostModel::fit(const std::vector<StepFeatures>& features, const std::vector<double>& ms) {
@@ -58,25 +77,20 @@ Result<StepCostModel> StepCostModel::fit(const std::vector<StepFeatures>& featur
     if (features.size() < std::size_t(N))
         return makeError(ErrorCode::InvalidArgument, "step cost fit needs at least " + std::to_string(N) +
                          " recorded steps (the trace has " + std::to_string(features.size()) + ")");
-    std::vector<std::array<double, N>> x;
+    std::vector<std::array<double, N>> x, xPrefill, xDecode;
+    std::vector<double> yPrefill, yDecode;
     x.reserve(features.size());
-    for (const auto& f : features) x.push_back(row(f));
-    std::array<bool, N> active;
-    active.fill(true);
-    std::array<double, N> c{};
-    for (int round = 0; round < N; ++round) {
-        c = solve(x, ms, active);
-        // Drop the most negative per-unit term first; the intercept (the fixed cost every step
-        // pays) goes only when it is the one negative term left.
-        int worst = -1;
-        for (int j = 1; j < N; ++j)
-            if (active[std::size_t(j)] && c[std::size_t(j)] < 0 && (worst < 0 || c[std::size_t(j)] < c[std::size_t(worst)])) worst = j;
-        if (worst < 0 && active[0] && c[0] < 0) worst = 0;
-        if (worst < 0) break;
-        active[std::size_t(worst)] = false;   // non-negative: drop the most negative term, refit
+    for (std::size_t i = 0; i < features.size(); ++i) {
+        x.push_back(row(features[i]));
+        const bool decodeOnly = features[i].prefillTokens <= 0;
+        (decodeOnly ? xDecode : xPrefill).push_back(x.back());
+        (decodeOnly ? yDecode : yPrefill).push_back(ms[i]);
     }
-    for (double& v : c) v = std::max(0.0, v);
-    StepCostModel m(c);
+    StepCostModel m;
+    if (xPrefill.size() >= std::size_t(kMinStepsPerKind) && xDecode.size() >= std::size_t(kMinStepsPerKind))
+        m = StepCostModel(fitNonNegative(xPrefill, yPrefill), fitNonNegative(xDecode, yDecode));
+    else
+        m = StepCostModel(fitNonNegative(x, ms));   // too few of one kind to fit it alone
     double mean = 0;
     for (double y : ms) mean += y;
     mean /= double(ms.size());
@@ -99,21 +113,29 @@ Result<StepCostModel> StepCostModel::fit(const std::vector<StepFeatures>& featur
 
 double StepCostModel::predictMs(const StepFeatures& f) const {
     const auto r = row(f);
+    const Coefficients& c = f.prefillTokens > 0 ? m_c : m_decode;
     double v = 0;
-    for (int j = 0; j < N; ++j) v += m_c[std::size_t(j)] * r[std::size_t(j)];
+    for (int j = 0; j < N; ++j) v += c[std::size_t(j)] * r[std::size_t(j)];
     return std::max(0.0, v);
 }
 
-std::string StepCostModel::describe() const {
+namespace {
+std::string describeTerms(const StepCostModel::Coefficients& c) {
     static const char* units[N] = {"ms", "ms/prefill token", "ms/decode token", "ms/sequence", "ms/attended token pair"};
     std::string out;
     char buf[96];
     for (int j = 0; j < N; ++j) {
-        if (m_c[std::size_t(j)] == 0 && j != 0) continue;
-        std::snprintf(buf, sizeof buf, "%s%.4g %s", out.empty() ? "" : " + ", m_c[std::size_t(j)], units[j]);
+        if (c[std::size_t(j)] == 0 && j != 0) continue;
+        std::snprintf(buf, sizeof buf, "%s%.4g %s", out.empty() ? "" : " + ", c[std::size_t(j)], units[j]);
         out += buf;
     }
     return out;
+}
+}  // namespace
+
+std::string StepCostModel::describe() const {
+    if (!split()) return describeTerms(m_c);
+    return "prefill steps: " + describeTerms(m_c) + "; decode-only steps: " + describeTerms(m_decode);
 }
 
 }  // namespace batchscope::engine
