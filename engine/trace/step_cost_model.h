@@ -23,8 +23,10 @@ struct StepFeatures {
 /// decode-only steps (prefillTokens == 0: matrix-vector work, bound by reading the weights
 /// once per step) and one for steps that prefill (matrix-matrix work, bound by arithmetic).
 /// One line through both regimes lets the few long prefill steps set the slope the many short
-/// decode steps get, and decode steps are what time per output token is made of. Plain
-/// value; any thread.
+/// decode steps get, and decode steps are what time per output token is made of. The two
+/// need not agree where they meet: with split coefficients a step that adds one prefill token
+/// to a decode batch may be predicted cheaper than the batch alone (cost never falls within
+/// one kind). Plain value; any thread.
 class StepCostModel {
 public:
     static constexpr int kTerms = 5;
