@@ -45,19 +45,32 @@ int recordOverhead(int reps, bool quick) {
     return 0;
 }
 
-int replaySpeed(long long requests) {
+/// The synthetic load of --replay-speed and --playback-scrub: `requests` Poisson arrivals at
+/// 15/s (below the modelled capacity of ~20/s, so the queue stays bounded), outputs up to 256
+/// tokens, on a 32-sequence, 512-token-budget, 4,096-block setup with a fixed step-cost model.
+struct SyntheticReplay {
+    engine::ReplayWorkload workload;
+    engine::RecordedSetup setup;
+    engine::StepCostModel cost{{5.0, 0.05, 0.4, 0.02, 1e-5}};
+};
+
+SyntheticReplay syntheticReplay(long long requests) {
     engine::SyntheticWorkloadOptions o;
     o.requests = std::int32_t(requests);
-    o.ratePerSecond = 15;   // below the modelled capacity (~20/s): the queue stays bounded
+    o.ratePerSecond = 15;
     o.maxOutput = 256;
-    engine::ReplayWorkload w;
-    w.requests = engine::syntheticWorkload(o);
-    engine::RecordedSetup setup;
-    setup.settings.maxBatchSize = 32;
-    setup.settings.tokenBudget = 512;
-    setup.numKvBlocks = 4096;
-    setup.maxSequenceLength = 4096;
-    const engine::StepCostModel cost({5.0, 0.05, 0.4, 0.02, 1e-5});
+    SyntheticReplay r;
+    r.workload.requests = engine::syntheticWorkload(o);
+    r.setup.settings.maxBatchSize = 32;
+    r.setup.settings.tokenBudget = 512;
+    r.setup.numKvBlocks = 4096;
+    r.setup.maxSequenceLength = 4096;
+    return r;
+}
+
+int replaySpeed(long long requests) {
+    const SyntheticReplay in = syntheticReplay(requests);
+    const auto& [w, setup, cost] = in;
     std::fprintf(stderr, "replaying %lld synthetic requests on virtual time...\n", requests);
     auto r = engine::replayWorkload(w, cost, setup);
     if (!r) {
@@ -75,23 +88,14 @@ int replaySpeed(long long requests) {
 /// it for playback and times what the app's scrubbing does: open + index, and rebuilds at
 /// random times (a snapshot with the table's history and the charts' minute of samples).
 int playbackScrub(long long requests, const std::string& keep) {
-    engine::SyntheticWorkloadOptions o;
-    o.requests = std::int32_t(requests);
-    o.ratePerSecond = 15;
-    o.maxOutput = 256;
-    engine::ReplayWorkload w;
-    w.requests = engine::syntheticWorkload(o);
-    engine::RecordedSetup setup;
-    setup.settings.maxBatchSize = 32;
-    setup.settings.tokenBudget = 512;
-    setup.numKvBlocks = 4096;
-    setup.maxSequenceLength = 4096;
+    const SyntheticReplay in = syntheticReplay(requests);
+    const auto& [w, setup, cost] = in;
     const std::string path = keep.empty() ? tempTrace("scrub.sqlite") : keep;
     if (!keep.empty() && std::filesystem::exists(keep)) {
         std::fprintf(stderr, "using the trace already in %s\n", path.c_str());
     } else {
         std::fprintf(stderr, "recording a replay of %lld synthetic requests into %s...\n", requests, path.c_str());
-        auto r = engine::replayWorkload(w, engine::StepCostModel({5.0, 0.05, 0.4, 0.02, 1e-5}), setup, path);
+        auto r = engine::replayWorkload(w, cost, setup, path);
         if (!r) {
             std::cerr << "error: " << r.error().message << "\n";
             return 1;

@@ -8,18 +8,14 @@
 #include <charconv>
 #include <cstring>
 
+#include "engine/trace/sqlite_handles.h"
+
 namespace batchscope::engine {
 
 namespace {
 
-struct Db {
-    sqlite3* db = nullptr;
-    ~Db() { if (db) sqlite3_close(db); }
-};
-struct Stmt {
-    sqlite3_stmt* s = nullptr;
-    ~Stmt() { sqlite3_finalize(s); }
-};
+using Db = SqliteDb;
+using Stmt = SqliteStmt;
 
 Error badTrace(const std::string& path, const std::string& what) {
     return Error{ErrorCode::InvalidFormat, "'" + path + "' is not a readable Batchscope trace: " + what};

@@ -11,18 +11,14 @@
 
 #include "engine/trace/trace_schema.h"
 
+#include "engine/trace/sqlite_handles.h"
+
 namespace batchscope::engine {
 
 namespace {
 
-struct Db {
-    sqlite3* db = nullptr;
-    ~Db() { if (db) sqlite3_close(db); }
-};
-struct Stmt {
-    sqlite3_stmt* s = nullptr;
-    ~Stmt() { sqlite3_finalize(s); }
-};
+using Db = SqliteDb;
+using Stmt = SqliteStmt;
 
 std::optional<FinishReason> finishReasonFromName(const std::string& name) {
     for (int r = 0; r <= int(FinishReason::Error); ++r)
