@@ -2,7 +2,6 @@
 // TracePlayback::snapshotAt: the SchedulerSnapshot of a recorded run at a time.
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include "engine/metrics/percentile.h"
 #include "engine/trace/trace_playback.h"
@@ -13,21 +12,6 @@ namespace {
 
 constexpr std::size_t kStatisticsWindow = 4096;   // latest finished requests the percentiles cover
 constexpr std::size_t kHistogramSamples = 2000;   // latest finished requests the histograms get
-
-LatencySummary summarize(std::vector<double> v) {
-    LatencySummary s;
-    if (v.empty()) return s;
-    std::sort(v.begin(), v.end());
-    s.count = std::int64_t(v.size());
-    s.sum = std::accumulate(v.begin(), v.end(), 0.0);
-    s.mean = s.sum / double(v.size());
-    s.min = v.front();
-    s.max = v.back();
-    s.p50 = percentileOfSorted(v, 50);
-    s.p95 = percentileOfSorted(v, 95);
-    s.p99 = percentileOfSorted(v, 99);
-    return s;
-}
 
 std::string preview(const RecordedRequest& r) {
     std::string text = std::to_string(r.promptTokens) + "-token prompt (recorded)";
@@ -187,10 +171,10 @@ void TracePlayback::fillStatistics(SchedulerSnapshot& s, double t, std::int64_t 
     s.recentTtftMs = tail(ttft);
     s.recentTpotMs = tail(tpot);
     s.recentEndToEndMs = tail(e2e);
-    rs.timeToFirstToken = summarize(std::move(ttft));
-    rs.timePerOutputToken = summarize(std::move(tpot));
-    rs.endToEnd = summarize(std::move(e2e));
-    rs.queueTime = summarize(std::move(queue));
+    rs.timeToFirstToken = summarizeSamples(std::move(ttft));
+    rs.timePerOutputToken = summarizeSamples(std::move(tpot));
+    rs.endToEnd = summarizeSamples(std::move(e2e));
+    rs.queueTime = summarizeSamples(std::move(queue));
     const double span = (t - m_startMs) / 1000.0;
     rs.requestsPerSecond = span > 0 ? double(finishedBy) / span : 0;
     const std::size_t steps = std::size_t(k + 1);
