@@ -15,6 +15,9 @@
 #include <QWebSocket>
 #include <QWebSocketServer>
 
+#include <memory>
+#include <vector>
+
 #include "app/gui/connect_dialog.h"
 #include "app/remote/batchscope_source.h"
 #include "app/remote/connection_spec.h"
@@ -128,8 +131,13 @@ private slots:
         QWebSocketServer ws(QStringLiteral("test"), QWebSocketServer::SecureMode);
         ws.setSslConfiguration(m_server);
         QVERIFY(ws.listen(QHostAddress::LocalHost));
-        QList<QWebSocket*> clients;
-        connect(&ws, &QWebSocketServer::newConnection, this, [&] { clients << ws.nextPendingConnection(); });
+        // nextPendingConnection() hands each socket to the caller (no parent): own them here,
+        // or LeakSanitizer reports them with their TLS state when the test exits.
+        std::vector<std::unique_ptr<QWebSocket>> clients;
+        connect(&ws, &QWebSocketServer::newConnection, this, [&] {
+            while (ws.hasPendingConnections())
+                clients.emplace_back(ws.nextPendingConnection());
+        });
         const QUrl url(QStringLiteral("wss://127.0.0.1:%1").arg(ws.serverPort()));
         app::remote::BatchscopeSource untrusted(url, QStringLiteral("token"));
         untrusted.start();
