@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "app/api/http_generation_stream.h"
+#include "app/api/http_token_dispatcher.h"
 #include "app/api/openai_request.h"
 #include "app/api/prometheus_metrics.h"
 
@@ -74,8 +75,12 @@ struct HttpApiServer::Impl {
     std::atomic<int> active{0};
     PrometheusMetrics metrics;
 
-    std::mutex registryMutex;  // guards streams; held across bridge.submit (see submit())
-    std::unordered_map<engine::RequestId, std::shared_ptr<HttpGenerationStream>> streams;
+    // The streams of the generations in flight, for close() to wake their handlers. The
+    // engine thread feeds each stream directly (a bridge tap, see handleCompletion).
+    std::mutex registryMutex;  // guards streams
+    std::unordered_map<HttpGenerationStream*, std::shared_ptr<HttpGenerationStream>> streams;
+    // Shared with the engine thread's taps, which may outlive this server.
+    std::shared_ptr<HttpTokenDispatcher> dispatcher = std::make_shared<HttpTokenDispatcher>();
 
     std::mutex infoMutex;  // guards modelName and contextLength
     QString modelName;
@@ -89,9 +94,9 @@ struct HttpApiServer::Impl {
     bool refuse(const httplib::Request& req, httplib::Response& res);
     bool takeRateToken(const std::string& address);
     void handleCompletion(const httplib::Request& req, httplib::Response& res, bool chat);
-    void unregister(engine::RequestId id) {
+    void unregister(HttpGenerationStream* stream) {
         std::lock_guard lock(registryMutex);
-        streams.erase(id);
+        streams.erase(stream);
     }
     std::pair<QString, std::int32_t> modelInfo() {
         std::lock_guard lock(infoMutex);
@@ -232,18 +237,26 @@ void HttpApiServer::Impl::handleCompletion(const httplib::Request& req, httplib:
     gen->streaming = request.stream;
     gen->includeUsage = request.includeUsage;
     {
-        // Held across submit so the main thread cannot see this id's first token before the
-        // stream is registered.
         std::lock_guard lock(registryMutex);
-        auto submitted = chat ? bridge.submitChat(request.messages, request.options)
-                              : bridge.submit(request.prompt, request.options);
-        if (!submitted) {
-            --active;
-            return sendError(res, fromEngineError(submitted.error()));
-        }
-        gen->id = submitted.value();
-        streams.emplace(gen->id, gen->stream);
+        streams.emplace(gen->stream.get(), gen->stream);
     }
+    // This request's tokens and result go from the engine thread through the dispatcher
+    // thread to its stream, not through the main thread's event loop (milliseconds to the
+    // first token under load, more while a GUI paints); the stream exists before submit, so
+    // nothing can arrive unregistered and submit holds no lock the token path takes.
+    engine::RequestCallbacks tap;
+    tap.onToken = [d = dispatcher, stream = gen->stream](const engine::TokenEvent& event) { d->postToken(stream, event); };
+    tap.onFinished = [d = dispatcher, stream = gen->stream](const engine::GenerationResult& result) {
+        d->postFinished(stream, result);
+    };
+    auto submitted = chat ? bridge.submitChat(request.messages, request.options, std::move(tap))
+                          : bridge.submit(request.prompt, request.options, std::move(tap));
+    if (!submitted) {
+        unregister(gen->stream.get());
+        --active;
+        return sendError(res, fromEngineError(submitted.error()));
+    }
+    gen->id = submitted.value();
     gen->responseId = (chat ? QStringLiteral("chatcmpl-%1") : QStringLiteral("cmpl-%1")).arg(gen->id);
     const auto keepAlive = std::chrono::milliseconds(http.keepAliveMs);
     auto provider = [gen, keepAlive](std::size_t, httplib::DataSink& sink) {
@@ -290,7 +303,7 @@ void HttpApiServer::Impl::handleCompletion(const httplib::Request& req, httplib:
         // A client that went away (or a shutdown) cancels its generation; the engine frees
         // its KV blocks at the next step.
         if (!gen->finished) bridge.cancel(gen->id);
-        unregister(gen->id);
+        unregister(gen->stream.get());
         --active;
     };
     res.set_header("Cache-Control", "no-cache");
@@ -299,7 +312,6 @@ void HttpApiServer::Impl::handleCompletion(const httplib::Request& req, httplib:
 
 HttpApiServer::HttpApiServer(EngineBridge& bridge, ApiServerOptions api, HttpApiOptions http, QObject* parent)
     : QObject(parent), m_impl(std::make_unique<Impl>(bridge, std::move(api), http)) {
-    connect(&bridge, &EngineBridge::tokensGenerated, this, &HttpApiServer::onTokens);
     connect(&bridge, &EngineBridge::requestFinished, this, &HttpApiServer::onFinished);
     connect(&bridge, &EngineBridge::snapshotUpdated, this,
             [this](const SnapshotPtr& snapshot) { m_impl->metrics.setSnapshot(snapshot); });
@@ -352,6 +364,7 @@ bool HttpApiServer::listen(QString* error) {
     if (!d.api.host.isNull() && !d.api.host.isLoopback())
         qWarning().noquote() << "HTTP API listening on" << d.api.host.toString()
                              << "- reachable from other machines; only the access token protects it";
+    d.dispatcher->start();
     d.thread = std::thread([&d] { d.server.listen_after_bind(); });
     return true;
 }
@@ -365,6 +378,7 @@ void HttpApiServer::close() {
     }
     d.server.stop();
     d.thread.join();
+    d.dispatcher->stop();
     d.boundPort = 0;
 }
 
@@ -382,19 +396,8 @@ QUrl HttpApiServer::url() const {
     return url;
 }
 
-void HttpApiServer::onTokens(const QVector<engine::TokenEvent>& events) {
-    std::lock_guard lock(m_impl->registryMutex);
-    for (const engine::TokenEvent& event : events)
-        if (auto it = m_impl->streams.find(event.id); it != m_impl->streams.end()) it->second->pushToken(event);
-}
-
 void HttpApiServer::onFinished(const engine::GenerationResult& result) {
     m_impl->metrics.observeFinished(result);  // every request of the bridge, WebSocket ones too
-    std::lock_guard lock(m_impl->registryMutex);
-    if (auto it = m_impl->streams.find(result.id); it != m_impl->streams.end()) {
-        it->second->pushFinished(result);
-        m_impl->streams.erase(it);
-    }
 }
 
 }  // namespace batchscope::app::api

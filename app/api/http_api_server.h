@@ -25,9 +25,9 @@ struct HttpApiOptions {
 
 class PrometheusMetrics;
 
-/// Lives on the GUI/main thread, where it receives the bridge's token and finish signals and
-/// hands them to the waiting HTTP handlers through per-request queues (mutex + condition
-/// variable). HTTP handlers run on cpp-httplib's worker threads; they call only the bridge's
+/// Lives on the GUI/main thread (model changes, finish signals for the metrics). Each HTTP
+/// generation gets its tokens and result from the engine thread through a bridge tap into a
+/// per-request queue (mutex + condition variable) that its handler waits on. HTTP handlers run on cpp-httplib's worker threads; they call only the bridge's
 /// thread-safe submit/cancel and never wait for the main thread, so closing cannot deadlock.
 class HttpApiServer : public QObject {
     Q_OBJECT
@@ -48,7 +48,6 @@ public:
     struct Impl;
 
 private:
-    void onTokens(const QVector<engine::TokenEvent>& events);
     void onFinished(const engine::GenerationResult& result);
     void onModelChanged();
 

@@ -1,5 +1,5 @@
-// One HTTP generation's hand-over queue between the main thread (which receives the bridge's
-// token and finish signals) and the cpp-httplib worker thread writing the response.
+// One HTTP generation's hand-over queue between the engine thread (the bridge tap of its
+// request) and the cpp-httplib worker thread writing the response.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 #include <chrono>
@@ -13,7 +13,8 @@
 
 namespace batchscope::app::api {
 
-/// Thread-safe: push*/close from the main thread, waitAndTake from one worker thread.
+/// Thread-safe: push* from the engine thread, close from the main thread, waitAndTake from
+/// one worker thread. push* never wait for the worker beyond its short critical section.
 class HttpGenerationStream {
 public:
     struct Batch {
@@ -22,14 +23,19 @@ public:
         bool closed = false;                            ///< the server is shutting down
     };
 
+    // Notified after unlocking: the woken worker does not run into the engine thread's lock.
     void pushToken(const engine::TokenEvent& event) {
-        std::lock_guard lock(m_mutex);
-        m_text += event.textDelta;
+        {
+            std::lock_guard lock(m_mutex);
+            m_text += event.textDelta;
+        }
         m_cv.notify_one();
     }
     void pushFinished(const engine::GenerationResult& result) {
-        std::lock_guard lock(m_mutex);
-        m_result = result;
+        {
+            std::lock_guard lock(m_mutex);
+            m_result = result;
+        }
         m_cv.notify_one();
     }
     void close() {

@@ -85,11 +85,12 @@ void EngineBridge::installPendingEngine() {
 }
 
 engine::Result<engine::RequestId> EngineBridge::submitChat(const std::vector<engine::ChatMessage>& messages,
-                                                           const engine::GenerationOptions& options) {
+                                                           const engine::GenerationOptions& options,
+                                                           engine::RequestCallbacks tap) {
     if (!m_engine)
         return engine::makeError(engine::ErrorCode::Internal,
                                  m_switching ? "the model is being switched" : "no model is loaded");
-    return m_engine->submitChat(messages, options, makeCallbacks());
+    return m_engine->submitChat(messages, options, makeCallbacks(std::move(tap)));
 }
 
 bool EngineBridge::submitChatAsync(std::vector<engine::ChatMessage> messages, int keepLeading,
@@ -162,7 +163,7 @@ void EngineBridge::resetChatTemplate() {
     emit chatTemplateChanged(m_engine->modelInfo());
 }
 
-engine::RequestCallbacks EngineBridge::makeCallbacks() {
+engine::RequestCallbacks EngineBridge::makeCallbacks(engine::RequestCallbacks tap) {
     engine::RequestCallbacks callbacks;
     // Engine thread: append under a short lock and post at most one flush. Never blocks on the GUI.
     QPointer<EngineBridge> self(this);
@@ -173,28 +174,33 @@ engine::RequestCallbacks EngineBridge::makeCallbacks() {
         lock.unlock();
         if (self) QMetaObject::invokeMethod(self.data(), [self] { if (self) self->flushEvents(); }, Qt::QueuedConnection);
     };
-    callbacks.onToken = [weakInbox, post](const engine::TokenEvent& ev) {
-        auto inbox = weakInbox.lock();
-        if (!inbox) return;
-        std::unique_lock lock(inbox->mutex);
-        inbox->tokens.push_back(ev);
-        post(inbox, lock);
+    // The inbox first, then the tap: whoever the tap wakes (an HTTP client reading "[DONE]")
+    // finds this bridge's requestFinished already posted to its thread.
+    callbacks.onToken = [weakInbox, post, tap = std::move(tap.onToken)](const engine::TokenEvent& ev) {
+        if (auto inbox = weakInbox.lock()) {
+            std::unique_lock lock(inbox->mutex);
+            inbox->tokens.push_back(ev);
+            post(inbox, lock);
+        }
+        if (tap) tap(ev);
     };
-    callbacks.onFinished = [weakInbox, post](const engine::GenerationResult& r) {
-        auto inbox = weakInbox.lock();
-        if (!inbox) return;
-        std::unique_lock lock(inbox->mutex);
-        inbox->finished.push_back(r);
-        post(inbox, lock);
+    callbacks.onFinished = [weakInbox, post, tap = std::move(tap.onFinished)](const engine::GenerationResult& r) {
+        if (auto inbox = weakInbox.lock()) {
+            std::unique_lock lock(inbox->mutex);
+            inbox->finished.push_back(r);
+            post(inbox, lock);
+        }
+        if (tap) tap(r);
     };
     return callbacks;
 }
 
-engine::Result<engine::RequestId> EngineBridge::submit(const QString& prompt, const engine::GenerationOptions& options) {
+engine::Result<engine::RequestId> EngineBridge::submit(const QString& prompt, const engine::GenerationOptions& options,
+                                                       engine::RequestCallbacks tap) {
     if (!m_engine)
         return engine::makeError(engine::ErrorCode::Internal,
                                  m_switching ? "the model is being switched" : "no model is loaded");
-    return m_engine->submit(prompt.toStdString(), options, makeCallbacks());
+    return m_engine->submit(prompt.toStdString(), options, makeCallbacks(std::move(tap)));
 }
 
 bool EngineBridge::submitAsync(const QString& prompt, const engine::GenerationOptions& options,

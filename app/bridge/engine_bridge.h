@@ -66,13 +66,19 @@ public:
     engine::Engine* engine() const { return m_engine.get(); }
 
     /// Thread-safe submit on the calling thread (it tokenizes there: the GUI uses submitAsync);
-    /// the id or the engine's error (QueueFull, PromptTooLong, ...).
-    engine::Result<engine::RequestId> submit(const QString& prompt,
-                                             const engine::GenerationOptions& options);
+    /// the id or the engine's error (QueueFull, PromptTooLong, ...). `tap`, when set, also
+    /// receives this request's token and finish events, on the engine thread, right after they
+    /// are queued for this bridge's signals: for a consumer on another thread (the HTTP API's
+    /// handlers) that must not wait for this thread's event loop. A tap must be quick and must
+    /// never block on this thread.
+    engine::Result<engine::RequestId> submit(const QString& prompt, const engine::GenerationOptions& options,
+                                             engine::RequestCallbacks tap = {});
     /// Thread-safe chat submit on the calling thread (the API; the Chat tab uses
-    /// submitChatAsync): the messages rendered with the model's chat template.
+    /// submitChatAsync): the messages rendered with the model's chat template. `tap` as for
+    /// submit.
     engine::Result<engine::RequestId> submitChat(const std::vector<engine::ChatMessage>& messages,
-                                                 const engine::GenerationOptions& options);
+                                                 const engine::GenerationOptions& options,
+                                                 engine::RequestCallbacks tap = {});
     /// A chat turn rendered with the model's chat template and tokenized on the worker thread,
     /// never on the GUI thread. While the engine answers PromptTooLong, the oldest message
     /// after the first `keepLeading` ones (a system prompt) is dropped and it tries again, as
@@ -131,8 +137,9 @@ signals:
     void chatTemplateChanged(const batchscope::engine::ModelInfo& info);
 
 private:
-    /// Callbacks that queue the engine thread's events for flushEvents on this thread.
-    engine::RequestCallbacks makeCallbacks();
+    /// Callbacks that queue the engine thread's events for flushEvents on this thread, then
+    /// pass them to `tap` (see submit).
+    engine::RequestCallbacks makeCallbacks(engine::RequestCallbacks tap = {});
     void flushEvents();
     /// Timer: the engine thread's latest published snapshot plus the new step records; reads
     /// never take the scheduler's state lock.
