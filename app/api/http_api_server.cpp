@@ -76,7 +76,7 @@ struct HttpApiServer::Impl {
     PrometheusMetrics metrics;
 
     // The streams of the generations in flight, for close() to wake their handlers. The
-    // engine thread feeds each stream directly (a bridge tap, see handleCompletion).
+    // engine thread feeds each stream through the dispatcher (see handleCompletion).
     std::mutex registryMutex;  // guards streams
     std::unordered_map<HttpGenerationStream*, std::shared_ptr<HttpGenerationStream>> streams;
     // Shared with the engine thread's taps, which may outlive this server.
