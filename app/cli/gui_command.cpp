@@ -70,13 +70,8 @@ int runGuiCommand(int argc, char** argv, const QStringList& args) {
             std::cerr << "error: " << spec.error().message << "\n";
             return 2;
         }
-        auto trust = remote::loadTlsTrust(pick(cas, i), pick(pins, i));
-        if (!trust) {
-            std::cerr << "error: " << trust.error().message << "\n";
-            return 2;
-        }
-        spec.value().tls = trust.value();
         options.connections.append(spec.value());
+        options.connectionTrust.append({pick(cas, i), pick(pins, i)});  // loaded by runGui
     }
     options.executor = *executor;
     options.traces = parser.values("trace");

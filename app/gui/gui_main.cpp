@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/gui/gui_main.h"
 
+#include <cstdio>
+
 #include <QApplication>
 #include <QIcon>
 #include <QMessageBox>
@@ -41,6 +43,19 @@ int runGui(int argc, char** argv, const GuiOptions& options) {
     for (int size : {32, 64, 256})
         icon.addFile(QStringLiteral(":/batchscope/icons/batchscope-%1.png").arg(size), QSize(size, size));
     QApplication::setWindowIcon(icon);
+
+    // --connect-ca / --connect-fingerprint: checked before any window opens (exit 2 on error).
+    QList<remote::ConnectionSpec> connections = options.connections;
+    for (qsizetype i = 0; i < connections.size() && i < options.connectionTrust.size(); ++i) {
+        const GuiOptions::TrustFiles& files = options.connectionTrust[i];
+        if (files.caFile.isEmpty() && files.fingerprint.isEmpty()) continue;
+        auto trust = remote::loadTlsTrust(files.caFile, files.fingerprint);
+        if (!trust) {
+            std::fprintf(stderr, "error: %s\n", trust.error().message.c_str());
+            return 2;
+        }
+        connections[i].tls = trust.value();
+    }
 
     EngineBridge bridge;
     ConsoleWindow console;  // before the window: the window leaves it when destroyed
@@ -94,7 +109,7 @@ int runGui(int argc, char** argv, const GuiOptions& options) {
     remote::LocalEngineSource localSource(bridge);  // feeds the Compare tab
     localSource.start();
     console.addLocal(&window, &localSource);
-    for (const remote::ConnectionSpec& spec : options.connections) console.addRemote(spec);
+    for (const remote::ConnectionSpec& spec : connections) console.addRemote(spec);
     for (const QString& trace : options.traces) console.openTrace(trace);
     console.resize(1600, 1000);
     console.restoreGeometry(QSettings().value(QStringLiteral("window/geometry")).toByteArray());

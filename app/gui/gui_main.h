@@ -30,6 +30,13 @@ struct GuiOptions {
     engine::ExecutorOptions executor;
     /// Remote servers to watch, one tab each (`--connect`), besides the local engine.
     QList<remote::ConnectionSpec> connections;
+    /// Each connection's `--connect-ca` / `--connect-fingerprint` (same index; empty = none).
+    /// runGui loads them into the specs' TLS trust once the QApplication exists: Qt's TLS
+    /// backend must not be loaded before it (it would attach itself to no application).
+    struct TrustFiles {
+        QString caFile, fingerprint;
+    };
+    QList<TrustFiles> connectionTrust;
     /// Recorded traces to open for playback (`--trace`), one tab each.
     QStringList traces;
 };
