@@ -33,6 +33,11 @@ int runReplay(const QStringList& args) {
         return rc;
     const QStringList positional = parser.positionalArguments();
     if (parser.isSet("check-steps")) {
+        if (parser.isSet("set") || parser.isSet("workload") || parser.isSet("json")) {
+            std::cerr << "error: --check-steps replays the recorded run as recorded; it takes no --set, --workload "
+                         "or --json\n";
+            return 2;
+        }
         auto trace = engine::readTrace(positional.first().toStdString());
         auto check = trace ? engine::replayWithRecordedStepTimes(trace.value()) : engine::Result<engine::StepCheck>(trace.error());
         if (!check) {
