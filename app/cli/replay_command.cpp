@@ -39,7 +39,8 @@ int runReplay(const QStringList& args) {
             return 2;
         }
         auto trace = engine::readTrace(positional.first().toStdString());
-        auto check = trace ? engine::replayWithRecordedStepTimes(trace.value()) : engine::Result<engine::StepCheck>(trace.error());
+        auto check = trace ? engine::replayWithRecordedStepTimes(trace.value())
+                           : engine::Result<engine::StepCheck>(trace.error());
         if (!check) {
             std::cerr << "error: " << check.error().message << "\n";
             return 1;
