@@ -145,8 +145,8 @@ private:
 /// virtual clock (and feeding the driver the events that happen meanwhile). Tokens are never EOS.
 class ReplayExecutor final : public ModelExecutor {
 public:
-    ReplayExecutor(const StepCostModel& cost, ReplayDriver& driver, VirtualClock& clock, std::int32_t context)
-        : m_cost(cost), m_driver(driver), m_clock(clock), m_context(context), m_tokenizer(kVocab) {}
+    ReplayExecutor(StepCostFunction cost, ReplayDriver& driver, VirtualClock& clock, std::int32_t context)
+        : m_cost(std::move(cost)), m_driver(driver), m_clock(clock), m_context(context), m_tokenizer(kVocab) {}
     std::size_t kvBytesPerBlock(std::int32_t) const override { return 1; }
     void configureKvCache(std::int32_t, std::int32_t) override {}
     StepResult execute(const ModelBatch& batch) override {
@@ -162,7 +162,8 @@ public:
             f.attendedContext += n * (double(s.startPosition) + (n + 1) / 2);
             if (s.needsNextToken) r.nextTokens[i] = kGeneratedToken;
         }
-        const auto cost = Nanos(std::int64_t(m_cost.predictMs(f) * 1e6));
+        const double startMs = std::chrono::duration<double, std::milli>(m_clock.now() - m_driver.at(0)).count();
+        const auto cost = Nanos(std::int64_t(std::max(0.0, m_cost(batch.stepIndex, startMs, f)) * 1e6));
         m_driver.advanceTo(m_clock.now() + cost);
         return r;
     }
@@ -180,7 +181,7 @@ public:
     std::int32_t maxContextLength() const override { return m_context; }
 
 private:
-    StepCostModel m_cost;
+    StepCostFunction m_cost;
     ReplayDriver& m_driver;
     VirtualClock& m_clock;
     std::int32_t m_context;
@@ -282,6 +283,13 @@ Result<StepCostModel> fitStepCostModel(const RecordedTrace& trace) {
 }
 
 Result<ReplayResult> replayWorkload(const ReplayWorkload& workload, const StepCostModel& cost,
+                                    const RecordedSetup& setup, const std::string& recordPath,
+                                    const std::function<void(Engine&)>& afterStep) {
+    return replayWorkload(workload, [cost](std::int64_t, double, const StepFeatures& f) { return cost.predictMs(f); }, setup,
+                          recordPath, afterStep);
+}
+
+Result<ReplayResult> replayWorkload(const ReplayWorkload& workload, const StepCostFunction& cost,
                                     const RecordedSetup& setup, const std::string& recordPath,
                                     const std::function<void(Engine&)>& afterStep) {
     const auto wallStart = std::chrono::steady_clock::now();

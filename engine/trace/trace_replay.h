@@ -77,4 +77,14 @@ Result<ReplayResult> replayWorkload(const ReplayWorkload& workload, const StepCo
                                     const RecordedSetup& setup, const std::string& recordPath = {},
                                     const std::function<void(Engine&)>& afterStep = {});
 
+/// What one replayed step costs, in ms of virtual time: called once per step, on the replay's
+/// thread, with the step's index (0, 1, ... in execution order), its start (ms since the
+/// workload's start, i.e. its first arrival) and what it computes. A negative result counts as 0.
+using StepCostFunction = std::function<double(std::int64_t stepIndex, double startMs, const StepFeatures& features)>;
+/// replayWorkload with step costs from `cost` instead of a fitted model (e.g. the recorded
+/// step times, to check the scheduler's side of a replay apart from the cost model's).
+Result<ReplayResult> replayWorkload(const ReplayWorkload& workload, const StepCostFunction& cost,
+                                    const RecordedSetup& setup, const std::string& recordPath = {},
+                                    const std::function<void(Engine&)>& afterStep = {});
+
 }  // namespace batchscope::engine
