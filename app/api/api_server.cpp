@@ -7,6 +7,7 @@
 #include <QWebSocketCorsAuthenticator>
 #include <QWebSocketServer>
 #include <QtDebug>
+#include <algorithm>
 
 #include "app/api/api_session.h"
 #include "app/api/handshake_gate.h"
@@ -56,6 +57,10 @@ bool ApiServer::listenOn(const QHostAddress& address, quint16 port, QString* err
                                         QWebSocketServer::NonSecureMode, tcp);
     server->setMaxPendingConnections(m_options.maxConnections);
     tcp->setMaxPendingConnections(m_options.maxConnections);
+    // Qt listens with a backlog of 50: a burst of more connections at once (100 clients
+    // starting together) overflows it, the kernel drops their SYNs and the clients retry only
+    // after 1 s. Room for every allowed connection (the kernel caps it at somaxconn).
+    tcp->setListenBacklogSize(std::max(50, m_options.maxConnections));
     connect(server, &QWebSocketServer::originAuthenticationRequired, this,
             &ApiServer::onOriginCheck, Qt::DirectConnection);
     connect(server, &QWebSocketServer::newConnection, this, [this, server] { onNewConnection(server); });
