@@ -24,6 +24,7 @@ struct ApiLoadBenchResult {
     int requests = 0;             ///< sent
     int completed = 0;            ///< `done` received (any finish reason except error)
     int failed = 0;               ///< error replies, failed generations, lost connections
+    /// From the first request sent (after every client connected) to the last answered.
     double wallSeconds = 0;
     double requestsPerSecond = 0; ///< completed / wall time
     double tokensPerSecond = 0;   ///< completion tokens / wall time
@@ -36,8 +37,10 @@ struct ApiLoadBenchResult {
     QString error;                ///< non-empty when the run could not complete
 };
 
-/// Runs the load on the calling thread's event loop (the server may live on the same thread:
-/// the function spins a local event loop until every client is done or the timeout passes).
+/// Runs the load with one client thread per connection (QWebSocket, its own event loop), as
+/// the HTTP bench does: every client connects first and the requests start when all are
+/// connected (LoadStartLine). The calling thread spins its event loop meanwhile (the server
+/// may live on it) until every client is done or the timeout passes.
 ApiLoadBenchResult runApiLoadBench(const QUrl& url, const QString& token, const ApiLoadBenchConfig& config);
 
 }  // namespace batchscope::app::api

@@ -11,11 +11,13 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTimer>
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "app/api/load_start_line.h"
 #include "engine/metrics/percentile.h"
 
 namespace batchscope::app::api {
@@ -70,9 +72,18 @@ private:
 };
 
 /// One closed-loop client on its own thread: a request, its whole stream, the next request.
+/// What the client threads share; guarded by `mutex` except the start line (its own lock).
+struct SharedOutcome {
+    std::mutex mutex;
+    std::vector<HttpSample> samples;
+    int failed = 0;
+    QString firstFailure;
+    double firstStart = -1;  ///< ms on the shared clock: the first request sent
+    double lastFinish = -1;  ///< ms: the last request answered
+};
+
 void runClient(const QUrl& url, const std::string& body, const httplib::Headers& headers, const ApiLoadBenchConfig& config,
-               const QElapsedTimer& clock, std::mutex& mutex, std::vector<HttpSample>& samples, int& failed,
-               QString& firstFailure) {
+               const QElapsedTimer& clock, LoadStartLine& startLine, SharedOutcome& shared) {
     httplib::Client client(url.host().toStdString(), url.port());
     client.set_keep_alive(true);
     client.set_read_timeout(std::chrono::milliseconds(config.timeoutMs));
@@ -80,7 +91,15 @@ void runClient(const QUrl& url, const std::string& body, const httplib::Headers&
     // Open the keep-alive connection before the first timed request, as the WebSocket bench
     // times its requests on an open socket: TTFT is then a request's, not the TCP connect's
     // (100 clients connecting at once queue in the kernel's accept backlog for tens of ms).
-    client.Get("/health", headers);
+    if (client.Get("/health", headers))
+        startLine.arriveAndWait(std::chrono::milliseconds(config.timeoutMs));
+    else
+        startLine.arrive();  // its requests fail below; the others need not wait for it
+    {
+        const double startedAt = double(clock.nsecsElapsed()) / 1e6;
+        std::lock_guard lock(shared.mutex);
+        shared.firstStart = shared.firstStart < 0 ? startedAt : std::min(shared.firstStart, startedAt);
+    }
     for (int i = 0; i < config.requestsPerClient; ++i) {
         HttpSample sample;
         httplib::Request request;
@@ -97,14 +116,15 @@ void runClient(const QUrl& url, const std::string& body, const httplib::Headers&
         httplib::Error error = httplib::Error::Success;
         const bool ok = client.send(request, response, error) && response.status == 200 && reader.done() &&
                         sample.clientTtftMs >= 0 && sample.id != engine::kInvalidRequestId;
-        std::lock_guard lock(mutex);
+        std::lock_guard lock(shared.mutex);
+        shared.lastFinish = std::max(shared.lastFinish, double(clock.nsecsElapsed()) / 1e6);
         if (ok) {
-            samples.push_back(sample);
+            shared.samples.push_back(sample);
             continue;
         }
-        ++failed;
-        if (firstFailure.isEmpty())
-            firstFailure = QStringLiteral("%1, HTTP %2, %3").arg(QString::fromStdString(httplib::to_string(error)))
+        ++shared.failed;
+        if (shared.firstFailure.isEmpty())
+            shared.firstFailure = QStringLiteral("%1, HTTP %2, %3").arg(QString::fromStdString(httplib::to_string(error)))
                                .arg(response.status).arg(reader.done() ? "stream complete" : "stream incomplete");
     }
 }
@@ -127,10 +147,8 @@ ApiLoadBenchResult runHttpLoadBench(const QUrl& url, const QString& token, const
     const std::string body = QJsonDocument(request).toJson(QJsonDocument::Compact).toStdString();
     const httplib::Headers headers{{"Authorization", "Bearer " + token.toStdString()},
                                    {"Content-Type", "application/json"}};
-    std::mutex mutex;
-    std::vector<HttpSample> samples;
-    int failed = 0;
-    QString firstFailure;
+    SharedOutcome shared;
+    LoadStartLine startLine(config.clients);
     std::atomic<int> running{config.clients};
     QEventLoop loop;
     QElapsedTimer clock;
@@ -138,7 +156,7 @@ ApiLoadBenchResult runHttpLoadBench(const QUrl& url, const QString& token, const
     std::vector<std::thread> threads;
     for (int i = 0; i < config.clients; ++i)
         threads.emplace_back([&] {
-            runClient(url, body, headers, config, clock, mutex, samples, failed, firstFailure);
+            runClient(url, body, headers, config, clock, startLine, shared);
             if (--running == 0) QMetaObject::invokeMethod(&loop, "quit", Qt::QueuedConnection);
         });
     QTimer::singleShot(config.timeoutMs, &loop, &QEventLoop::quit);
@@ -147,14 +165,15 @@ ApiLoadBenchResult runHttpLoadBench(const QUrl& url, const QString& token, const
     // The clients' read timeout equals the run's, so every thread ends soon after a timeout;
     // the event loop keeps turning meanwhile (the server needs it).
     while (running.load() > 0) QCoreApplication::processEvents(QEventLoop::AllEvents, 10);
-    result.wallSeconds = double(clock.nsecsElapsed()) / 1e9;
+    const double endedAt = double(clock.nsecsElapsed()) / 1e6;
     for (auto& t : threads) t.join();
     QCoreApplication::processEvents();
     QObject::disconnect(connection);
 
     std::vector<double> clientTtft, engineTtftMs, added, endToEnd;
     double tokens = 0;
-    for (const HttpSample& s : samples) {
+    int failed = shared.failed;
+    for (const HttpSample& s : shared.samples) {
         const auto it = engineTtft.constFind(s.id);
         if (it == engineTtft.constEnd()) {
             ++failed;
@@ -168,8 +187,13 @@ ApiLoadBenchResult runHttpLoadBench(const QUrl& url, const QString& token, const
         endToEnd.push_back(s.endToEndMs);
     }
     result.failed = std::max(failed, result.requests - result.completed);
-    if (result.failed && result.error.isEmpty() && !firstFailure.isEmpty())
-        result.error = QStringLiteral("first failure: ") + firstFailure;
+    if (result.failed && result.error.isEmpty() && !shared.firstFailure.isEmpty())
+        result.error = QStringLiteral("first failure: ") + shared.firstFailure;
+    // Timed from the start line (the first request sent) to the last request answered.
+    const double firstStart = std::max(0.0, shared.firstStart);
+    const double lastFinish = result.completed < result.requests || shared.lastFinish < firstStart ? endedAt
+                                                                                                   : shared.lastFinish;
+    result.wallSeconds = (lastFinish - firstStart) / 1e3;
     result.requestsPerSecond = result.wallSeconds > 0 ? result.completed / result.wallSeconds : 0;
     result.tokensPerSecond = result.wallSeconds > 0 ? tokens / result.wallSeconds : 0;
     result.socketTtftMs = engine::summarizeSamples(std::move(clientTtft));

@@ -10,8 +10,9 @@
 namespace batchscope::app::api {
 
 /// Runs the load with one client thread per connection (cpp-httplib's client, keep-alive, the
-/// connection opened with an untimed GET /health, then one request after another), while the calling thread spins its event loop: the HTTP server and
-/// the bridge may live on it. The engine's own TTFT of each request comes from the bridge's
+/// connection opened with an untimed GET /health; the requests, one after another, start when
+/// every client is connected: LoadStartLine), while the calling thread spins its event loop:
+/// the HTTP server and the bridge may live on it. The engine's own TTFT of each request comes from the bridge's
 /// requestFinished signal (the server must serve this bridge's engine); each request's id is
 /// read from its first chunk ("cmpl-N").
 ApiLoadBenchResult runHttpLoadBench(const QUrl& url, const QString& token, const ApiLoadBenchConfig& config,
