@@ -1,6 +1,7 @@
 // Hands the engine thread's token and finish events of HTTP generations to their streams on a
 // thread of its own, so that the engine thread wakes at most one thread per step (not one per
-// stream) and never waits for the GUI thread's event loop.
+// stream) and never waits for the GUI thread's event loop. (A generation's first token
+// skips it: HttpApiServer's tap pushes that one to its stream directly.)
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 #include <condition_variable>
