@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// AVX2 single-token (T = 1, the N = 1 decode) kernel of the signed 32-block types (Q8_0,
+// Q4_0, Q5_0, IQ4_NL) with Q8 activations.
+//
+// Why a kernel of its own: at T = 1 the 4 x 2 register tiles (matmul_avx2.cpp) spend about as
+// many instructions on the float side of every row and block (half scale load + convert,
+// dw * dx, broadcast, int32 -> float, FMA) as on the integer dot, and the integer kernels are
+// instruction-bound at T = 1, not bandwidth-bound. Here four rows share one block of the
+// activation; their int32 lane sums are folded by three hadds into one vector
+// [r0 r1 r2 r3 | r0 r1 r2 r3], so the float side is one convert and one FMA per block for the
+// four rows, with the four half scales converted together. Q4_0 / Q5_0 multiply their unsigned
+// nibbles (0..15 / 0..31) directly and subtract offset * sum(xq) once per block for all rows
+// (exact in int32), instead of the per-row "- 8" and sign trick.
+#include "engine/model/cpu/matmul_kernels.h"
+
+#if defined(__x86_64__)
+#include <cstring>
+
+#include "engine/model/cpu/matmul_avx2_blocks.h"
+
+namespace batchscope::engine::cpu::detail {
+namespace {
+
+using namespace avx2;
+
+constexpr int kGemvRows = 4;
+/// Blocks of K the per-call activation sums cover (K <= 32768); longer rows use the tiles.
+constexpr std::int64_t kMaxBlocks = 1024;
+
+/// The unsigned offset subtracted from a type's stored value (0: signed values, sign trick).
+template <WeightType T>
+inline constexpr int kOffset = T == WeightType::Q4_0 ? 8 : T == WeightType::Q5_0 ? 16 : 0;
+
+// Block b's 32 values: unsigned (kOffset > 0) or signed (int8) bytes, no scale.
+template <WeightType T>
+BS_AVX2_INLINE __m256i loadValues(const std::byte* row, std::int64_t b) {
+    const std::byte* blk = row + b * kBlockBytes<T>;
+    if constexpr (T == WeightType::Q4_0) {
+        return nibbles32(blk + 2);
+    } else if constexpr (T == WeightType::Q5_0) {
+        return _mm256_or_si256(nibbles32(blk + offsetof(BlockQ5_0, qs)), fifthBits32(blk + offsetof(BlockQ5_0, qh)));
+    } else {
+        float d, m;
+        return loadQuantBlock<T>(row, b, &d, &m);  // the scale load is dead code, removed
+    }
+}
+
+// 8 int32 lanes adding up to sum_i w_i x_i of one block (offset not yet removed).
+template <WeightType T>
+BS_AVX2_INLINE __m256i blockDot(__m256i w, __m256i x, __m256i ones) {
+    if constexpr (kOffset<T> > 0) {
+        // Unsigned q <= 31 times |x| <= 127: pairs <= 7874, exact in int16.
+        return _mm256_madd_epi16(_mm256_maddubs_epi16(w, x), ones);
+    } else {
+        // |w| * (x * sign(w)) = w * x; pairs <= 2 * 128 * 127 < 32767.
+        return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w)), ones);
+    }
+}
+
+BS_AVX2_INLINE std::uint16_t halfBits(const std::byte* p) {
+    std::uint16_t h;
+    std::memcpy(&h, p, 2);
+    return h;
+}
+
+// Four rows [n, n + 4): y[n + r] = sum_b dw[r][b] * dx[b] * (sum_i q x - offset * sumX[b]).
+template <WeightType T>
+BS_AVX2 void gemvRows4(const KernelArgs& a, std::int64_t n, const std::int32_t* offsetSums, std::size_t ahead) {
+    const WeightMatrix& w = *a.w;
+    const std::int64_t nb = w.cols / kQBlock;
+    const std::size_t rb = w.rowBytes();
+    const std::byte* r0 = w.row(n);
+    const ActivationQ8* xs = a.xq;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    constexpr std::size_t blockBytes = kBlockBytes<T>;
+    for (std::int64_t b = 0; b < nb; ++b) {
+        const std::byte* p = r0 + static_cast<std::size_t>(b) * blockBytes;
+        // One prefetch per row and 64 bytes: every block for Q8_0 (34 bytes), every other one
+        // for Q4_0 / Q5_0 / IQ4_NL (18-22 bytes).
+        if (blockBytes > 32 || (b & 1) == 0) {
+            #pragma GCC unroll 4
+            for (int r = 0; r < kGemvRows; ++r)
+                _mm_prefetch(reinterpret_cast<const char*>(p + ahead + r * rb), _MM_HINT_T0);
+        }
+        const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[b].qs));
+        __m256i s[kGemvRows];
+        #pragma GCC unroll 4
+        for (int r = 0; r < kGemvRows; ++r) s[r] = blockDot<T>(loadValues<T>(r0 + r * rb, b), x, ones);
+        // [r0 r1 r2 r3 | r0 r1 r2 r3]: each half holds a row's lanes of that 128-bit half.
+        __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
+        if constexpr (kOffset<T> > 0) {
+            // offset * sum(xq) once per row: into the low half only.
+            h = _mm256_sub_epi32(h, _mm256_zextsi128_si256(_mm_set1_epi32(offsetSums[b])));
+        }
+        __m128i hv = _mm_cvtsi32_si128(halfBits(p));
+        hv = _mm_insert_epi16(hv, halfBits(p + rb), 1);
+        hv = _mm_insert_epi16(hv, halfBits(p + 2 * rb), 2);
+        hv = _mm_insert_epi16(hv, halfBits(p + 3 * rb), 3);
+        const __m128 d4 = _mm_mul_ps(_mm_cvtph_ps(hv), _mm_set1_ps(xs[b].d));
+        const __m256 d8 = _mm256_set_m128(d4, d4);
+        // Two accumulators: consecutive blocks' FMAs do not wait on each other.
+        if ((b & 1) == 0) {
+            acc0 = _mm256_fmadd_ps(d8, _mm256_cvtepi32_ps(h), acc0);
+        } else {
+            acc1 = _mm256_fmadd_ps(d8, _mm256_cvtepi32_ps(h), acc1);
+        }
+    }
+    const __m256 acc = _mm256_add_ps(acc0, acc1);
+    _mm_storeu_ps(a.y + n, _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1)));
+}
+
+template <WeightType T>
+BS_AVX2 void gemvQuant(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
+    const std::int64_t nb = a.w->cols / kQBlock;
+    alignas(32) std::int32_t offsetSums[kMaxBlocks];
+    if constexpr (kOffset<T> > 0) {
+        // offset * sum(xq) per block, shared by every row of the call.
+        const __m256i off = _mm256_set1_epi8(kOffset<T>), ones = _mm256_set1_epi16(1);
+        for (std::int64_t b = 0; b < nb; ++b) {
+            const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.xq[b].qs));
+            const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(off, x), ones);
+            const __m128i q = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+            const __m128i t = _mm_add_epi32(q, _mm_shuffle_epi32(q, 0x4e));
+            offsetSums[b] = _mm_cvtsi128_si32(_mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1)));
+        }
+    }
+    // Prefetch about 8 KB ahead (as the float T = 1 kernels), at least one row group.
+    const std::size_t groupBytes = a.w->rowBytes() * kGemvRows;
+    const std::size_t ahead = groupBytes * ((8192 + groupBytes - 1) / groupBytes);
+    std::int64_t n = n0;
+    for (; n + kGemvRows <= n1; n += kGemvRows) gemvRows4<T>(a, n, offsetSums, ahead);
+    if (n < n1) matmulRowsAvx2Tiles(a, n, n1);
+}
+
+}  // namespace
+
+bool gemvQuantAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
+    if (a.tokens != 1 || a.w->cols / kQBlock > kMaxBlocks) return false;
+    switch (a.w->type) {
+    case WeightType::Q8_0: gemvQuant<WeightType::Q8_0>(a, n0, n1); return true;
+    case WeightType::Q4_0: gemvQuant<WeightType::Q4_0>(a, n0, n1); return true;
+    case WeightType::Q5_0: gemvQuant<WeightType::Q5_0>(a, n0, n1); return true;
+    case WeightType::IQ4_NL: gemvQuant<WeightType::IQ4_NL>(a, n0, n1); return true;
+    default: return false;
+    }
+}
+
+}  // namespace batchscope::engine::cpu::detail
+
+#else
+namespace batchscope::engine::cpu::detail {
+bool gemvQuantAvx2(const KernelArgs&, std::int64_t, std::int64_t) { return false; }
+}  // namespace batchscope::engine::cpu::detail
+#endif
