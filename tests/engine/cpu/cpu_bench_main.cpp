@@ -63,7 +63,7 @@ int kernelBench(int argc, char** argv) {
             const bool gemvType = type == cpu::WeightType::Q8_0 || type == cpu::WeightType::Q4_0 ||
                                   type == cpu::WeightType::Q5_0 || type == cpu::WeightType::IQ4_NL;
             for (int variant : {0, 1, 2}) {
-                if (variant == 2 && !(T == 1 && gemvType)) continue;
+                if (variant == 2 && !gemvType) continue;
                 const int blas = variant == 1;
                 cpu::setQuantGemvEnabled(variant != 2);
                 cpu::Matmul mm(pool, cpu::activeCpuIsa());
