@@ -7,10 +7,13 @@
 // dw * dx, broadcast, int32 -> float, FMA) as on the integer dot, and the integer kernels are
 // instruction-bound at T = 1, not bandwidth-bound. Here four rows share one block of the
 // activation; their int32 lane sums are folded by an unpack tree into one vector
-// [r0 r1 r2 r3 | r0 r1 r2 r3], so the float side is one convert and one FMA per block for the
-// four rows, with the four half scales converted together. Q4_0 / Q5_0 multiply their unsigned
-// nibbles (0..15 / 0..31) directly and subtract offset * sum(xq) once per block for all rows
-// (exact in int32), instead of the per-row "- 8" and sign trick.
+// [r0 r1 r2 r3 | r0 r1 r2 r3], so the float side is one convert, one multiply and one add per
+// block for the four rows, with the four half scales converted together. Q4_0 / Q5_0 multiply
+// their unsigned nibbles (0..15 / 0..31) directly and subtract offset * sum(xq) once per block
+// for all rows (exact in int32), instead of the per-row "- 8" and sign trick. From memory the
+// tiles' per-row prefetch one row group ahead also left Q8_0 at ~half the F16 kernel's read
+// rate; see gemvRows4. (AVX-512 CPUs without VNNI come here too; with VNNI they take
+// matmul_avx512.cpp's tiles.)
 #include "engine/model/cpu/matmul_kernels.h"
 
 #if defined(__x86_64__)
