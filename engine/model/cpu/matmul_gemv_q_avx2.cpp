@@ -27,8 +27,9 @@ namespace {
 using namespace avx2;
 
 constexpr int kGemvRows = 4;
-/// Blocks of K the per-call activation sums cover (K <= 32768); longer rows use the tiles.
-constexpr std::int64_t kMaxBlocks = 1024;
+/// Blocks of K the per-call activation sums cover (K <= 16384); longer rows use the tiles.
+constexpr std::int64_t kMaxBlocks = 512;
+constexpr std::size_t kGemvOffsetLanes = 8 * kMaxBlocks;  // 16 KB of stack
 /// Bytes the prefetch runs ahead of the rows being read (see gemvRows4).
 constexpr std::size_t kPrefetchAhead = 16384;
 
@@ -62,43 +63,30 @@ BS_AVX2_INLINE __m256i blockDot(__m256i w, __m256i x, __m256i ones) {
     }
 }
 
+// The 4 x 2 tiles' horizontal sum (matmul_avx2.cpp), same order.
+BS_AVX2_INLINE float hsum8(__m256 v) {
+    const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+
 BS_AVX2_INLINE std::uint16_t halfBits(const std::byte* p) {
     std::uint16_t h;
     std::memcpy(&h, p, 2);
     return h;
 }
 
-// One block b of four rows as [r0 r1 r2 r3 | r0 r1 r2 r3] products, scaled: each half holds a
-// row's lanes of that 128-bit half, so the low and high halves add up to the rows' dots.
-template <WeightType T>
-BS_AVX2_INLINE __m256 blockRows4(const std::byte* r0, std::size_t rb, std::int64_t b, const ActivationQ8& xb,
-                                 const std::int32_t* offsetSums, __m256i ones) {
-    const std::byte* p = r0 + static_cast<std::size_t>(b) * kBlockBytes<T>;
-    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs));
-    __m256i s[kGemvRows];
-    #pragma GCC unroll 4
-    for (int r = 0; r < kGemvRows; ++r) s[r] = blockDot<T>(loadValues<T>(r0 + r * rb, b), x, ones);
-    // Unpack tree (1-uop shuffles; measured as fast as or faster than three hadds on Zen 3).
-    const __m256i t01 = _mm256_add_epi32(_mm256_unpacklo_epi32(s[0], s[1]), _mm256_unpackhi_epi32(s[0], s[1]));
-    const __m256i t23 = _mm256_add_epi32(_mm256_unpacklo_epi32(s[2], s[3]), _mm256_unpackhi_epi32(s[2], s[3]));
-    __m256i h = _mm256_add_epi32(_mm256_unpacklo_epi64(t01, t23), _mm256_unpackhi_epi64(t01, t23));
-    if constexpr (kOffset<T> > 0) {
-        // offset * sum(xq) once per row: into the low half only.
-        h = _mm256_sub_epi32(h, _mm256_zextsi128_si256(_mm_set1_epi32(offsetSums[b])));
-    }
-    __m128i hv = _mm_cvtsi32_si128(halfBits(p));
-    hv = _mm_insert_epi16(hv, halfBits(p + rb), 1);
-    hv = _mm_insert_epi16(hv, halfBits(p + 2 * rb), 2);
-    hv = _mm_insert_epi16(hv, halfBits(p + 3 * rb), 3);
-    const __m128 d4 = _mm_mul_ps(_mm_cvtph_ps(hv), _mm_set1_ps(xb.d));
-    return _mm256_mul_ps(_mm256_set_m128(d4, d4), _mm256_cvtepi32_ps(h));
-}
-
-// Four rows [n, n + 4): y[n + r] = sum_b dw[r][b] * dx[b] * (sum_i q x - offset * sumX[b]).
-// Two blocks per step into two accumulators (no add waits on the previous block's). Prefetch:
-// the hardware prefetcher alone follows four interleaved 34-byte-per-block streams poorly
-// (kernel bench, Q8_0 96000 x 512 from memory: 8-9 GFLOP/s with no software prefetch, 13-14
-// with one prefetch per row and step 8 KB ahead, 21-26 with this linear sweep 8-16 KB ahead).
+// Four rows [n, n + 4): y[n + r] = sum_b (dw[r][b] * dx[b]) * (sum_i q x - offset * sumX[b]),
+// accumulated per row in 8 float lanes block after block and summed by hsum8 at the end: the
+// same float operations in the same order as the 4 x 2 tiles (the integer sums are exact
+// either way), so T = 1 and T > 1 give bit-identical rows. That matters beyond the kernel: the
+// next layer quantises its activations to int8, and a one-ulp difference can flip a rounding
+// there (the mixed-batch vs single-sequence model test saw 4e-3 relative logit differences
+// with a kernel that summed in another order). Prefetch: the hardware prefetcher alone follows
+// four interleaved 34-byte-per-block streams poorly (kernel bench, Q8_0 96000 x 512 from
+// memory: 8-9 GFLOP/s with no software prefetch, 13-14 with one prefetch per row and step
+// 8 KB ahead, 21-26 with a linear sweep 8-16 KB ahead), so the four rows' bytes (contiguous)
+// are prefetched as one linear sweep `ahead` bytes on, at the rate the loop consumes them.
 template <WeightType T>
 BS_AVX2 void gemvRows4(const KernelArgs& a, std::int64_t n, const std::int32_t* offsetSums, std::size_t ahead) {
     const WeightMatrix& w = *a.w;
@@ -107,36 +95,51 @@ BS_AVX2 void gemvRows4(const KernelArgs& a, std::int64_t n, const std::int32_t* 
     const std::byte* r0 = w.row(n);
     const ActivationQ8* xs = a.xq;
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    std::int64_t b = 0;
-    // The prefetch sweeps the four rows' bytes (contiguous) linearly, `ahead` bytes on, at the
-    // rate the loop consumes them: 2 blocks x 4 rows per step.
-    constexpr std::size_t stepBytes = 2 * kGemvRows * kBlockBytes<T>;
+    __m256 acc[kGemvRows];
+    #pragma GCC unroll 4
+    for (int r = 0; r < kGemvRows; ++r) acc[r] = _mm256_setzero_ps();
+    constexpr std::size_t stepBytes = kGemvRows * kBlockBytes<T>;
     const std::byte* pf = r0 + ahead;
-    for (; b + 2 <= nb; b += 2, pf += stepBytes) {
-        #pragma GCC unroll 8
+    for (std::int64_t b = 0; b < nb; ++b, pf += stepBytes) {
+        // ~2 lines per block for Q8_0, ~1 for the 18-22-byte blocks (the odd line left over is
+        // covered by the next block's first prefetch or by the hardware prefetcher).
+        #pragma GCC unroll 4
         for (std::size_t o = 0; o < stepBytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(pf + o), _MM_HINT_T0);
-        acc0 = _mm256_add_ps(acc0, blockRows4<T>(r0, rb, b, xs[b], offsetSums, ones));
-        acc1 = _mm256_add_ps(acc1, blockRows4<T>(r0, rb, b + 1, xs[b + 1], offsetSums, ones));
+        const std::byte* p = r0 + static_cast<std::size_t>(b) * kBlockBytes<T>;
+        const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[b].qs));
+        // The four half scales converted together; dw * dx rounds as the tiles' scalar product.
+        __m128i hv = _mm_cvtsi32_si128(halfBits(p));
+        hv = _mm_insert_epi16(hv, halfBits(p + rb), 1);
+        hv = _mm_insert_epi16(hv, halfBits(p + 2 * rb), 2);
+        hv = _mm_insert_epi16(hv, halfBits(p + 3 * rb), 3);
+        const __m256 d4 = _mm256_castps128_ps256(_mm_mul_ps(_mm_cvtph_ps(hv), _mm_set1_ps(xs[b].d)));
+        __m256i off = _mm256_setzero_si256();
+        if constexpr (kOffset<T> > 0) off = _mm256_load_si256(reinterpret_cast<const __m256i*>(offsetSums + 8 * b));
+        #pragma GCC unroll 4
+        for (int r = 0; r < kGemvRows; ++r) {
+            __m256i s = blockDot<T>(loadValues<T>(r0 + r * rb, b), x, ones);
+            if constexpr (kOffset<T> > 0) s = _mm256_sub_epi32(s, off);
+            const __m256 scale = _mm256_permutevar8x32_ps(d4, _mm256_set1_epi32(r));
+            acc[r] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(s), acc[r]);
+        }
     }
-    if (b < nb) acc0 = _mm256_add_ps(acc0, blockRows4<T>(r0, rb, b, xs[b], offsetSums, ones));
-    const __m256 acc = _mm256_add_ps(acc0, acc1);
-    _mm_storeu_ps(a.y + n, _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1)));
+    #pragma GCC unroll 4
+    for (int r = 0; r < kGemvRows; ++r) a.y[n + r] = hsum8(acc[r]);
 }
 
 template <WeightType T>
 BS_AVX2 void gemvQuant(const KernelArgs& a, std::int64_t n0, std::int64_t n1) {
     const std::int64_t nb = a.w->cols / kQBlock;
-    alignas(32) std::int32_t offsetSums[kMaxBlocks];
+    // offset * (pair sums of xq) per block as the 8 int32 lanes the dot leaves, shared by
+    // every row of the call: lane-wise q * x - offset * x = (q - offset) * x, exactly the
+    // lanes of the tiles' sign-trick dot on (q - offset).
+    alignas(32) std::int32_t offsetSums[kGemvOffsetLanes];
     if constexpr (kOffset<T> > 0) {
-        // offset * sum(xq) per block, shared by every row of the call.
         const __m256i off = _mm256_set1_epi8(kOffset<T>), ones = _mm256_set1_epi16(1);
         for (std::int64_t b = 0; b < nb; ++b) {
             const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.xq[b].qs));
-            const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(off, x), ones);
-            const __m128i q = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-            const __m128i t = _mm_add_epi32(q, _mm_shuffle_epi32(q, 0x4e));
-            offsetSums[b] = _mm_cvtsi128_si32(_mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1)));
+            _mm256_store_si256(reinterpret_cast<__m256i*>(offsetSums + 8 * b),
+                               _mm256_madd_epi16(_mm256_maddubs_epi16(off, x), ones));
         }
     }
     const std::size_t ahead = kPrefetchAhead;

@@ -309,9 +309,9 @@ TEST(CpuMatmul, Avx2DequantiseMatchesReferenceExactly) {
 // The AVX2 T = 1 kernel of the signed 32-block types (matmul_gemv_q_avx2.cpp) and their
 // decode-once path for T >= 4 (rowsViaQ8_0): row ranges that start and end off the 4-row
 // groups (the tail goes to the tiles), odd and single-block K, the activation-sum table's limit
-// (K > 32768 falls back to the tiles), more than one 64-token block, and raw random weight
+// (K > 16384 falls back to the tiles), more than one 64-token block, and raw random weight
 // bytes (Q8_0's -128, every nibble and fifth-bit pattern) against the scalar kernels; the
-// same with both switched off (the tiles they replaced).
+// same with both switched off (the tiles they replaced), and new == old bit for bit.
 TEST(CpuMatmul, Avx2QuantGemvMatchesScalar) {
     if (detectCpuIsa() < CpuIsa::Avx2) GTEST_SKIP() << "this CPU has no AVX2";
     std::uint32_t seed = 500;
@@ -338,6 +338,16 @@ TEST(CpuMatmul, Avx2QuantGemvMatchesScalar) {
                 matmulRows(CpuIsa::Scalar, p.w, p.x.data(), p.xq.data(), tokens, ref.data(), rows, 0, rows);
                 double absRef = 0;
                 for (float v : ref) absRef = std::max(absRef, static_cast<double>(std::fabs(v)));
+                // Bit-identical to the tiles they replace (the next layer's int8 rounding must
+                // not depend on the batch size): whole range, new vs old.
+                std::vector<float> yNew(ref.size()), yOld(ref.size());
+                matmulRows(CpuIsa::Avx2, p.w, p.x.data(), p.xq.data(), tokens, yNew.data(), rows, 0, rows);
+                setQuantGemvEnabled(false);
+                matmulRows(CpuIsa::Avx2, p.w, p.x.data(), p.xq.data(), tokens, yOld.data(), rows, 0, rows);
+                setQuantGemvEnabled(true);
+                for (std::size_t i = 0; i < yNew.size(); ++i)
+                    ASSERT_EQ(yNew[i], yOld[i]) << weightTypeName(type) << " rows=" << rows << " K=" << cols
+                                                << " T=" << tokens << " i=" << i << " raw=" << rawBytes;
                 for (bool gemv : {true, false}) {
                     setQuantGemvEnabled(gemv);
                     for (const auto& [n0, n1] : std::vector<std::pair<std::int64_t, std::int64_t>>{
