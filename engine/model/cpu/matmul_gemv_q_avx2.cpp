@@ -2,18 +2,15 @@
 // AVX2 single-token (T = 1, the N = 1 decode) kernel of the signed 32-block types (Q8_0,
 // Q4_0, Q5_0, IQ4_NL) with Q8 activations.
 //
-// Why a kernel of its own: at T = 1 the 4 x 2 register tiles (matmul_avx2.cpp) spend about as
-// many instructions on the float side of every row and block (half scale load + convert,
-// dw * dx, broadcast, int32 -> float, FMA) as on the integer dot, and the integer kernels are
-// instruction-bound at T = 1, not bandwidth-bound. Here four rows share one block of the
-// activation; their int32 lane sums are folded by an unpack tree into one vector
-// [r0 r1 r2 r3 | r0 r1 r2 r3], so the float side is one convert, one multiply and one add per
-// block for the four rows, with the four half scales converted together. Q4_0 / Q5_0 multiply
-// their unsigned nibbles (0..15 / 0..31) directly and subtract offset * sum(xq) once per block
-// for all rows (exact in int32), instead of the per-row "- 8" and sign trick. From memory the
-// tiles' per-row prefetch one row group ahead also left Q8_0 at ~half the F16 kernel's read
-// rate; see gemvRows4. (AVX-512 CPUs without VNNI come here too; with VNNI they take
-// matmul_avx512.cpp's tiles.)
+// Why a kernel of its own: from memory, the 4 x 2 register tiles (matmul_avx2.cpp) read Q8_0
+// at about half the F16 kernel's rate: their per-row prefetch one row group ahead left the
+// hardware prefetcher to follow four interleaved short-row streams, which it does poorly. Here
+// four rows share one block of the activation, their half scales are converted together, Q4_0
+// / Q5_0 multiply their unsigned nibbles (0..15 / 0..31) directly and subtract a per-call
+// table of offset * sum(xq) lanes instead of the per-row "- 8" and sign trick, and the four
+// rows' bytes are prefetched as one linear sweep. The float side stays the tiles' (see
+// gemvRows4 for why it must). AVX-512 CPUs without VNNI come here too; with VNNI they take
+// matmul_avx512.cpp's tiles.
 #include "engine/model/cpu/matmul_kernels.h"
 
 #if defined(__x86_64__)
