@@ -43,10 +43,19 @@ std::atomic<bool>& kquantAvx512Flag() {
     }()};
     return flag;
 }
+std::atomic<bool>& quantGemvFlag() {
+    static std::atomic<bool> flag{[] {
+        const char* env = std::getenv("BATCHSCOPE_QUANT_GEMV");
+        return env == nullptr || std::string_view(env) != "0";
+    }()};
+    return flag;
+}
 }  // namespace
 
 bool kquantAvx512Enabled() { return kquantAvx512Flag().load(std::memory_order_relaxed); }
 void setKQuantAvx512Enabled(bool enabled) { kquantAvx512Flag().store(enabled, std::memory_order_relaxed); }
+bool quantGemvEnabled() { return quantGemvFlag().load(std::memory_order_relaxed); }
+void setQuantGemvEnabled(bool enabled) { quantGemvFlag().store(enabled, std::memory_order_relaxed); }
 
 CpuIsa activeCpuIsa() {
     static const CpuIsa isa = [] {

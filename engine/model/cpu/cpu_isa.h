@@ -21,6 +21,14 @@ bool cpuHasVnni();
 /// setter. Thread-safe (an atomic flag).
 bool kquantAvx512Enabled();
 void setKQuantAvx512Enabled(bool enabled);
+/// Whether the AVX2 kernels of the signed 32-block types (Q8_0, Q4_0, Q5_0, IQ4_NL) take their
+/// T = 1 kernel (matmul_gemv_q_avx2.cpp) and, for Q4_0 / Q5_0 / IQ4_NL at T >= 4, decode each
+/// row group once per call (rowsViaQ8_0 in matmul_avx2.cpp); when off, the 4 x 2 register
+/// tiles do everything (the kernels before them). On by default; BATCHSCOPE_QUANT_GEMV=0 turns
+/// them off, so the kernel bench and the tests can run both in one process. Thread-safe (an
+/// atomic flag).
+bool quantGemvEnabled();
+void setQuantGemvEnabled(bool enabled);
 /// The level the runtime uses: BATCHSCOPE_CPU_ISA=scalar|avx2|avx512 if set (capped at what
 /// the CPU supports, so forcing avx512 on an AVX2-only CPU gives avx2), else detectCpuIsa().
 CpuIsa activeCpuIsa();

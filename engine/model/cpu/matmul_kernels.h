@@ -25,6 +25,11 @@ bool hasOwnKernels(WeightType type);
 /// ISA's F32 kernels on them. Any weight type; a.xq is not used.
 void matmulRowsViaF32(CpuIsa isa, const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 void matmulRowsAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+/// matmulRowsAvx2 without the T = 1 kernel below: the register tiles (and the float T = 1 kernels).
+void matmulRowsAvx2Tiles(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
+/// The AVX2 T = 1 kernel of Q8_0 / Q4_0 / Q5_0 / IQ4_NL (matmul_gemv_q_avx2.cpp): computes rows
+/// [n0, n1) and returns true, or returns false (other type, T != 1, K > 16384) having done nothing.
+bool gemvQuantAvx2(const KernelArgs& a, std::int64_t n0, std::int64_t n1);
 /// AVX2 row dequantiser of the 32-block types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL),
 /// bit-identical to the scalar reference; nullptr for other types (matmul_avx2.cpp).
 DequantizeRowFn dequantizeRowFnAvx2(WeightType type);

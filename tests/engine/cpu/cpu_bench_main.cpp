@@ -58,7 +58,14 @@ int kernelBench(int argc, char** argv) {
         for (int T : tokens) {
             // Aligned like the runtime's activation buffers.
             cpu::AlignedVector<float> x(src.begin(), src.begin() + T * K), y(static_cast<std::size_t>(T * N));
-            for (int blas : {0, 1}) {
+            // Variant 2: the register tiles instead of the T = 1 kernel of the signed 32-block
+            // types (cpu::setQuantGemvEnabled), for an old/new ratio in one process.
+            const bool gemvType = type == cpu::WeightType::Q8_0 || type == cpu::WeightType::Q4_0 ||
+                                  type == cpu::WeightType::Q5_0 || type == cpu::WeightType::IQ4_NL;
+            for (int variant : {0, 1, 2}) {
+                if (variant == 2 && !gemvType) continue;
+                const int blas = variant == 1;
+                cpu::setQuantGemvEnabled(variant != 2);
                 cpu::Matmul mm(pool, cpu::activeCpuIsa());
                 mm.setBlasMinTokens(blas ? 1 : -1);
                 mm.run(m, x.data(), T, y.data());
@@ -72,9 +79,10 @@ int kernelBench(int argc, char** argv) {
                 }
                 const double s = (t1 - t0) / reps;
                 std::printf("%-5s T=%-4d %s: %7.3f ms/call %7.1f GFLOP/s %6.1f GB/s(weights)\n",
-                            std::string(cpu::weightTypeName(type)).c_str(), T, blas ? "blas" : "own ", s * 1e3,
+                            std::string(cpu::weightTypeName(type)).c_str(), T, variant == 1 ? "blas" : variant == 2 ? "tile" : "own ", s * 1e3,
                             2.0 * N * K * T / s / 1e9, static_cast<double>(w.size()) / s / 1e9);
             }
+            cpu::setQuantGemvEnabled(true);
         }
     }
     return 0;

@@ -2,9 +2,11 @@
 // Every SIMD level's matmul against the scalar kernels and against dequantise + double dot.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "engine/model/cpu/matmul.h"
@@ -301,5 +303,74 @@ TEST(CpuMatmul, Avx2DequantiseMatchesReferenceExactly) {
         f(row.data(), got.data(), cols);
         for (std::int64_t i = 0; i < cols; ++i)
             ASSERT_EQ(got[static_cast<std::size_t>(i)], ref[static_cast<std::size_t>(i)]) << weightTypeName(type) << " i=" << i;
+    }
+}
+
+// The AVX2 T = 1 kernel of the signed 32-block types (matmul_gemv_q_avx2.cpp) and their
+// decode-once path for T >= 4 (rowsViaQ8_0): row ranges that start and end off the 4-row
+// groups (the tail goes to the tiles), odd and single-block K, the activation-sum table's limit
+// (K > 16384 falls back to the tiles), more than one 64-token block, and raw random weight
+// bytes (Q8_0's -128, every nibble and fifth-bit pattern) against the scalar kernels; the
+// same with both switched off (the tiles they replaced), and new == old bit for bit.
+TEST(CpuMatmul, Avx2QuantGemvMatchesScalar) {
+    if (detectCpuIsa() < CpuIsa::Avx2) GTEST_SKIP() << "this CPU has no AVX2";
+    std::uint32_t seed = 500;
+    std::mt19937 rng(9);
+    std::uniform_int_distribution<int> byte(0, 255);
+    std::uniform_real_distribution<float> scale(-0.02f, 0.02f);
+    for (WeightType type : {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q5_0, WeightType::IQ4_NL}) {
+        for (const auto& [rows, cols] : std::vector<std::pair<std::int64_t, std::int64_t>>{
+                 {1, 32}, {5, 64}, {13, 96}, {17, 544}, {8, 1056}, {6, 32800}}) {
+            if (cols > 1100 && type != WeightType::Q4_0) continue;
+            for (const auto& [rawBytes, tokens] : std::vector<std::pair<bool, std::int64_t>>{
+                     {false, 1}, {true, 1}, {false, 6}, {true, 70}}) {
+                if (tokens > 1 && cols > 1100) continue;
+                Problem p = makeProblem(Case{type, rows, cols, tokens}, seed++);
+                if (rawBytes) {
+                    const std::size_t blockBytes = weightRowBytes(type, cols) / static_cast<std::size_t>(cols / kQBlock);
+                    for (auto& b : p.storage) b = static_cast<std::byte>(byte(rng));
+                    for (std::size_t o = 0; o < p.storage.size(); o += blockBytes) {
+                        const std::uint16_t d = floatToHalf(scale(rng));
+                        std::memcpy(p.storage.data() + o, &d, 2);  // d first in every 32-block struct
+                    }
+                }
+                std::vector<float> ref(static_cast<std::size_t>(rows * tokens));
+                matmulRows(CpuIsa::Scalar, p.w, p.x.data(), p.xq.data(), tokens, ref.data(), rows, 0, rows);
+                double absRef = 0;
+                for (float v : ref) absRef = std::max(absRef, static_cast<double>(std::fabs(v)));
+                // Bit-identical to the tiles they replace (the next layer's int8 rounding must
+                // not depend on the batch size): whole range, new vs old.
+                std::vector<float> yNew(ref.size()), yOld(ref.size());
+                matmulRows(CpuIsa::Avx2, p.w, p.x.data(), p.xq.data(), tokens, yNew.data(), rows, 0, rows);
+                setQuantGemvEnabled(false);
+                matmulRows(CpuIsa::Avx2, p.w, p.x.data(), p.xq.data(), tokens, yOld.data(), rows, 0, rows);
+                setQuantGemvEnabled(true);
+                for (std::size_t i = 0; i < yNew.size(); ++i)
+                    ASSERT_EQ(yNew[i], yOld[i]) << weightTypeName(type) << " rows=" << rows << " K=" << cols
+                                                << " T=" << tokens << " i=" << i << " raw=" << rawBytes;
+                for (bool gemv : {true, false}) {
+                    setQuantGemvEnabled(gemv);
+                    for (const auto& [n0, n1] : std::vector<std::pair<std::int64_t, std::int64_t>>{
+                             {0, rows}, {1, rows}, {0, rows - 1}, {rows / 2, rows}}) {
+                        if (n0 >= n1) continue;
+                        std::vector<float> y(ref.size(), -1.0f);
+                        matmulRows(CpuIsa::Avx2, p.w, p.x.data(), p.xq.data(), tokens, y.data(), rows, n0, n1);
+                        for (std::int64_t t = 0; t < tokens; ++t) {
+                            for (std::int64_t n = 0; n < rows; ++n) {
+                                // Raw bytes: no dequantised copy for absDot; bound by the largest output.
+                                const double tol = rawBytes ? 1e-5 * absRef + 1e-6 : 1e-5 * absDot(p, n, t) + 1e-6;
+                                const std::size_t i = static_cast<std::size_t>(t * rows + n);
+                                const float want = n >= n0 && n < n1 ? ref[i] : -1.0f;
+                                ASSERT_NEAR(y[i], want, tol) << weightTypeName(type) << " rows=" << rows << " K=" << cols
+                                                             << " T=" << tokens << " [" << n0 << ", " << n1
+                                                             << ") n=" << n << " t=" << t << " new=" << gemv
+                                                             << " raw=" << rawBytes;
+                            }
+                        }
+                    }
+                }
+                setQuantGemvEnabled(true);
+            }
+        }
     }
 }
